@@ -1,0 +1,1 @@
+"""Core reference logic shared by every layer: citizen ID numbers and administrative regions."""

@@ -1,0 +1,273 @@
+"""Evaluate every benefit of a policy for one case, with a plain-language explanation.
+
+The decision procedure (mirrored column for column by ``population.py``):
+1. outside the policy's validity period -> ``not_in_force``;
+2. any condition false -> ``not_eligible``; any unknown -> ``needs_information``;
+3. a limit or exclusion blocks it -> ``excluded`` (unknown -> ``needs_information``);
+4. the amount needs an unknown fact or an unset local standard -> ``needs_information``;
+5. otherwise ``granted`` with the amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from bangfu.core.money import format_yuan
+from bangfu.policy.case import Case
+from bangfu.policy.interpreter import Interpreter, Scope, Trace, Value, and3, or3
+from bangfu.policy.model import FUNDS, Benefit, Policy
+from bangfu.policy.parameters import Resolved, format_value
+from bangfu.policy.plan import BenefitPlan, build_plans, conflict_groups
+
+STATUS_LABELS = {
+    "granted": "可享受",
+    "not_eligible": "不符合条件",
+    "excluded": "已排除",
+    "needs_information": "需补充信息",
+    "not_in_force": "不在政策执行期",
+}
+
+
+class PolicyConflictError(RuntimeError):
+    """Two mutually exclusive benefits apply and the policy declares no precedence."""
+
+
+def not3(value: Value) -> Value:
+    return None if value is None else not value
+
+
+@dataclass
+class Outcome:
+    """One benefit's decision, before it is turned into the public JSON shape."""
+
+    plan: BenefitPlan
+    eligible: Value = None
+    blocked: Value = False
+    self_blocked: Value = False
+    status: str = "not_in_force"
+    amount_fen: int = 0
+    reasons: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def _plans(policy: Policy, entity_name: str) -> tuple[BenefitPlan, ...]:
+    return tuple(build_plans(policy, entity_name))
+
+
+def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
+    day = case.date
+    in_force = policy.in_force(day)
+    resolved: dict[str, Resolved] = {}
+
+    def param(key: str) -> Value:
+        if key not in resolved:
+            resolved[key] = policy.resolve(key, day, case.region)
+        return resolved[key].value
+
+    scope = Scope(
+        facts=case.facts,
+        collections=case.collections,
+        case_variables={
+            "date": day,
+            "year_start": dt.date(day.year, 1, 1),
+            "year_end": dt.date(day.year, 12, 31),
+            "valid_from": policy.valid_from,
+        },
+        param=param,
+        key_counties=policy.key_counties,
+        entity_name=case.entity.name,
+    )
+    outcomes: dict[str, Outcome] = {}
+    for plan in _plans(policy, case.entity.name):
+        outcome = Outcome(plan)
+        outcomes[plan.benefit.id] = outcome
+        if not in_force:
+            outcome.reasons.append(
+                f"评估日期 {day.isoformat()} 不在政策执行期（{policy.validity_text()}）内"
+            )
+            continue
+        _decide(policy, outcome, scope, outcomes, resolved)
+    if in_force:
+        _check_conflicts(policy, case.entity.name, outcomes)
+    return {
+        "date": day.isoformat(),
+        "policy": {
+            "id": policy.id,
+            "title": policy.title,
+            "in_force": in_force,
+            "valid_from": policy.valid_from.isoformat(),
+            "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
+        },
+        "entity": case.entity.name,
+        "region": case.region,
+        "benefits": [_public(policy, o) for o in outcomes.values()],
+    }
+
+
+def _decide(
+    policy: Policy,
+    outcome: Outcome,
+    scope: Scope,
+    outcomes: dict[str, Outcome],
+    resolved: dict[str, Resolved],
+) -> None:
+    benefit = outcome.plan.benefit
+    condition_traces: list[Trace] = []
+    results: list[Value] = []
+    for condition in benefit.conditions:
+        trace = Trace()
+        value = Interpreter(scope, trace).eval(condition.expr)
+        results.append(value)
+        condition_traces.append(trace)
+        outcome.conditions.append(
+            {"id": condition.id, "label": condition.label, "result": value, "values": _jsonable(trace.reads)}
+        )
+        if value is False:
+            outcome.reasons.append(f"不符合：{condition.label}")
+    outcome.eligible = and3(results)
+    if outcome.eligible is None:
+        for condition, value, trace in zip(benefit.conditions, results, condition_traces, strict=True):
+            if value is None:
+                _note_unknowns(policy, outcome, trace, scope, f"条件“{condition.label}”")
+
+    checks = []
+    for check in outcome.plan.receipt_checks:
+        hit = Interpreter(scope).eval(check.expr)
+        checks.append(hit)
+        if hit is True and outcome.eligible is not False:
+            if check.group is None:
+                scope_text = "本年度已享受过，每年限一次" if check.scope == "calendar_year" else "已享受过，限享受一次"
+                outcome.reasons.append(f"{scope_text}（见已享受记录）")
+            else:
+                names = "、".join(policy.benefits[b].label for b in check.benefit_ids)
+                outcome.reasons.append(f"已享受{names}：{check.group.reason}（{check.group.citation.short()}）")
+    outcome.self_blocked = or3(checks)
+    rival_results = []
+    for rival in outcome.plan.rivals:
+        other = outcomes[rival.benefit_id]
+        applies = and3([other.eligible, not3(other.blocked)])
+        rival_results.append(applies)
+        if applies is True and outcome.eligible is not False:
+            outcome.reasons.append(
+                f"与“{other.plan.benefit.label}”不能同时享受，优先享受该项：{rival.group.reason}"
+                f"（{rival.group.citation.short()}）"
+            )
+        elif applies is None and outcome.eligible is True:
+            outcome.reasons.append(f"须先确定是否享受优先项目“{other.plan.benefit.label}”")
+    outcome.blocked = or3([outcome.self_blocked, *rival_results])
+
+    amount_trace = Trace()
+    amount = Interpreter(scope, amount_trace).eval(benefit.amount)
+    for detail in benefit.details:
+        outcome.details[detail.id] = _jsonable_value(Interpreter(scope).eval(detail.expr))
+    outcome.parameters = [_param_entry(policy, resolved[k]) for k in _params_read(amount_trace, condition_traces)]
+
+    if outcome.eligible is False:
+        outcome.status = "not_eligible"
+    elif outcome.eligible is None:
+        outcome.status = "needs_information"
+    elif outcome.blocked is True:
+        outcome.status = "excluded"
+    elif outcome.blocked is None:
+        outcome.status = "needs_information"
+    elif amount is None:
+        outcome.status = "needs_information"
+        _note_unknowns(policy, outcome, amount_trace, scope, "金额")
+    else:
+        outcome.status = "granted"
+        outcome.amount_fen = int(amount)
+        outcome.reasons.append("符合全部条件")
+        if benefit.amount_label or amount:
+            label = benefit.amount_label or "金额"
+            outcome.reasons.append(f"{label}：{format_yuan(outcome.amount_fen)}")
+
+
+def _note_unknowns(policy: Policy, outcome: Outcome, trace: Trace, scope: Scope, what: str) -> None:
+    for path in trace.missing:
+        if path not in outcome.missing:
+            outcome.missing.append(path)
+            outcome.reasons.append(f"{what}缺少信息：{path}")
+    for key in trace.missing_params:
+        entry = f"parameter:{key}"
+        if entry in outcome.missing:
+            continue
+        outcome.missing.append(entry)
+        parameter = policy.parameters[key]
+        who = {"city": "由市级制定", "county": "由县级制定"}.get(parameter.set_by or "", "未设置")
+        region = scope.facts.get("region") or "未指定地区"
+        outcome.reasons.append(f"未设置地方标准：{parameter.label}（{who}；地区 {region}）")
+
+
+def _params_read(amount_trace: Trace, condition_traces: list[Trace]) -> list[str]:
+    keys: list[str] = []
+    for trace in [*condition_traces, amount_trace]:
+        for path in trace.reads:
+            if path.startswith("param:") and path[6:] not in keys:
+                keys.append(path[6:])
+    return keys
+
+
+def _param_entry(policy: Policy, resolved: Resolved) -> dict[str, Any]:
+    parameter = policy.parameters[resolved.key]
+    citation = resolved.citation or parameter.citation
+    return {
+        "key": resolved.key,
+        "label": parameter.label,
+        "value": _jsonable_value(resolved.value),
+        "unit": parameter.unit,
+        "display": format_value(resolved.value, parameter.unit),
+        "set_at": resolved.level,
+        "clause": citation.clause,
+        "quote": citation.quote,
+    }
+
+
+def _check_conflicts(policy: Policy, entity_name: str, outcomes: dict[str, Outcome]) -> None:
+    for conflict in conflict_groups(policy, entity_name):
+        applying = [
+            m for m in conflict.group.members
+            if outcomes[m].eligible is True and outcomes[m].self_blocked is False
+        ]
+        if len(applying) > 1:
+            raise PolicyConflictError(
+                f"政策 {policy.id} 互斥组 {conflict.group.id}：{', '.join(applying)} 同时适用，"
+                "但政策文件未声明优先顺序（precedence）。请在政策文件中补充优先顺序后再评估。"
+            )
+
+
+def _public(policy: Policy, outcome: Outcome) -> dict[str, Any]:
+    benefit: Benefit = outcome.plan.benefit
+    return {
+        "id": benefit.id,
+        "label": benefit.label,
+        "eligible": outcome.eligible,
+        "status": outcome.status,
+        "status_label": STATUS_LABELS[outcome.status],
+        "amount_fen": outcome.amount_fen,
+        "fund": benefit.fund,
+        "fund_label": FUNDS[benefit.fund],
+        "clause": benefit.clause,
+        "document": policy.citation.document,
+        "reasons": outcome.reasons,
+        "missing": outcome.missing,
+        "conditions": outcome.conditions,
+        "parameters": outcome.parameters,
+        "details": outcome.details,
+    }
+
+
+def _jsonable_value(value: Value) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _jsonable(values: dict[str, Value]) -> dict[str, Any]:
+    return {k: _jsonable_value(v) for k, v in values.items()}

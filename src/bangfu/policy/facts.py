@@ -1,0 +1,165 @@
+"""The facts a rule may read: entities, their fields and their collections.
+
+This schema is the contract between the case JSON, the columnar population tables and the
+rule expressions. A rule may only name what is declared here, so a typo in a policy file is
+caught when the policy loads, not when a case happens to reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FactType(StrEnum):
+    INT = "int"
+    BOOL = "bool"
+    STR = "str"
+    DATE = "date"
+    STR_LIST = "str_list"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: FactType
+    label: str
+    json_path: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Where the field sits in the case JSON (nested objects flatten to one column name)."""
+        return self.json_path or (self.name,)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A list of rows that belong to one entity, held as its own table in a population."""
+
+    name: str
+    label: str
+    table: str
+    fields: dict[str, Field]
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    label: str
+    key: str
+    table: str
+    fields: dict[str, Field]
+    collections: dict[str, Collection] = field(default_factory=dict)
+
+
+def _fields(*items: Field) -> dict[str, Field]:
+    return {f.name: f for f in items}
+
+
+CATEGORIES = (
+    "poverty_alleviated",
+    "edge_of_poverty",
+    "unstable_alleviated",
+    "sudden_hardship",
+    "monitored",
+    "rural_low_income",
+    "relocated",
+)
+LABOR_CAPACITIES = ("full", "weak", "half")
+ORGANIZATION_KINDS = ("enterprise", "workshop", "hr_agency", "labor_broker", "incubator", "heritage_workshop")
+KIND_LABELS = {
+    "enterprise": "企业",
+    "workshop": "就业帮扶车间",
+    "hr_agency": "人力资源服务机构",
+    "labor_broker": "劳务经纪人",
+    "incubator": "创业孵化基地",
+    "heritage_workshop": "非遗工坊",
+}
+
+RECEIVED_FIELDS = _fields(
+    Field("benefit", FactType.STR, "已享受的政策"),
+    Field("date", FactType.DATE, "享受日期"),
+)
+
+PERSON = Entity(
+    name="person",
+    label="个人",
+    key="person_id",
+    table="persons",
+    fields=_fields(
+        Field("region", FactType.STR, "所在县（区、市）代码", json_path=("$case", "region")),
+        Field("categories", FactType.STR_LIST, "人员类别", choices=CATEGORIES),
+        Field("hukou_region", FactType.STR, "户籍所在县代码"),
+        Field("labor_capacity", FactType.STR, "劳动能力", choices=LABOR_CAPACITIES),
+        Field("birth_date", FactType.DATE, "出生日期"),
+    ),
+    collections={
+        "employment": Collection(
+            "employment",
+            "就业经历",
+            "employment",
+            _fields(
+                Field("start", FactType.DATE, "开始日期"),
+                Field("end", FactType.DATE, "结束日期（空为在岗）"),
+                Field("work_region", FactType.STR, "务工地区代码"),
+                Field("organized_export", FactType.BOOL, "是否有组织劳务输出"),
+                Field("travel_cost_fen", FactType.INT, "申报交通费（分）"),
+            ),
+        ),
+        "training": Collection(
+            "training",
+            "培训记录",
+            "training",
+            _fields(
+                Field("start", FactType.DATE, "培训开始日期"),
+                Field("days", FactType.INT, "培训天数"),
+            ),
+        ),
+        "received": Collection("received", "已享受政策", "received", RECEIVED_FIELDS),
+    },
+)
+
+ORGANIZATION = Entity(
+    name="organization",
+    label="单位",
+    key="org_id",
+    table="organizations",
+    fields=_fields(
+        Field("kind", FactType.STR, "单位类型", choices=ORGANIZATION_KINDS),
+        Field("region", FactType.STR, "所在县（区、市）代码"),
+        Field("recognized_base", FactType.BOOL, "是否认定为就业帮扶基地"),
+        Field(
+            "absorbed_poverty_alleviated",
+            FactType.INT,
+            "吸纳脱贫人口数",
+            json_path=("absorbed", "poverty_alleviated"),
+        ),
+        Field(
+            "absorbed_edge_of_poverty",
+            FactType.INT,
+            "吸纳边缘易致贫人口数",
+            json_path=("absorbed", "edge_of_poverty"),
+        ),
+        Field("operating_since", FactType.DATE, "开始运营日期"),
+        Field("resident_entities", FactType.INT, "入驻实体户数"),
+        Field("absorbed_poor_workers", FactType.INT, "吸纳贫困劳动力人数"),
+        Field("placed_by_export", FactType.INT, "有组织输出脱贫人口人数"),
+        Field("contracted_households", FactType.INT, "建立业务承揽关系的脱贫家庭户数"),
+    ),
+    collections={
+        "trainees": Collection(
+            "trainees",
+            "以工代训人员",
+            "trainees",
+            _fields(
+                Field("start", FactType.DATE, "以工代训开始日期"),
+                Field("months", FactType.INT, "以工代训月数"),
+                Field("previously_subsidized", FactType.BOOL, "是否已享受过以工代训补贴"),
+            ),
+        ),
+        "received": Collection("received", "已享受政策", "org_received", RECEIVED_FIELDS),
+    },
+)
+
+ENTITIES: dict[str, Entity] = {PERSON.name: PERSON, ORGANIZATION.name: ORGANIZATION}

@@ -1,0 +1,324 @@
+"""Load a policy folder (policy.yaml, parameters/*.yaml, benefits/*.yaml) and check it strictly.
+
+Every error names the file and the key, says what is wrong and how to fix it, because the people
+who edit these files are policy officers as often as programmers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bangfu.policy.expressions import ExpressionError, Node, parse
+from bangfu.policy.facts import ENTITIES, KIND_LABELS, ORGANIZATION_KINDS
+from bangfu.policy.model import (
+    FUNDS,
+    LIMIT_SCOPES,
+    Benefit,
+    Condition,
+    Detail,
+    ExclusionGroup,
+    Policy,
+    higher_ranked,
+)
+from bangfu.policy.parameters import UNITS, Citation, DatedValue, Parameter
+
+DEFAULT_POLICY = "shanxi-2021"
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message says where and how to fix it."""
+
+
+def policies_root() -> Path:
+    return Path(str(resources.files("bangfu") / "policies"))
+
+
+def available_policies() -> list[str]:
+    return sorted(p.name for p in policies_root().iterdir() if (p / "policy.yaml").is_file())
+
+
+@cache
+def load_bundled(policy_id: str = DEFAULT_POLICY) -> Policy:
+    if policy_id not in available_policies():
+        raise PolicyError(f"没有名为 {policy_id} 的政策；可用的有：{', '.join(available_policies())}")
+    return load_policy(policies_root() / policy_id)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: YAML 格式错误：{exc}") from exc
+
+
+def _check_keys(data: Any, where: str, required: set[str], optional: set[str]) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"{where}: 应为键值对（mapping），实为 {type(data).__name__}")
+    unknown = set(data) - required - optional
+    if unknown:
+        allowed = ", ".join(sorted(required | optional))
+        raise PolicyError(f"{where}: 未知的键 {', '.join(sorted(map(str, unknown)))}；允许的键：{allowed}")
+    absent = required - set(data)
+    if absent:
+        raise PolicyError(f"{where}: 缺少必填键 {', '.join(sorted(absent))}")
+    return data
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise PolicyError(f"{where}: 日期 {value!r} 格式不正确，应为 YYYY-MM-DD") from exc
+
+
+def _citation(data: Any, where: str, document: str) -> Citation:
+    ref = _check_keys(data, where, {"clause", "quote"}, {"document"})
+    if not str(ref["quote"]).strip() or not str(ref["clause"]).strip():
+        raise PolicyError(f"{where}: 出处的条款（clause）和原文（quote）不能为空")
+    return Citation(str(ref.get("document", document)), str(ref["clause"]), str(ref["quote"]).strip())
+
+
+def load_policy(folder: Path) -> Policy:
+    meta_path = folder / "policy.yaml"
+    if not meta_path.is_file():
+        raise PolicyError(f"{folder}: 找不到 policy.yaml")
+    meta = _check_keys(
+        _read_yaml(meta_path),
+        str(meta_path),
+        {"id", "title", "issuer", "valid", "reference"},
+        {"key_counties", "note"},
+    )
+    valid = _check_keys(meta["valid"], f"{meta_path}: valid", {"from"}, {"to", "note"})
+    policy_id = str(meta["id"])
+    citation = _citation(meta["reference"], f"{meta_path}: reference", policy_id)
+    key_counties = _check_keys(meta.get("key_counties", {"codes": []}), f"{meta_path}: key_counties",
+                               {"codes"}, {"note"})
+
+    parameters: dict[str, Parameter] = {}
+    for path in sorted((folder / "parameters").glob("*.yaml")):
+        for key, data in (_read_yaml(path) or {}).items():
+            if key in parameters:
+                raise PolicyError(f"{path}: 参数 {key} 重复定义")
+            parameters[key] = _parameter(str(key), data, f"{path}: {key}", policy_id)
+
+    param_types = {k: p.type for k, p in parameters.items()}
+    benefits: dict[str, Benefit] = {}
+    exclusions: list[ExclusionGroup] = []
+    for path in sorted((folder / "benefits").glob("*.yaml")):
+        doc = _check_keys(_read_yaml(path) or {}, str(path), set(), {"benefits", "exclusions"})
+        for bid, data in (doc.get("benefits") or {}).items():
+            if bid in benefits:
+                raise PolicyError(f"{path}: 政策项目 {bid} 重复定义")
+            benefits[bid] = _benefit(str(bid), data, f"{path}: {bid}", param_types)
+        for index, data in enumerate(doc.get("exclusions") or []):
+            exclusions.append(_exclusion(data, f"{path}: exclusions[{index}]", policy_id))
+    if not benefits:
+        raise PolicyError(f"{folder}/benefits: 没有定义任何政策项目")
+    _check_exclusions(exclusions, benefits)
+    return Policy(
+        id=policy_id,
+        title=str(meta["title"]),
+        issuer=str(meta["issuer"]),
+        valid_from=_date(valid["from"], f"{meta_path}: valid.from"),
+        valid_to=_date(valid["to"], f"{meta_path}: valid.to") if valid.get("to") else None,
+        validity_note=str(valid.get("note", "")),
+        citation=citation,
+        parameters=parameters,
+        benefits=benefits,
+        exclusions=tuple(exclusions),
+        key_counties=frozenset(str(c) for c in key_counties["codes"]),
+        key_counties_note=str(key_counties.get("note", "")),
+        source_dir=str(folder),
+        tests_dir=str(folder / "tests"),
+        evaluation_order=_evaluation_order(benefits, exclusions),
+    )
+
+
+def _dated_values(items: Any, where: str, unit: str, default: Citation, policy_id: str) -> tuple[DatedValue, ...]:
+    if not isinstance(items, list):
+        raise PolicyError(f"{where}: 应为列表，每项形如 {{from: 2021-07-01, value: 80000}}")
+    values: list[DatedValue] = []
+    for index, raw in enumerate(items):
+        here = f"{where}[{index}]"
+        item = _check_keys(raw, here, {"from", "value"}, {"to", "reference", "note"})
+        start = _date(item["from"], f"{here}.from")
+        end = _date(item["to"], f"{here}.to") if item.get("to") is not None else None
+        if end is not None and end < start:
+            raise PolicyError(f"{here}: 结束日期 {end} 早于开始日期 {start}")
+        value = _typed_value(item["value"], unit, f"{here}.value")
+        citation = _citation(item["reference"], f"{here}.reference", policy_id) if "reference" in item else default
+        values.append(DatedValue(start, end, value, citation, str(item.get("note", ""))))
+    values.sort(key=lambda v: v.start)
+    for before, after in zip(values, values[1:], strict=False):
+        if before.overlaps(after):
+            raise PolicyError(
+                f"{where}: 日期区间重叠（{before.start}—{before.end or '长期'} 与 {after.start}—"
+                f"{after.end or '长期'}），请给前一项加上 to: 结束日期"
+            )
+    return tuple(values)
+
+
+def _typed_value(value: Any, unit: str, where: str) -> object | None:
+    if value is None:
+        return None
+    expected = UNITS[unit]
+    if expected == "int" and isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise PolicyError(f"{where}: 数值不能为负")
+        return value
+    if expected == "date":
+        return _date(value, where)
+    if expected == "bool" and isinstance(value, bool):
+        return value
+    hint = "（金额以分为单位的整数，如 800 元写 80000）" if unit == "fen" else ""
+    raise PolicyError(f"{where}: 值 {value!r} 不是 {unit} 单位要求的类型{hint}")
+
+
+def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
+    spec = _check_keys(data, where, {"label", "unit", "reference", "values"}, {"set_by", "regions", "note"})
+    unit = str(spec["unit"])
+    if unit not in UNITS:
+        raise PolicyError(f"{where}.unit: 未知单位 {unit}；可用的有：{', '.join(UNITS)}")
+    set_by = spec.get("set_by")
+    if set_by not in (None, "city", "county"):
+        raise PolicyError(f"{where}.set_by: 应为 city 或 county")
+    citation = _citation(spec["reference"], f"{where}.reference", policy_id)
+    values = _dated_values(spec["values"], f"{where}.values", unit, citation, policy_id)
+    overrides: dict[str, tuple[DatedValue, ...]] = {}
+    for region, items in (spec.get("regions") or {}).items():
+        code = str(region)
+        if not (code.isdigit() and len(code) in (4, 6) and code.startswith("14")):
+            raise PolicyError(f"{where}.regions: 地区代码 {code} 应为山西省的 4 位市代码或 6 位县代码")
+        overrides[code] = _dated_values(items, f"{where}.regions.{code}", unit, citation, policy_id)
+    return Parameter(key, str(spec["label"]), unit, citation, values, overrides, set_by, str(spec.get("note", "")))
+
+
+def _expr(text: Any, where: str, entity_name: str, param_types: dict[str, str], *types: str) -> Node:
+    if not isinstance(text, str | int) or isinstance(text, bool):
+        raise PolicyError(f"{where}: 应为表达式字符串")
+    try:
+        node = parse(str(text), ENTITIES[entity_name], param_types)
+    except ExpressionError as exc:
+        raise PolicyError(f"{where}: {exc}") from exc
+    if types and node.type not in types:
+        raise PolicyError(f"{where}: 表达式结果应为 {'/'.join(types)}，实为 {node.type}")
+    return node
+
+
+def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Benefit:
+    spec = _check_keys(
+        data,
+        where,
+        {"label", "entity", "clause", "fund", "conditions", "amount"},
+        {"amount_label", "limit", "details", "kinds", "note"},
+    )
+    entity = str(spec["entity"])
+    if entity not in ENTITIES:
+        raise PolicyError(f"{where}.entity: 应为 {' 或 '.join(ENTITIES)}")
+    if spec["fund"] not in FUNDS:
+        raise PolicyError(f"{where}.fund: 未知资金来源 {spec['fund']}；可用的有：{', '.join(FUNDS)}")
+    limit = spec.get("limit")
+    if limit is not None and limit not in LIMIT_SCOPES:
+        raise PolicyError(f"{where}.limit: 应为 {' 或 '.join(LIMIT_SCOPES)}")
+    kinds = tuple(str(k) for k in spec.get("kinds") or ())
+    if kinds and (entity != "organization" or set(kinds) - set(ORGANIZATION_KINDS)):
+        raise PolicyError(f"{where}.kinds: 只能用于单位，取值为 {', '.join(ORGANIZATION_KINDS)}")
+    conditions = []
+    raw_conditions = spec["conditions"]
+    if not isinstance(raw_conditions, list) or not raw_conditions:
+        raise PolicyError(f"{where}.conditions: 至少需要一个条件")
+    if kinds:
+        kind_list = ", ".join(repr(k) for k in kinds)
+        conditions.append(
+            Condition("kind", "单位类型为" + "、".join(KIND_LABELS[k] for k in kinds), parse(f"kind in ({kind_list},)", ENTITIES[entity], param_types),
+                      f"kind in ({kind_list},)")
+        )
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_conditions):
+        here = f"{where}.conditions[{index}]"
+        cond = _check_keys(raw, here, {"id", "label", "when"}, set())
+        if cond["id"] in seen:
+            raise PolicyError(f"{here}.id: 条件编号 {cond['id']} 重复")
+        seen.add(cond["id"])
+        node = _expr(cond["when"], f"{here}.when", entity, param_types, "bool")
+        conditions.append(Condition(str(cond["id"]), str(cond["label"]), node, str(cond["when"])))
+    details = []
+    for index, raw in enumerate(spec.get("details") or []):
+        here = f"{where}.details[{index}]"
+        item = _check_keys(raw, here, {"id", "label", "value"}, set())
+        details.append(Detail(str(item["id"]), str(item["label"]),
+                              _expr(item["value"], f"{here}.value", entity, param_types), str(item["value"])))
+    return Benefit(
+        id=bid,
+        label=str(spec["label"]),
+        entity=ENTITIES[entity],
+        clause=str(spec["clause"]),
+        fund=str(spec["fund"]),
+        conditions=tuple(conditions),
+        amount=_expr(spec["amount"], f"{where}.amount", entity, param_types, "int"),
+        amount_text=str(spec["amount"]),
+        amount_label=str(spec.get("amount_label", "")),
+        limit=limit,
+        details=tuple(details),
+        applies_to_kinds=kinds,
+        note=str(spec.get("note", "")),
+    )
+
+
+def _exclusion(data: Any, where: str, policy_id: str) -> ExclusionGroup:
+    spec = _check_keys(data, where, {"id", "kind", "members", "scope", "reference", "reason"}, {"precedence"})
+    if spec["kind"] not in ("one_of", "supersedes"):
+        raise PolicyError(f"{where}.kind: 应为 one_of（只能享受其一）或 supersedes（前者排除后者）")
+    if spec["scope"] not in LIMIT_SCOPES:
+        raise PolicyError(f"{where}.scope: 应为 {' 或 '.join(LIMIT_SCOPES)}")
+    members = tuple(str(m) for m in spec["members"])
+    precedence = tuple(str(m) for m in spec.get("precedence") or ())
+    if precedence and sorted(precedence) != sorted(members):
+        raise PolicyError(f"{where}.precedence: 应列出全部成员且只列成员，按优先顺序")
+    return ExclusionGroup(str(spec["id"]), str(spec["kind"]), members, precedence, str(spec["scope"]),
+                          _citation(spec["reference"], f"{where}.reference", policy_id), str(spec["reason"]))
+
+
+def _check_exclusions(groups: list[ExclusionGroup], benefits: dict[str, Benefit]) -> None:
+    for group in groups:
+        unknown = [m for m in group.members if m not in benefits]
+        if unknown:
+            raise PolicyError(f"互斥组 {group.id}: 未定义的政策项目 {', '.join(unknown)}")
+        if len(group.members) < 2:
+            raise PolicyError(f"互斥组 {group.id}: 至少需要两个成员")
+        if len({benefits[m].entity.name for m in group.members}) != 1:
+            raise PolicyError(f"互斥组 {group.id}: 成员必须属于同一类对象（个人或单位）")
+
+
+def _evaluation_order(benefits: dict[str, Benefit], groups: list[ExclusionGroup]) -> tuple[str, ...]:
+    """Benefits ordered so that every higher-ranked rival is decided first; a cycle is an error."""
+    before: dict[str, set[str]] = {b: set() for b in benefits}
+    for group in groups:
+        for member in group.members:
+            before[member].update(higher_ranked(group, member))
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(bid: str) -> None:
+        if bid in order:
+            return
+        if bid in visiting:
+            raise PolicyError(f"互斥组的优先顺序形成循环，涉及 {bid}")
+        visiting.add(bid)
+        for other in sorted(before[bid]):
+            visit(other)
+        visiting.discard(bid)
+        order.append(bid)
+
+    for bid in benefits:
+        visit(bid)
+    return tuple(order)

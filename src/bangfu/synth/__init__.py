@@ -1,0 +1,1 @@
+"""Synthetic, deterministic populations for demos, tests and benchmarks."""
