@@ -6,6 +6,7 @@ sequence whose last digit is odd for men, and an ISO 7064 MOD 11-2 check charact
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -61,6 +62,12 @@ class IdCheck:
     sex: str | None
 
 
+@functools.cache
+def _mainland_provinces() -> frozenset[str]:
+    # Cached separately because regions.provinces() hands out a fresh copy on every call.
+    return frozenset(regions.provinces())
+
+
 def _invalid(id_number: str, reason: str) -> IdCheck:
     return IdCheck(id_number, False, reason, None, None, None)
 
@@ -79,13 +86,13 @@ def check(raw: str, today: date | None = None) -> IdCheck:
         id_number = upgrade_15(id_number)
     if len(id_number) != 18:
         return _invalid(
-            id_number, f"长度错误：应为 18 位（或 15 位旧号），实为 {len(id_number)} 位，请核对号码"
+            id_number, f"长度错误：应为 18 位（或 15 位旧号），实为 {len(id_number)} 位，请核对身份证号"
         )
     if not _ID18.fullmatch(id_number):
         return _invalid(id_number, "含非法字符：前 17 位应为数字，末位为数字或 X，请核对身份证号")
 
     province = id_number[:2]
-    if province not in regions.provinces():
+    if province not in _mainland_provinces():
         return _invalid(id_number, f"地区码错误：前两位 {province} 不是大陆省级行政区代码，请核对第 1–6 位")
 
     born = _birth_date(id_number)

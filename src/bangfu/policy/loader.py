@@ -58,7 +58,7 @@ def _read_yaml(path: Path) -> Any:
         raise PolicyError(f"{path}: YAML 格式错误：{exc}") from exc
 
 
-def _check_keys(data: Any, where: str, required: set[str], optional: set[str]) -> Mapping[str, Any]:
+def check_keys(data: Any, where: str, required: set[str], optional: set[str]) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise PolicyError(f"{where}: 应为键值对（mapping），实为 {type(data).__name__}")
     unknown = set(data) - required - optional
@@ -71,7 +71,7 @@ def _check_keys(data: Any, where: str, required: set[str], optional: set[str]) -
     return data
 
 
-def _date(value: Any, where: str) -> dt.date:
+def parse_date(value: Any, where: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     try:
@@ -81,7 +81,7 @@ def _date(value: Any, where: str) -> dt.date:
 
 
 def _citation(data: Any, where: str, document: str) -> Citation:
-    ref = _check_keys(data, where, {"clause", "quote"}, {"document"})
+    ref = check_keys(data, where, {"clause", "quote"}, {"document"})
     if not str(ref["quote"]).strip() or not str(ref["clause"]).strip():
         raise PolicyError(f"{where}: 出处的条款（clause）和原文（quote）不能为空")
     return Citation(str(ref.get("document", document)), str(ref["clause"]), str(ref["quote"]).strip())
@@ -91,16 +91,16 @@ def load_policy(folder: Path) -> Policy:
     meta_path = folder / "policy.yaml"
     if not meta_path.is_file():
         raise PolicyError(f"{folder}: 找不到 policy.yaml")
-    meta = _check_keys(
+    meta = check_keys(
         _read_yaml(meta_path),
         str(meta_path),
         {"id", "title", "issuer", "valid", "reference"},
         {"key_counties", "note"},
     )
-    valid = _check_keys(meta["valid"], f"{meta_path}: valid", {"from"}, {"to", "note"})
+    valid = check_keys(meta["valid"], f"{meta_path}: valid", {"from"}, {"to", "note"})
     policy_id = str(meta["id"])
     citation = _citation(meta["reference"], f"{meta_path}: reference", policy_id)
-    key_counties = _check_keys(meta.get("key_counties", {"codes": []}), f"{meta_path}: key_counties",
+    key_counties = check_keys(meta.get("key_counties", {"codes": []}), f"{meta_path}: key_counties",
                                {"codes"}, {"note"})
 
     parameters: dict[str, Parameter] = {}
@@ -114,7 +114,7 @@ def load_policy(folder: Path) -> Policy:
     benefits: dict[str, Benefit] = {}
     exclusions: list[ExclusionGroup] = []
     for path in sorted((folder / "benefits").glob("*.yaml")):
-        doc = _check_keys(_read_yaml(path) or {}, str(path), set(), {"benefits", "exclusions"})
+        doc = check_keys(_read_yaml(path) or {}, str(path), set(), {"benefits", "exclusions"})
         for bid, data in (doc.get("benefits") or {}).items():
             if bid in benefits:
                 raise PolicyError(f"{path}: 政策项目 {bid} 重复定义")
@@ -128,8 +128,8 @@ def load_policy(folder: Path) -> Policy:
         id=policy_id,
         title=str(meta["title"]),
         issuer=str(meta["issuer"]),
-        valid_from=_date(valid["from"], f"{meta_path}: valid.from"),
-        valid_to=_date(valid["to"], f"{meta_path}: valid.to") if valid.get("to") else None,
+        valid_from=parse_date(valid["from"], f"{meta_path}: valid.from"),
+        valid_to=parse_date(valid["to"], f"{meta_path}: valid.to") if valid.get("to") else None,
         validity_note=str(valid.get("note", "")),
         citation=citation,
         parameters=parameters,
@@ -149,12 +149,12 @@ def _dated_values(items: Any, where: str, unit: str, default: Citation, policy_i
     values: list[DatedValue] = []
     for index, raw in enumerate(items):
         here = f"{where}[{index}]"
-        item = _check_keys(raw, here, {"from", "value"}, {"to", "reference", "note"})
-        start = _date(item["from"], f"{here}.from")
-        end = _date(item["to"], f"{here}.to") if item.get("to") is not None else None
+        item = check_keys(raw, here, {"from", "value"}, {"to", "reference", "note"})
+        start = parse_date(item["from"], f"{here}.from")
+        end = parse_date(item["to"], f"{here}.to") if item.get("to") is not None else None
         if end is not None and end < start:
             raise PolicyError(f"{here}: 结束日期 {end} 早于开始日期 {start}")
-        value = _typed_value(item["value"], unit, f"{here}.value")
+        value = typed_value(item["value"], unit, f"{here}.value")
         citation = _citation(item["reference"], f"{here}.reference", policy_id) if "reference" in item else default
         values.append(DatedValue(start, end, value, citation, str(item.get("note", ""))))
     values.sort(key=lambda v: v.start)
@@ -167,7 +167,7 @@ def _dated_values(items: Any, where: str, unit: str, default: Citation, policy_i
     return tuple(values)
 
 
-def _typed_value(value: Any, unit: str, where: str) -> object | None:
+def typed_value(value: Any, unit: str, where: str) -> object | None:
     if value is None:
         return None
     expected = UNITS[unit]
@@ -176,7 +176,7 @@ def _typed_value(value: Any, unit: str, where: str) -> object | None:
             raise PolicyError(f"{where}: 数值不能为负")
         return value
     if expected == "date":
-        return _date(value, where)
+        return parse_date(value, where)
     if expected == "bool" and isinstance(value, bool):
         return value
     hint = "（金额以分为单位的整数，如 800 元写 80000）" if unit == "fen" else ""
@@ -184,7 +184,7 @@ def _typed_value(value: Any, unit: str, where: str) -> object | None:
 
 
 def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
-    spec = _check_keys(data, where, {"label", "unit", "reference", "values"}, {"set_by", "regions", "note"})
+    spec = check_keys(data, where, {"label", "unit", "reference", "values"}, {"set_by", "regions", "note"})
     unit = str(spec["unit"])
     if unit not in UNITS:
         raise PolicyError(f"{where}.unit: 未知单位 {unit}；可用的有：{', '.join(UNITS)}")
@@ -215,7 +215,7 @@ def _expr(text: Any, where: str, entity_name: str, param_types: dict[str, str], 
 
 
 def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Benefit:
-    spec = _check_keys(
+    spec = check_keys(
         data,
         where,
         {"label", "entity", "clause", "fund", "conditions", "amount"},
@@ -245,7 +245,7 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
     seen: set[str] = set()
     for index, raw in enumerate(raw_conditions):
         here = f"{where}.conditions[{index}]"
-        cond = _check_keys(raw, here, {"id", "label", "when"}, set())
+        cond = check_keys(raw, here, {"id", "label", "when"}, set())
         if cond["id"] in seen:
             raise PolicyError(f"{here}.id: 条件编号 {cond['id']} 重复")
         seen.add(cond["id"])
@@ -254,7 +254,7 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
     details = []
     for index, raw in enumerate(spec.get("details") or []):
         here = f"{where}.details[{index}]"
-        item = _check_keys(raw, here, {"id", "label", "value"}, set())
+        item = check_keys(raw, here, {"id", "label", "value"}, set())
         details.append(Detail(str(item["id"]), str(item["label"]),
                               _expr(item["value"], f"{here}.value", entity, param_types), str(item["value"])))
     return Benefit(
@@ -275,7 +275,7 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
 
 
 def _exclusion(data: Any, where: str, policy_id: str) -> ExclusionGroup:
-    spec = _check_keys(data, where, {"id", "kind", "members", "scope", "reference", "reason"}, {"precedence"})
+    spec = check_keys(data, where, {"id", "kind", "members", "scope", "reference", "reason"}, {"precedence"})
     if spec["kind"] not in ("one_of", "supersedes"):
         raise PolicyError(f"{where}.kind: 应为 one_of（只能享受其一）或 supersedes（前者排除后者）")
     if spec["scope"] not in LIMIT_SCOPES:

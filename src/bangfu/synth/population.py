@@ -464,6 +464,7 @@ def _write_chunked(
     stream: int,
     year: int,
     geo: _Geography,
+    chunk_size: int,
 ) -> dict[str, int]:
     rows = dict.fromkeys(tables, 0)
     writers = {
@@ -471,9 +472,9 @@ def _write_chunked(
         for name in tables
     }
     try:
-        for index, first in enumerate(range(0, total, CHUNK_SIZE)):
+        for index, first in enumerate(range(0, total, chunk_size)):
             rng = np.random.default_rng([seed, stream, index])
-            chunk = make_chunk(rng, first + 1, min(CHUNK_SIZE, total - first), year, geo)
+            chunk = make_chunk(rng, first + 1, min(chunk_size, total - first), year, geo)
             for name in tables:
                 writers[name].write_table(chunk[name])
                 rows[name] += chunk[name].num_rows
@@ -484,15 +485,26 @@ def _write_chunked(
 
 
 def write_population(
-    out_dir: Path, persons: int, organizations: int, seed: int = 2021, year: int = 2024
+    out_dir: Path,
+    persons: int,
+    organizations: int,
+    seed: int = 2021,
+    year: int = 2024,
+    *,
+    chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, int]:
-    """Write the seven population tables to ``out_dir``; returns the row count per table."""
+    """Write the seven population tables to ``out_dir``; returns the row count per table.
+
+    Output depends on the chunk size as well as the seed, since each chunk has its own stream.
+    """
     if persons < 0 or organizations < 0:
         raise ValueError("人数和单位数不能为负数")
+    if chunk_size < 1:
+        raise ValueError("分块大小必须为正整数")
     out_dir.mkdir(parents=True, exist_ok=True)
     geo = _Geography()
-    counts = _write_chunked(out_dir, PERSON_TABLES, persons, _person_chunk, seed, 0, year, geo)
+    counts = _write_chunked(out_dir, PERSON_TABLES, persons, _person_chunk, seed, 0, year, geo, chunk_size)
     counts |= _write_chunked(
-        out_dir, ORGANIZATION_TABLES, organizations, _organization_chunk, seed, 1, year, geo
+        out_dir, ORGANIZATION_TABLES, organizations, _organization_chunk, seed, 1, year, geo, chunk_size
     )
     return counts

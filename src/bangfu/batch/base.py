@@ -1,0 +1,28 @@
+"""What every back end offers: Parquet tables, small helper tables, a query run into a named result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Backend(Protocol):
+    name: str
+
+    def register_parquet(self, table: str, path: Path) -> None: ...
+
+    def distinct(self, table: str, column: str) -> list[str]: ...
+
+    def register_rows(self, name: str, rows: list[dict[str, object]]) -> None: ...
+
+    def materialize(self, name: str, sql: str) -> None: ...
+
+    def fetch(self, sql: str) -> list[dict[str, Any]]: ...
+
+    def write_parquet(self, name: str, path: Path) -> None: ...
+
+    def close(self) -> None: ...

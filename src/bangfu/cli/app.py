@@ -1,0 +1,253 @@
+"""Command-line entry points. Exit codes: 0 done, 1 tests failed, 2 bad input, 3 policy conflict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from bangfu.cli import render
+from bangfu.policy.case import CaseError, parse_case
+from bangfu.policy.engine import PolicyConflictError, evaluate_case
+from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
+from bangfu.policy.model import FUNDS, Policy
+
+app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True,
+                  add_completion=False)
+policy_app = typer.Typer(help="政策：评估、列出、测试、人群测算与政策假设测算", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    render.console(stderr=True).print(f"[red]错误：[/red]{message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def get_policy(policy: str) -> Policy:
+    try:
+        path = Path(policy)
+        return load_policy(path) if path.is_dir() else load_bundled(policy)
+    except PolicyError as exc:
+        fail(str(exc))
+
+
+def parse_day(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} 的值 {text!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
+
+
+def read_case_file(path: Path) -> Any:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        fail(f"找不到案例文件 {path}")
+    except UnicodeDecodeError:
+        fail(f"{path} 不是 UTF-8 编码的文本，请另存为 UTF-8 JSON")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{path} 第 {exc.lineno} 行第 {exc.colno} 列：JSON 格式错误（{exc.msg}）")
+
+
+@policy_app.command("evaluate")
+def policy_evaluate(
+    case_file: Annotated[Path, typer.Argument(help="案例 JSON 文件；- 表示从标准输入读取")],
+    policy: PolicyOption = DEFAULT_POLICY,
+    table: Annotated[bool, typer.Option("--table", help="输出中文表格而不是 JSON")] = False,
+) -> None:
+    """评估一个案例（个人或单位）可享受的全部政策，输出 JSON。"""
+    loaded = get_policy(policy)
+    try:
+        case = parse_case(read_case_file(case_file))
+        result = evaluate_case(loaded, case)
+    except CaseError as exc:
+        fail(f"案例字段 {exc.path}：{exc.message}")
+    except PolicyConflictError as exc:
+        fail(str(exc), code=3)
+    if table:
+        render.console().print(render.case_table(str(case_file), result))
+    else:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+@policy_app.command("list")
+def policy_list(
+    policy: PolicyOption = DEFAULT_POLICY,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出政策的条款、执行期、政策项目与参数（含地方标准是否已设置）。"""
+    from bangfu.policy.catalog import describe_policy
+
+    loaded = get_policy(policy)
+    info = describe_policy(loaded)
+    if as_json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        return
+    out = render.console()
+    out.print(f"[bold]{loaded.title}[/bold]（{loaded.id}）", highlight=False)
+    out.print(f"执行期：{loaded.validity_text()}。{loaded.validity_note}", highlight=False)
+    out.print(render.catalog_benefits(info))
+    out.print(render.catalog_parameters(info))
+
+
+@policy_app.command("test")
+def policy_test(
+    paths: Annotated[list[Path] | None, typer.Argument(help="测试文件或目录；默认为政策自带的测试")] = None,
+    policy: PolicyOption = DEFAULT_POLICY,
+) -> None:
+    """运行政策规则测试文件（数据形式的测试），打印通过与失败数。"""
+    from bangfu.policy.testing import run_tests
+
+    loaded = get_policy(policy)
+    try:
+        outcomes = run_tests(loaded, paths)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    out = render.console()
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in failed:
+        out.print(f"[red]失败[/red] {outcome.test.id}", highlight=False)
+        for failure in outcome.failures:
+            out.print(f"    {failure}", highlight=False)
+    out.print(f"规则测试：{len(outcomes) - len(failed)} 项通过，{len(failed)} 项失败", highlight=False)
+    if failed or not outcomes:
+        raise typer.Exit(1)
+
+
+def _backend(name: str) -> Any:
+    if name == "duckdb":
+        from bangfu.batch.duckdb_backend import DuckDBBackend
+
+        return DuckDBBackend()
+    if name == "spark":
+        from bangfu.batch.spark_backend import SparkBackend
+
+        return SparkBackend()
+    fail(f"--backend 应为 duckdb 或 spark，实为 {name!r}")
+
+
+DataOption = Annotated[Path, typer.Option("--data", help="人群数据目录（Parquet，见 bangfu synth）")]
+DateOption = Annotated[str, typer.Option("--date", help="评估日期 YYYY-MM-DD")]
+BackendOption = Annotated[str, typer.Option("--backend", help="duckdb（默认）或 spark")]
+
+
+def _run_population(policy: Policy, backend: Any, data: Path, day: dt.date, out: Path | None = None) -> Any:
+    from bangfu.policy.batch_run import PopulationDataError, evaluate_population
+
+    try:
+        return evaluate_population(policy, backend, data, day, out_dir=out)
+    except PopulationDataError as exc:
+        fail(str(exc))
+    except PolicyConflictError as exc:
+        fail(str(exc), code=3)
+
+
+@policy_app.command("population")
+def policy_population(
+    data: DataOption,
+    date: DateOption,
+    policy: PolicyOption = DEFAULT_POLICY,
+    backend: BackendOption = "duckdb",
+    out: Annotated[Path | None, typer.Option("--out", help="结果目录：每人每项的结论写成 Parquet")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 汇总")] = False,
+) -> None:
+    """对整个人群（个人与单位）按同一套规则测算，输出各项人数与金额。"""
+    loaded = get_policy(policy)
+    day = parse_day(date, "--date")
+    engine = _backend(backend)
+    started = time.perf_counter()
+    run = _run_population(loaded, engine, data, day, out)
+    seconds = time.perf_counter() - started
+    if as_json:
+        payload = {
+            "date": day.isoformat(),
+            "backend": backend,
+            "seconds": round(seconds, 3),
+            "entities": {r.entity: r.entities() for r in run.runs},
+            "benefits": {bid: t for r in run.runs for bid, t in r.totals().items()},
+            "by_fund_fen": run.by_fund(),
+            "by_region_fen": run.by_region(),
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    labels = {b.id: b.label for b in loaded.benefits.values()}
+    con = render.console()
+    for r in run.runs:
+        title = f"{'个人' if r.entity == 'person' else '单位'} {r.entities():,} 个，评估日 {day}（{backend}）"
+        con.print(render.population_table(title, labels, r.totals()))
+    con.print(f"用时 {seconds:.2f} 秒" + (f"；明细已写入 {out}" if out else ""), highlight=False)
+
+
+@policy_app.command("whatif")
+def policy_whatif(
+    data: DataOption,
+    date: DateOption,
+    overrides: Annotated[Path, typer.Option("--overrides", help="参数假设文件（YAML 或 JSON）")],
+    policy: PolicyOption = DEFAULT_POLICY,
+    backend: BackendOption = "duckdb",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """政策假设测算：按假设参数重算人群，按资金来源和地区报告成本差额。"""
+    from bangfu.policy.whatif import apply_overrides, cost_difference, load_overrides
+
+    loaded = get_policy(policy)
+    day = parse_day(date, "--date")
+    try:
+        scenario_policy = apply_overrides(loaded, load_overrides(overrides), str(overrides))
+    except PolicyError as exc:
+        fail(str(exc))
+    engine = _backend(backend)
+    baseline = _run_population(loaded, engine, data, day)
+    scenario = _run_population(scenario_policy, engine, data, day)
+    by_fund = cost_difference(baseline.by_fund(), scenario.by_fund())
+    by_region = [r for r in cost_difference(baseline.by_region(), scenario.by_region()) if r["difference_fen"]]
+    if as_json:
+        payload = {"date": day.isoformat(), "by_fund": by_fund, "by_region": by_region}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    con = render.console()
+    con.print(render.difference_table(f"按资金来源（评估日 {day}）", by_fund, lambda k: FUNDS.get(k, k)))
+    con.print(render.difference_table("按地区（仅列出有变化的县）", by_region, render.region_label))
+
+
+@app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="输出目录")],
+    persons: Annotated[int, typer.Option("--persons", min=1, help="人数")] = 20_000,
+    organizations: Annotated[int, typer.Option("--organizations", min=0, help="单位数")] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子得到相同数据）")] = 2021,
+    year: Annotated[int, typer.Option("--year", min=2019, max=2030, help="数据所在年份")] = 2024,
+) -> None:
+    """生成山西省合成人群（有效身份证号、真实县级代码），写为 Parquet。"""
+    from bangfu.synth.population import write_population
+
+    started = time.perf_counter()
+    counts = write_population(out, persons, organizations, seed=seed, year=year)
+    summary = "，".join(f"{name} {count:,} 行" for name, count in counts.items())
+    render.console().print(f"已写入 {out}：{summary}（{time.perf_counter() - started:.1f} 秒）", highlight=False)
+
+
+@app.command("demo")
+def demo(policy: PolicyOption = DEFAULT_POLICY) -> None:
+    """评估自带的示例案例，打印中文结果表。"""
+    loaded = get_policy(policy)
+    con = render.console()
+    con.print(f"[bold]{loaded.title}[/bold]\n执行期 {loaded.validity_text()}；{loaded.key_counties_note}",
+              highlight=False)
+    examples = resources.files("bangfu") / "data" / "examples"
+    for item in sorted(examples.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".json"):
+            continue
+        result = evaluate_case(loaded, parse_case(json.loads(item.read_text(encoding="utf-8"))))
+        con.print(render.case_table(item.name, result))
+    con.print("更多：bangfu policy evaluate 案例.json ｜ bangfu policy list ｜ bangfu synth --out 目录", highlight=False)

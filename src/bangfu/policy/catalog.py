@@ -1,0 +1,70 @@
+"""A policy described for people: provisions, clauses, validity, parameters and local standards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bangfu.policy.model import FUNDS, LIMIT_SCOPES, Policy
+from bangfu.policy.parameters import format_value
+
+
+def describe_policy(policy: Policy) -> dict[str, Any]:
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "issuer": policy.issuer,
+        "valid_from": policy.valid_from.isoformat(),
+        "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
+        "validity_note": policy.validity_note,
+        "key_counties": sorted(policy.key_counties),
+        "key_counties_note": policy.key_counties_note,
+        "benefits": [
+            {
+                "id": b.id,
+                "label": b.label,
+                "entity": b.entity.name,
+                "clause": b.clause,
+                "fund": b.fund,
+                "fund_label": FUNDS[b.fund],
+                "limit": LIMIT_SCOPES.get(b.limit or "", "不限"),
+                "conditions": [{"id": c.id, "label": c.label, "rule": c.text} for c in b.conditions],
+                "amount": b.amount_text,
+                "note": b.note,
+            }
+            for b in (policy.benefits[i] for i in policy.evaluation_order)
+        ],
+        "exclusions": [
+            {
+                "id": g.id,
+                "kind": g.kind,
+                "members": list(g.members),
+                "precedence": list(g.precedence),
+                "scope": g.scope,
+                "clause": g.citation.clause,
+                "reason": g.reason,
+            }
+            for g in policy.exclusions
+        ],
+        "parameters": [
+            {
+                "key": p.key,
+                "label": p.label,
+                "unit": p.unit,
+                "clause": p.citation.clause,
+                "quote": p.citation.quote,
+                "set_by": p.set_by,
+                "values": [
+                    {
+                        "from": v.start.isoformat(),
+                        "to": v.end.isoformat() if v.end else None,
+                        "value": v.value if not hasattr(v.value, "isoformat") else v.value.isoformat(),  # type: ignore[union-attr]
+                        "display": format_value(v.value, p.unit),
+                    }
+                    for v in p.values
+                ],
+                "regions": sorted(p.overrides),
+                "note": p.note,
+            }
+            for p in policy.parameters.values()
+        ],
+    }

@@ -1,0 +1,183 @@
+"""Build the one SQL query that evaluates every benefit for a whole population on one date.
+
+The query mirrors ``engine.py`` step by step (conditions, limits and exclusions, status, amount),
+so a person's row here and that person's single-case result always agree; a property test holds
+the two to it. The SQL is written in DuckDB's dialect and transpiled by SQLGlot for Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bangfu.policy.expressions import parameters_used
+from bangfu.policy.facts import ENTITIES, Entity
+from bangfu.policy.model import Policy
+from bangfu.policy.plan import build_plans, conflict_groups
+from bangfu.policy.sql import Compiler, literal, quote
+
+OUTPUT_SUFFIXES = ("status", "eligible", "amount_fen")
+
+
+@dataclass(frozen=True)
+class PopulationQuery:
+    entity: Entity
+    sql: str
+    benefit_ids: tuple[str, ...]
+    funds: dict[str, str]
+    params_rows: list[dict[str, object]]  # region -> region-dependent parameter values
+    param_columns: dict[str, str]
+    conflict_columns: dict[str, str]  # column -> exclusion group id
+
+
+def column(benefit_id: str, suffix: str) -> str:
+    return f"{benefit_id}__{suffix}"
+
+
+def build_query(policy: Policy, entity_name: str, day: dt.date, regions: list[str]) -> PopulationQuery:
+    entity = ENTITIES[entity_name]
+    plans = build_plans(policy, entity_name)
+    benefit_ids = tuple(p.benefit.id for p in plans)
+    funds = {p.benefit.id: p.benefit.fund for p in plans}
+    key = quote(entity.key)
+    if not policy.in_force(day):
+        outputs = [f"f.{key}", "f.region"]
+        for bid in benefit_ids:
+            outputs += [
+                f"'not_in_force' AS {quote(column(bid, 'status'))}",
+                f"CAST(NULL AS BOOLEAN) AS {quote(column(bid, 'eligible'))}",
+                f"CAST(0 AS BIGINT) AS {quote(column(bid, 'amount_fen'))}",
+            ]
+        sql = f"SELECT {', '.join(outputs)} FROM {quote(entity.table)} f"
+        return PopulationQuery(entity, sql, benefit_ids, funds, [], {}, {})
+
+    keys_used: list[str] = []
+    for plan in plans:
+        for node in [*(c.expr for c in plan.benefit.conditions), plan.benefit.amount]:
+            keys_used += [k for k in parameters_used(node) if k not in keys_used]
+    constants, param_columns, params_rows = _split_parameters(policy, keys_used, day, regions)
+    compiler = Compiler(
+        case_variables={
+            "date": day,
+            "year_start": dt.date(day.year, 1, 1),
+            "year_end": dt.date(day.year, 12, 31),
+            "valid_from": policy.valid_from,
+        },
+        constants=constants,
+        param_columns=param_columns,
+        key_counties=policy.key_counties,
+    )
+
+    level1: list[str] = []  # conditions, amounts and receipt checks, per benefit
+    eligible: dict[str, str] = {}
+    self_blocked: dict[str, str] = {}
+    for plan in plans:
+        bid = plan.benefit.id
+        conds = []
+        for j, condition in enumerate(plan.benefit.conditions):
+            name = f"{bid}__c{j}"
+            level1.append(f"{compiler.outer(condition.expr)} AS {quote(name)}")
+            conds.append(f"l.{quote(name)}")
+        level1.append(f"{compiler.outer(plan.benefit.amount)} AS {quote(bid + '__amount')}")
+        checks = []
+        for k, check in enumerate(plan.receipt_checks):
+            name = f"{bid}__r{k}"
+            level1.append(f"{compiler.outer(check.expr)} AS {quote(name)}")
+            checks.append(f"l.{quote(name)}")
+        eligible[bid] = "(" + " AND ".join(conds) + ")"
+        self_blocked[bid] = "(" + " OR ".join(checks) + ")" if checks else "FALSE"
+
+    blocked: dict[str, str] = {}
+    for plan in plans:  # evaluation order: rivals are decided before the benefits they beat
+        bid = plan.benefit.id
+        parts = [self_blocked[bid]]
+        parts += [f"({eligible[r.benefit_id]} AND NOT {blocked[r.benefit_id]})" for r in plan.rivals]
+        blocked[bid] = "(" + " OR ".join(parts) + ")"
+
+    outputs = [f"l.{key}", "l.region"]
+    for plan in plans:
+        bid = plan.benefit.id
+        amount = f"l.{quote(bid + '__amount')}"
+        status = (
+            f"CASE WHEN {eligible[bid]} = FALSE THEN 'not_eligible'"
+            f" WHEN {eligible[bid]} IS NULL THEN 'needs_information'"
+            f" WHEN {blocked[bid]} THEN 'excluded'"
+            f" WHEN {blocked[bid]} IS NULL THEN 'needs_information'"
+            f" WHEN {amount} IS NULL THEN 'needs_information'"
+            " ELSE 'granted' END"
+        )
+        outputs.append(f"{status} AS {quote(column(bid, 'status'))}")
+        outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
+        granted = f"COALESCE({eligible[bid]}, FALSE) AND NOT COALESCE({blocked[bid]}, TRUE) AND {amount} IS NOT NULL"
+        outputs.append(
+            f"CAST(CASE WHEN {granted} THEN {amount} ELSE 0 END AS BIGINT) AS {quote(column(bid, 'amount_fen'))}"
+        )
+    conflict_columns = {}
+    for index, conflict in enumerate(conflict_groups(policy, entity_name)):
+        applying = [
+            f"CASE WHEN {eligible[m]} = TRUE AND {self_blocked[m]} = FALSE THEN 1 ELSE 0 END"
+            for m in conflict.group.members
+        ]
+        name = f"__conflict{index}"
+        conflict_columns[name] = conflict.group.id
+        outputs.append(f"({' + '.join(applying)}) > 1 AS {quote(name)}")
+
+    ctes = [_base_cte(entity, param_columns)]
+    joins = []
+    for collection_name in compiler.aggregates:
+        collection = entity.collections[collection_name]
+        alias = quote("g_" + collection_name)
+        ctes.append(f"{alias} AS (\n  {compiler.aggregate_select(collection_name, collection.table, entity.key)}\n)")
+        joins.append(f"LEFT JOIN {alias} ON {alias}.{key} = f.{key}")
+    level1_sql = ",\n    ".join(level1)
+    sql = (
+        "WITH " + ",\n".join(ctes) + ",\n"
+        f"l AS (\n  SELECT f.{key}, f.region,\n    {level1_sql}\n  FROM base f\n  " + "\n  ".join(joins) + "\n)\n"
+        f"SELECT {', '.join(outputs)}\nFROM l"
+    )
+    return PopulationQuery(entity, sql, benefit_ids, funds, params_rows, param_columns, conflict_columns)
+
+
+def _base_cte(entity: Entity, param_columns: dict[str, str]) -> str:
+    table = quote(entity.table)
+    if not param_columns:
+        return f"base AS (SELECT * FROM {table})"
+    columns = ", ".join(f"p.{quote(c)}" for c in param_columns.values())
+    return f"base AS (\n  SELECT e.*, {columns} FROM {table} e LEFT JOIN __params p ON p.region = e.region\n)"
+
+
+def _split_parameters(
+    policy: Policy, keys: list[str], day: dt.date, regions: list[str]
+) -> tuple[dict[str, object], dict[str, str], list[dict[str, object]]]:
+    """Inline parameters that are equal everywhere; give the others a column per region."""
+    constants: dict[str, object] = {}
+    param_columns: dict[str, str] = {}
+    per_region: dict[str, dict[str, object]] = {r: {"region": r} for r in regions}
+    for index, key in enumerate(keys):
+        parameter = policy.parameters[key]
+        values = {r: parameter.resolve(day, r).value for r in regions} if parameter.varies_by_region() else {}
+        if not parameter.varies_by_region() or len(set(map(repr, values.values()))) <= 1:
+            constants[key] = parameter.resolve(day, regions[0] if regions else None).value
+            continue
+        name = f"p{index}"
+        param_columns[key] = name
+        for region, value in values.items():
+            per_region[region][name] = value
+    return constants, param_columns, list(per_region.values()) if param_columns else []
+
+
+def summary_sql(query: PopulationQuery, source: str) -> str:
+    """Counts and amounts per region and benefit: the basis of every population report."""
+    parts = []
+    for bid in query.benefit_ids:
+        status = quote(column(bid, "status"))
+        parts.append(f"COUNT(CASE WHEN {status} = 'granted' THEN 1 END) AS {quote(bid + '__granted')}")
+        parts.append(f"COUNT(CASE WHEN {status} = 'needs_information' THEN 1 END) AS {quote(bid + '__needs')}")
+        parts.append(f"COUNT(CASE WHEN {status} = 'excluded' THEN 1 END) AS {quote(bid + '__excluded')}")
+        parts.append(f"CAST(SUM({quote(column(bid, 'amount_fen'))}) AS BIGINT) AS {quote(bid + '__amount')}")
+    for name in query.conflict_columns:
+        parts.append(f"COUNT(CASE WHEN {quote(name)} THEN 1 END) AS {quote(name)}")
+    return f"SELECT region, COUNT(*) AS entities, {', '.join(parts)} FROM {source} GROUP BY region ORDER BY region"
+
+
+__all__ = ["OUTPUT_SUFFIXES", "PopulationQuery", "build_query", "column", "literal", "summary_sql"]

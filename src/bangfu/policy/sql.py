@@ -1,0 +1,220 @@
+"""Compile rule expressions to SQL (DuckDB dialect; SQLGlot transpiles it for Spark).
+
+SQL NULL is the interpreter's ``None``: AND, OR, NOT, comparisons and IN already follow Kleene
+logic in SQL, and everything else (CASE, LEAST, aggregates) is written out so that it does too.
+An aggregation over a collection becomes three columns of a GROUP BY subquery — whether any row
+was unknown, the aggregated value, and the number of rows included — from which the entity-level
+value is rebuilt exactly as ``Interpreter._aggregate`` computes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bangfu.policy.expressions import (
+    Aggregate,
+    Arith,
+    BoolOp,
+    Call,
+    CaseVariable,
+    Coalesce,
+    Compare,
+    Contains,
+    Extreme,
+    FieldRef,
+    IfElse,
+    InValues,
+    IsNull,
+    Literal,
+    Node,
+    Not,
+    ParamRef,
+    RowField,
+)
+
+
+class CompileError(ValueError):
+    pass
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise CompileError(f"cannot write {value!r} as SQL")
+
+
+@dataclass
+class AggregateColumns:
+    alias: str  # e.g. a3
+    node: Aggregate
+    needs_base: bool
+
+
+@dataclass
+class Compiler:
+    """Compiles expressions for one entity and one evaluation date.
+
+    ``constants`` holds parameter values that are the same for every region (inlined);
+    ``param_columns`` names the columns that carry region-dependent parameter values.
+    """
+
+    case_variables: dict[str, object]
+    constants: dict[str, object]
+    param_columns: dict[str, str]
+    key_counties: frozenset[str]
+    aggregates: dict[str, list[AggregateColumns]] = field(default_factory=dict)
+    _by_node: dict[Aggregate, str] = field(default_factory=dict)
+    _inner: dict[str, list[str]] = field(default_factory=dict)
+    _in_aggregate: bool = False
+    _needs_base: bool = False
+
+    def outer(self, node: Node) -> str:
+        """SQL over the entity row ``f`` joined with one aggregate row per collection."""
+        return self._sql(node)
+
+    def _sql(self, node: Node) -> str:  # noqa: C901 - one branch per node type reads best here
+        if isinstance(node, Literal):
+            return literal(node.value)
+        if isinstance(node, CaseVariable):
+            return literal(self.case_variables[node.name])
+        if isinstance(node, FieldRef):
+            if self._in_aggregate:
+                self._needs_base = True
+                return f"b.{quote(node.name)}"
+            return f"f.{quote(node.name)}"
+        if isinstance(node, RowField):
+            if not self._in_aggregate:
+                raise CompileError(f"row field {node.name} outside an aggregation")
+            return f"c.{quote(node.name)}"
+        if isinstance(node, ParamRef):
+            if node.key in self.constants:
+                return literal(self.constants[node.key])
+            if self._in_aggregate:
+                self._needs_base = True
+                return f"b.{quote(self.param_columns[node.key])}"
+            return f"f.{quote(self.param_columns[node.key])}"
+        if isinstance(node, Call):
+            return self._call(node)
+        if isinstance(node, Compare):
+            op = {"==": "=", "!=": "<>"}.get(node.op, node.op)
+            return f"({self._sql(node.left)} {op} {self._sql(node.right)})"
+        if isinstance(node, IsNull):
+            return f"({self._sql(node.operand)} IS {'NOT ' if node.negated else ''}NULL)"
+        if isinstance(node, Contains):
+            return f"LIST_CONTAINS({self._sql(node.container)}, {self._sql(node.item)})"
+        if isinstance(node, InValues):
+            values = ", ".join(literal(v) for v in node.values)
+            return f"({self._sql(node.operand)} {'NOT ' if node.negated else ''}IN ({values}))"
+        if isinstance(node, BoolOp):
+            joiner = f" {node.op.upper()} "
+            return "(" + joiner.join(self._sql(item) for item in node.items) + ")"
+        if isinstance(node, Not):
+            return f"(NOT {self._sql(node.operand)})"
+        if isinstance(node, Arith):
+            return f"({self._sql(node.left)} {node.op} {self._sql(node.right)})"
+        if isinstance(node, Extreme):
+            args = [self._sql(a) for a in node.args]
+            any_null = " OR ".join(f"{a} IS NULL" for a in args)
+            func = "LEAST" if node.op == "min" else "GREATEST"
+            return f"(CASE WHEN {any_null} THEN NULL ELSE {func}({', '.join(args)}) END)"
+        if isinstance(node, Coalesce):
+            return f"COALESCE({', '.join(self._sql(a) for a in node.args)})"
+        if isinstance(node, IfElse):
+            cond = self._sql(node.condition)
+            return f"(CASE WHEN {cond} THEN {self._sql(node.then)} WHEN NOT {cond} THEN {self._sql(node.otherwise)} END)"
+        if isinstance(node, Aggregate):
+            return self._aggregate(node)
+        raise CompileError(f"no SQL for {type(node).__name__}")
+
+    def _call(self, node: Call) -> str:
+        args = [self._sql(a) for a in node.args]
+        name = node.func
+        if name in ("province", "city", "county"):
+            length = {"province": 2, "city": 4, "county": 6}[name]
+            return f"SUBSTRING({args[0]}, 1, {length})"
+        if name == "year":
+            return f"CAST(EXTRACT(YEAR FROM {args[0]}) AS BIGINT)"
+        if name == "month_index":
+            return f"CAST(EXTRACT(YEAR FROM {args[0]}) * 12 + EXTRACT(MONTH FROM {args[0]}) - 1 AS BIGINT)"
+        if name == "add_years":
+            years = node.args[1]
+            value = years.value if isinstance(years, Literal) else self.constants.get(getattr(years, "key", ""))
+            if not isinstance(value, int):
+                raise CompileError("add_years needs a number of years that is the same in every region")
+            return f"CAST({args[0]} + INTERVAL {value} YEAR AS DATE)"
+        if name == "add_days":
+            return f"DATE_ADD({args[0]}, CAST({args[1]} AS INTEGER))"
+        if name == "days_between":
+            return f"DATE_DIFF('day', {args[0]}, {args[1]})"
+        if name == "overlaps":
+            start, end, lo, hi = args
+            return f"(({start} <= {hi}) AND ({end} IS NULL OR {end} >= {lo}))"
+        if name == "key_county":
+            if not self.key_counties:
+                return f"(CASE WHEN {args[0]} IS NULL THEN NULL ELSE FALSE END)"
+            codes = ", ".join(literal(c) for c in sorted(self.key_counties))
+            return f"(SUBSTRING({args[0]}, 1, 6) IN ({codes}))"
+        raise CompileError(f"no SQL for function {name}")
+
+    def _aggregate(self, node: Aggregate) -> str:
+        if self._in_aggregate:
+            raise CompileError("nested aggregation")
+        alias = self._by_node.get(node)
+        if alias is None:
+            alias = f"a{len(self._by_node)}"
+            self._by_node[node] = alias
+            self._in_aggregate, self._needs_base = True, False
+            try:
+                columns = self._aggregate_columns(node, alias)
+            finally:
+                self._in_aggregate = False
+            self.aggregates.setdefault(node.collection, []).append(
+                AggregateColumns(alias, node, self._needs_base)
+            )
+            self._inner[alias] = columns
+        ref = f"{quote('g_' + node.collection)}"
+        unknown, value, count = f"{ref}.{alias}_u", f"{ref}.{alias}_v", f"{ref}.{alias}_n"
+        if node.kind == "any":
+            return f"(CASE WHEN {value} THEN TRUE WHEN {unknown} THEN NULL ELSE FALSE END)"
+        if node.kind == "all":
+            return f"(CASE WHEN {value} THEN FALSE WHEN {unknown} THEN NULL ELSE TRUE END)"
+        if node.kind == "sum":
+            return f"(CASE WHEN {unknown} THEN NULL ELSE COALESCE({value}, 0) END)"
+        default = self._sql(node.default) if node.default is not None else "NULL"
+        return f"(CASE WHEN {unknown} THEN NULL WHEN COALESCE({count}, 0) = 0 THEN {default} ELSE {value} END)"
+
+    def _aggregate_columns(self, node: Aggregate, alias: str) -> list[str]:
+        where = self._sql(node.where) if node.where is not None else "TRUE"
+        expr = self._sql(node.expr)
+        if node.kind in ("any", "all"):
+            hit = f"({where} AND {expr})" if node.kind == "any" else f"({where} AND NOT {expr})"
+            return [f"BOOL_OR({hit} IS NULL) AS {alias}_u", f"BOOL_OR({hit}) AS {alias}_v", f"0 AS {alias}_n"]
+        unknown = f"BOOL_OR(({where}) IS NULL OR (({where}) AND ({expr}) IS NULL)) AS {alias}_u"
+        func = {"sum": "SUM", "max": "MAX", "min": "MIN"}[node.kind]
+        value = f"{func}(CASE WHEN {where} THEN {expr} END)"
+        if node.kind == "sum":
+            value = f"CAST({value} AS BIGINT)"
+        return [unknown, f"{value} AS {alias}_v", f"COUNT(CASE WHEN {where} THEN 1 END) AS {alias}_n"]
+
+    def aggregate_select(self, collection: str, table: str, key: str) -> str:
+        """The GROUP BY subquery for one collection, with every aggregate registered so far."""
+        specs = self.aggregates[collection]
+        columns = ",\n    ".join(col for spec in specs for col in self._inner[spec.alias])
+        join = f"\n  JOIN base b ON b.{quote(key)} = c.{quote(key)}" if any(s.needs_base for s in specs) else ""
+        return (
+            f"SELECT c.{quote(key)} AS {quote(key)},\n    {columns}\n"
+            f"  FROM {quote(table)} c{join}\n  GROUP BY c.{quote(key)}"
+        )
