@@ -31,7 +31,9 @@ class DuckDBBackend:
         self.con.execute(f"CREATE OR REPLACE VIEW {quote(table)} AS SELECT * FROM {quote('__arrow_' + table)}")
 
     def distinct(self, table: str, column: str) -> list[str]:
-        rows = self.con.execute(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL")
+        rows = self.con.execute(
+            f"SELECT DISTINCT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL"
+        )
         return sorted(r[0] for r in rows.fetchall())
 
     def register_rows(self, name: str, rows: list[dict[str, object]]) -> None:

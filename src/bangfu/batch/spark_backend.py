@@ -9,7 +9,6 @@ from typing import Any
 import sqlglot
 
 
-
 def to_spark_sql(sql: str) -> str:
     return str(sqlglot.transpile(sql, read="duckdb", write="spark")[0])
 

@@ -18,8 +18,7 @@ from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
 from bangfu.policy.model import FUNDS, Policy
 
-app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True, add_completion=False)
 policy_app = typer.Typer(help="政策：评估、列出、测试、人群测算与政策假设测算", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
@@ -242,12 +241,15 @@ def demo(policy: PolicyOption = DEFAULT_POLICY) -> None:
     """评估自带的示例案例，打印中文结果表。"""
     loaded = get_policy(policy)
     con = render.console()
-    con.print(f"[bold]{loaded.title}[/bold]\n执行期 {loaded.validity_text()}；{loaded.key_counties_note}",
-              highlight=False)
+    con.print(
+        f"[bold]{loaded.title}[/bold]\n执行期 {loaded.validity_text()}；{loaded.key_counties_note}", highlight=False
+    )
     examples = resources.files("bangfu") / "data" / "examples"
     for item in sorted(examples.iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".json"):
             continue
         result = evaluate_case(loaded, parse_case(json.loads(item.read_text(encoding="utf-8"))))
         con.print(render.case_table(item.name, result))
-    con.print("更多：bangfu policy evaluate 案例.json ｜ bangfu policy list ｜ bangfu synth --out 目录", highlight=False)
+    con.print(
+        "更多：bangfu policy evaluate 案例.json ｜ bangfu policy list ｜ bangfu synth --out 目录", highlight=False
+    )

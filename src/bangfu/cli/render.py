@@ -89,8 +89,9 @@ def catalog_benefits(info: dict[str, Any]) -> Table:
     for column in ("编号", "名称", "对象", "条款", "资金来源", "次数"):
         table.add_column(column)
     for b in info["benefits"]:
-        table.add_row(b["id"], b["label"], "个人" if b["entity"] == "person" else "单位", b["clause"],
-                      b["fund_label"], b["limit"])
+        table.add_row(
+            b["id"], b["label"], "个人" if b["entity"] == "person" else "单位", b["clause"], b["fund_label"], b["limit"]
+        )
     return table
 
 

@@ -85,9 +85,7 @@ def check(raw: str, today: date | None = None) -> IdCheck:
     if len(id_number) == 15 and id_number.isascii() and id_number.isdigit():
         id_number = upgrade_15(id_number)
     if len(id_number) != 18:
-        return _invalid(
-            id_number, f"长度错误：应为 18 位（或 15 位旧号），实为 {len(id_number)} 位，请核对身份证号"
-        )
+        return _invalid(id_number, f"长度错误：应为 18 位（或 15 位旧号），实为 {len(id_number)} 位，请核对身份证号")
     if not _ID18.fullmatch(id_number):
         return _invalid(id_number, "含非法字符：前 17 位应为数字，末位为数字或 X，请核对身份证号")
 
@@ -99,9 +97,7 @@ def check(raw: str, today: date | None = None) -> IdCheck:
     if born is None:
         return _invalid(id_number, f"出生日期错误：{id_number[6:14]} 不是真实日期，请核对第 7–14 位")
     if born > today:
-        return _invalid(
-            id_number, f"出生日期错误：{born.isoformat()} 晚于今天 {today.isoformat()}，请核对第 7–14 位"
-        )
+        return _invalid(id_number, f"出生日期错误：{born.isoformat()} 晚于今天 {today.isoformat()}，请核对第 7–14 位")
     if born < EARLIEST_BIRTH:
         return _invalid(id_number, f"出生日期错误：{born.isoformat()} 早于 1900-01-01，请核对第 7–14 位")
 

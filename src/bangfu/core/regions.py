@@ -59,9 +59,7 @@ def _provinces() -> dict[str, str]:
 
 @functools.cache
 def _cities() -> tuple[Region, ...]:
-    return tuple(
-        Region(row["code"], row["name"], "city", row["province_code"]) for row in _read("shanxi-cities.csv")
-    )
+    return tuple(Region(row["code"], row["name"], "city", row["province_code"]) for row in _read("shanxi-cities.csv"))
 
 
 @functools.cache
@@ -81,8 +79,7 @@ def _counties() -> tuple[Region, ...]:
 @functools.cache
 def _townships() -> tuple[Region, ...]:
     return tuple(
-        Region(row["code"], row["name"], "township", row["county_code"])
-        for row in _read("shanxi-townships.csv")
+        Region(row["code"], row["name"], "township", row["county_code"]) for row in _read("shanxi-townships.csv")
     )
 
 

@@ -128,4 +128,4 @@ def _convert(value: Any, kind: FactType, where: str, required: bool = False) -> 
         raise CaseError(where, f"{value!r} 应为非空字符串")
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise CaseError(where, f"{value!r} 应为字符串数组，如 [\"poverty_alleviated\"]")
+    raise CaseError(where, f'{value!r} 应为字符串数组，如 ["poverty_alleviated"]')

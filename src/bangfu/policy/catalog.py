@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bangfu.policy.model import FUNDS, LIMIT_SCOPES, Policy
@@ -57,7 +58,7 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
                     {
                         "from": v.start.isoformat(),
                         "to": v.end.isoformat() if v.end else None,
-                        "value": v.value if not hasattr(v.value, "isoformat") else v.value.isoformat(),  # type: ignore[union-attr]
+                        "value": v.value.isoformat() if isinstance(v.value, dt.date) else v.value,
                         "display": format_value(v.value, p.unit),
                     }
                     for v in p.values

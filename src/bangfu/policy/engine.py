@@ -89,9 +89,7 @@ def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
         outcome = Outcome(plan)
         outcomes[plan.benefit.id] = outcome
         if not in_force:
-            outcome.reasons.append(
-                f"评估日期 {day.isoformat()} 不在政策执行期（{policy.validity_text()}）内"
-            )
+            outcome.reasons.append(f"评估日期 {day.isoformat()} 不在政策执行期（{policy.validity_text()}）内")
             continue
         _decide(policy, outcome, scope, outcomes, resolved)
     if in_force:
@@ -232,8 +230,7 @@ def _param_entry(policy: Policy, resolved: Resolved) -> dict[str, Any]:
 def _check_conflicts(policy: Policy, entity_name: str, outcomes: dict[str, Outcome]) -> None:
     for conflict in conflict_groups(policy, entity_name):
         applying = [
-            m for m in conflict.group.members
-            if outcomes[m].eligible is True and outcomes[m].self_blocked is False
+            m for m in conflict.group.members if outcomes[m].eligible is True and outcomes[m].self_blocked is False
         ]
         if len(applying) > 1:
             raise PolicyConflictError(

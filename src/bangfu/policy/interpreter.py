@@ -8,7 +8,7 @@ for a population agree on every case; see ``sql.py`` for the other half of that 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,7 @@ class Scope:
     """Everything an expression may read for one entity on one date."""
 
     facts: Mapping[str, Value]
-    collections: Mapping[str, list[Mapping[str, Value]]]
+    collections: Mapping[str, Sequence[Mapping[str, Value]]]
     case_variables: Mapping[str, Value]
     param: Callable[[str], Value]
     key_counties: frozenset[str]
@@ -130,7 +130,7 @@ class Interpreter:
         path = f"{self.row_path}.{node.name}"
         self.trace.reads[path] = value
         # an open-ended spell has no end date: that is a fact, not a gap in the file
-        if value is None and not (node.name == "end"):
+        if value is None and node.name != "end":
             self.trace.note_missing(path)
         return value
 

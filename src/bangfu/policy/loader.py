@@ -7,6 +7,7 @@ who edit these files are policy officers as often as programmers.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -100,8 +101,9 @@ def load_policy(folder: Path) -> Policy:
     valid = check_keys(meta["valid"], f"{meta_path}: valid", {"from"}, {"to", "note"})
     policy_id = str(meta["id"])
     citation = _citation(meta["reference"], f"{meta_path}: reference", policy_id)
-    key_counties = check_keys(meta.get("key_counties", {"codes": []}), f"{meta_path}: key_counties",
-                               {"codes"}, {"note"})
+    key_counties = check_keys(
+        meta.get("key_counties", {"codes": []}), f"{meta_path}: key_counties", {"codes"}, {"note"}
+    )
 
     parameters: dict[str, Parameter] = {}
     for path in sorted((folder / "parameters").glob("*.yaml")):
@@ -158,7 +160,7 @@ def _dated_values(items: Any, where: str, unit: str, default: Citation, policy_i
         citation = _citation(item["reference"], f"{here}.reference", policy_id) if "reference" in item else default
         values.append(DatedValue(start, end, value, citation, str(item.get("note", ""))))
     values.sort(key=lambda v: v.start)
-    for before, after in zip(values, values[1:], strict=False):
+    for before, after in itertools.pairwise(values):
         if before.overlaps(after):
             raise PolicyError(
                 f"{where}: 日期区间重叠（{before.start}—{before.end or '长期'} 与 {after.start}—"
@@ -239,8 +241,12 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
     if kinds:
         kind_list = ", ".join(repr(k) for k in kinds)
         conditions.append(
-            Condition("kind", "单位类型为" + "、".join(KIND_LABELS[k] for k in kinds), parse(f"kind in ({kind_list},)", ENTITIES[entity], param_types),
-                      f"kind in ({kind_list},)")
+            Condition(
+                "kind",
+                "单位类型为" + "、".join(KIND_LABELS[k] for k in kinds),
+                parse(f"kind in ({kind_list},)", ENTITIES[entity], param_types),
+                f"kind in ({kind_list},)",
+            )
         )
     seen: set[str] = set()
     for index, raw in enumerate(raw_conditions):
@@ -255,8 +261,14 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
     for index, raw in enumerate(spec.get("details") or []):
         here = f"{where}.details[{index}]"
         item = check_keys(raw, here, {"id", "label", "value"}, set())
-        details.append(Detail(str(item["id"]), str(item["label"]),
-                              _expr(item["value"], f"{here}.value", entity, param_types), str(item["value"])))
+        details.append(
+            Detail(
+                str(item["id"]),
+                str(item["label"]),
+                _expr(item["value"], f"{here}.value", entity, param_types),
+                str(item["value"]),
+            )
+        )
     return Benefit(
         id=bid,
         label=str(spec["label"]),
@@ -284,8 +296,15 @@ def _exclusion(data: Any, where: str, policy_id: str) -> ExclusionGroup:
     precedence = tuple(str(m) for m in spec.get("precedence") or ())
     if precedence and sorted(precedence) != sorted(members):
         raise PolicyError(f"{where}.precedence: 应列出全部成员且只列成员，按优先顺序")
-    return ExclusionGroup(str(spec["id"]), str(spec["kind"]), members, precedence, str(spec["scope"]),
-                          _citation(spec["reference"], f"{where}.reference", policy_id), str(spec["reason"]))
+    return ExclusionGroup(
+        str(spec["id"]),
+        str(spec["kind"]),
+        members,
+        precedence,
+        str(spec["scope"]),
+        _citation(spec["reference"], f"{where}.reference", policy_id),
+        str(spec["reason"]),
+    )
 
 
 def _check_exclusions(groups: list[ExclusionGroup], benefits: dict[str, Benefit]) -> None:

@@ -125,9 +125,7 @@ class Parameter:
             )
         overrides = dict(self.overrides)
         overrides[region] = _splice(overrides.get(region, ()), value)
-        return Parameter(
-            self.key, self.label, self.unit, self.citation, self.values, overrides, self.set_by, self.note
-        )
+        return Parameter(self.key, self.label, self.unit, self.citation, self.values, overrides, self.set_by, self.note)
 
 
 def _splice(values: tuple[DatedValue, ...], new: DatedValue) -> tuple[DatedValue, ...]:

@@ -68,9 +68,7 @@ def build_plans(policy: Policy, entity_name: str) -> list[BenefitPlan]:
         for group in policy.groups_of(benefit.id):
             blocking = tuple(blockers(group, benefit.id))
             if blocking:
-                checks.append(
-                    ReceiptCheck(group.id, blocking, group.scope, received_any(blocking, group.scope), group)
-                )
+                checks.append(ReceiptCheck(group.id, blocking, group.scope, received_any(blocking, group.scope), group))
             rivals.extend(Rival(rival, group) for rival in higher_ranked(group, benefit.id))
         plans.append(BenefitPlan(benefit, tuple(checks), tuple(rivals)))
     return plans

@@ -34,9 +34,32 @@ def column(benefit_id: str, suffix: str) -> str:
     return f"{benefit_id}__{suffix}"
 
 
-def build_query(policy: Policy, entity_name: str, day: dt.date, regions: list[str]) -> PopulationQuery:
+def build_query(
+    policy: Policy,
+    entity_name: str,
+    day: dt.date,
+    regions: list[str],
+    benefit_ids: tuple[str, ...] | None = None,
+    inline: dict[str, str] | None = None,
+    empty: frozenset[str] = frozenset(),
+    amounts_only: bool = False,
+) -> PopulationQuery:
+    """The query for every benefit of ``entity_name`` (or only ``benefit_ids`` and their rivals).
+
+    ``inline`` and ``empty`` describe a flat layout (see ``Compiler``): collections stored as
+    prefixed columns of the entity table, or not stored at all. ``amounts_only`` leaves out the
+    status and eligibility columns, for cost runs that only add up money.
+    """
     entity = ENTITIES[entity_name]
     plans = build_plans(policy, entity_name)
+    if benefit_ids is not None:
+        wanted = set(benefit_ids)
+        while True:  # a benefit needs its rivals decided, and they need theirs
+            grown = wanted | {r.benefit_id for p in plans if p.benefit.id in wanted for r in p.rivals}
+            if grown == wanted:
+                break
+            wanted = grown
+        plans = [p for p in plans if p.benefit.id in wanted]
     benefit_ids = tuple(p.benefit.id for p in plans)
     funds = {p.benefit.id: p.benefit.fund for p in plans}
     key = quote(entity.key)
@@ -66,6 +89,8 @@ def build_query(policy: Policy, entity_name: str, day: dt.date, regions: list[st
         constants=constants,
         param_columns=param_columns,
         key_counties=policy.key_counties,
+        inline=dict(inline or {}),
+        empty=empty,
     )
 
     level1: list[str] = []  # conditions, amounts and receipt checks, per benefit
@@ -86,6 +111,8 @@ def build_query(policy: Policy, entity_name: str, day: dt.date, regions: list[st
             checks.append(f"l.{quote(name)}")
         eligible[bid] = "(" + " AND ".join(conds) + ")"
         self_blocked[bid] = "(" + " OR ".join(checks) + ")" if checks else "FALSE"
+        if compiler.empty >= {"received"}:  # no ledger: nothing was received, nothing blocks
+            self_blocked[bid] = "FALSE"
 
     blocked: dict[str, str] = {}
     for plan in plans:  # evaluation order: rivals are decided before the benefits they beat
@@ -106,14 +133,17 @@ def build_query(policy: Policy, entity_name: str, day: dt.date, regions: list[st
             f" WHEN {amount} IS NULL THEN 'needs_information'"
             " ELSE 'granted' END"
         )
-        outputs.append(f"{status} AS {quote(column(bid, 'status'))}")
-        outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
+        if not amounts_only:
+            outputs.append(f"{status} AS {quote(column(bid, 'status'))}")
+            outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
         granted = f"COALESCE({eligible[bid]}, FALSE) AND NOT COALESCE({blocked[bid]}, TRUE) AND {amount} IS NOT NULL"
         outputs.append(
             f"CAST(CASE WHEN {granted} THEN {amount} ELSE 0 END AS BIGINT) AS {quote(column(bid, 'amount_fen'))}"
         )
     conflict_columns = {}
     for index, conflict in enumerate(conflict_groups(policy, entity_name)):
+        if not all(m in eligible for m in conflict.group.members):
+            continue
         applying = [
             f"CASE WHEN {eligible[m]} = TRUE AND {self_blocked[m]} = FALSE THEN 1 ELSE 0 END"
             for m in conflict.group.members

@@ -37,5 +37,3 @@ def iter_cases(data_dir: Path, entity_name: str, day: dt.date, limit: int | None
         collections = {name: children[name].get(row[key], []) for name in entity.collections}
         region = facts.get("region")
         yield Case(day, entity, region if isinstance(region, str) else None, facts, collections)
-
-

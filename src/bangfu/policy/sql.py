@@ -75,17 +75,22 @@ class Compiler:
     constants: dict[str, object]
     param_columns: dict[str, str]
     key_counties: frozenset[str]
+    # flat layouts: a collection held in the entity's own row (at most one row, columns with a
+    # prefix; the row is absent when its first field is NULL) or not held at all (always empty)
+    inline: dict[str, str] = field(default_factory=dict)
+    empty: frozenset[str] = frozenset()
     aggregates: dict[str, list[AggregateColumns]] = field(default_factory=dict)
     _by_node: dict[Aggregate, str] = field(default_factory=dict)
     _inner: dict[str, list[str]] = field(default_factory=dict)
     _in_aggregate: bool = False
     _needs_base: bool = False
+    _inline_prefix: str | None = None
 
     def outer(self, node: Node) -> str:
         """SQL over the entity row ``f`` joined with one aggregate row per collection."""
         return self._sql(node)
 
-    def _sql(self, node: Node) -> str:  # noqa: C901 - one branch per node type reads best here
+    def _sql(self, node: Node) -> str:
         if isinstance(node, Literal):
             return literal(node.value)
         if isinstance(node, CaseVariable):
@@ -96,6 +101,8 @@ class Compiler:
                 return f"b.{quote(node.name)}"
             return f"f.{quote(node.name)}"
         if isinstance(node, RowField):
+            if self._inline_prefix is not None:
+                return f"f.{quote(self._inline_prefix + node.name)}"
             if not self._in_aggregate:
                 raise CompileError(f"row field {node.name} outside an aggregation")
             return f"c.{quote(node.name)}"
@@ -126,18 +133,43 @@ class Compiler:
         if isinstance(node, Arith):
             return f"({self._sql(node.left)} {node.op} {self._sql(node.right)})"
         if isinstance(node, Extreme):
-            args = [self._sql(a) for a in node.args]
-            any_null = " OR ".join(f"{a} IS NULL" for a in args)
-            func = "LEAST" if node.op == "min" else "GREATEST"
-            return f"(CASE WHEN {any_null} THEN NULL ELSE {func}({', '.join(args)}) END)"
+            return self._extreme(node)
         if isinstance(node, Coalesce):
             return f"COALESCE({', '.join(self._sql(a) for a in node.args)})"
         if isinstance(node, IfElse):
             cond = self._sql(node.condition)
-            return f"(CASE WHEN {cond} THEN {self._sql(node.then)} WHEN NOT {cond} THEN {self._sql(node.otherwise)} END)"
+            return (
+                f"(CASE WHEN {cond} THEN {self._sql(node.then)} WHEN NOT {cond} THEN {self._sql(node.otherwise)} END)"
+            )
         if isinstance(node, Aggregate):
             return self._aggregate(node)
         raise CompileError(f"no SQL for {type(node).__name__}")
+
+    def _constant(self, node: Node) -> tuple[bool, object]:
+        """Whether ``node`` has one value for the whole run (then constant folding may use it)."""
+        if isinstance(node, Literal):
+            return True, node.value
+        if isinstance(node, CaseVariable):
+            return True, self.case_variables[node.name]
+        if isinstance(node, ParamRef) and node.key in self.constants:
+            return True, self.constants[node.key]
+        return False, None
+
+    def _extreme(self, node: Extreme) -> str:
+        constants = [self._constant(a) for a in node.args]
+        func = "LEAST" if node.op == "min" else "GREATEST"
+        if all(is_constant for is_constant, _ in constants):  # e.g. max(year_start, valid_from)
+            values = [v for _, v in constants]
+            if None in values:
+                return "NULL"
+            return literal(min(values) if node.op == "min" else max(values))  # type: ignore[type-var]
+        if any(is_constant and value is None for is_constant, value in constants):
+            return "NULL"
+        # only arguments that can be NULL need the test that keeps LEAST/GREATEST from skipping NULLs
+        args = [self._sql(a) for a in node.args]
+        nullable = [sql for sql, (is_constant, _) in zip(args, constants, strict=True) if not is_constant]
+        any_null = " OR ".join(f"{a} IS NULL" for a in nullable)
+        return f"(CASE WHEN {any_null} THEN NULL ELSE {func}({', '.join(args)}) END)"
 
     def _call(self, node: Call) -> str:
         args = [self._sql(a) for a in node.args]
@@ -170,8 +202,12 @@ class Compiler:
         raise CompileError(f"no SQL for function {name}")
 
     def _aggregate(self, node: Aggregate) -> str:
-        if self._in_aggregate:
+        if self._in_aggregate or self._inline_prefix is not None:
             raise CompileError("nested aggregation")
+        if node.collection in self.empty:
+            return self._empty_aggregate(node)
+        if node.collection in self.inline:
+            return self._inline_aggregate(node, self.inline[node.collection])
         alias = self._by_node.get(node)
         if alias is None:
             alias = f"a{len(self._by_node)}"
@@ -181,9 +217,7 @@ class Compiler:
                 columns = self._aggregate_columns(node, alias)
             finally:
                 self._in_aggregate = False
-            self.aggregates.setdefault(node.collection, []).append(
-                AggregateColumns(alias, node, self._needs_base)
-            )
+            self.aggregates.setdefault(node.collection, []).append(AggregateColumns(alias, node, self._needs_base))
             self._inner[alias] = columns
         ref = f"{quote('g_' + node.collection)}"
         unknown, value, count = f"{ref}.{alias}_u", f"{ref}.{alias}_v", f"{ref}.{alias}_n"
@@ -193,8 +227,34 @@ class Compiler:
             return f"(CASE WHEN {value} THEN FALSE WHEN {unknown} THEN NULL ELSE TRUE END)"
         if node.kind == "sum":
             return f"(CASE WHEN {unknown} THEN NULL ELSE COALESCE({value}, 0) END)"
-        default = self._sql(node.default) if node.default is not None else "NULL"
+        default = self._default(node)
         return f"(CASE WHEN {unknown} THEN NULL WHEN COALESCE({count}, 0) = 0 THEN {default} ELSE {value} END)"
+
+    def _default(self, node: Aggregate) -> str:
+        return self._sql(node.default) if node.default is not None else "NULL"
+
+    def _empty_aggregate(self, node: Aggregate) -> str:
+        return {"any": "FALSE", "all": "TRUE", "sum": "CAST(0 AS BIGINT)"}.get(node.kind) or self._default(node)
+
+    def _inline_aggregate(self, node: Aggregate, prefix: str) -> str:
+        """The same three-valued result over at most one row held in the entity's own columns."""
+        first_field = next(iter(_collection_fields(node)), None)
+        self._inline_prefix = prefix
+        try:
+            where = self._sql(node.where) if node.where is not None else "TRUE"
+            expr = self._sql(node.expr)
+            present = f"(f.{quote(prefix + first_field)} IS NOT NULL)" if first_field else "TRUE"
+        finally:
+            self._inline_prefix = None
+        if node.kind == "any":
+            return f"({present} AND {where} AND {expr})"
+        if node.kind == "all":
+            return f"(NOT ({present} AND {where} AND NOT {expr}))"
+        absent = "CAST(0 AS BIGINT)" if node.kind == "sum" else self._default(node)
+        return (
+            f"(CASE WHEN NOT {present} THEN {absent} WHEN ({where}) IS NULL OR (({where}) AND ({expr}) IS NULL)"
+            f" THEN NULL WHEN {where} THEN {expr} ELSE {absent} END)"
+        )
 
     def _aggregate_columns(self, node: Aggregate, alias: str) -> list[str]:
         where = self._sql(node.where) if node.where is not None else "TRUE"
@@ -218,3 +278,14 @@ class Compiler:
             f"SELECT c.{quote(key)} AS {quote(key)},\n    {columns}\n"
             f"  FROM {quote(table)} c{join}\n  GROUP BY c.{quote(key)}"
         )
+
+
+def _collection_fields(node: Aggregate) -> list[str]:
+    """Field names of the aggregated collection, first one first (it marks whether the row exists)."""
+    from bangfu.policy.facts import ENTITIES
+
+    for entity in ENTITIES.values():
+        collection = entity.collections.get(node.collection)
+        if collection is not None:
+            return list(collection.fields)
+    return []

@@ -59,9 +59,7 @@ def load_tests(paths: list[Path]) -> Iterator[RuleTest]:
             for benefit, spec in expect.items():
                 unknown = set(spec) - EXPECT_KEYS
                 if unknown:
-                    raise ValueError(
-                        f"{file} 第 {index + 1} 项 {benefit}：未知的期望键 {', '.join(sorted(unknown))}"
-                    )
+                    raise ValueError(f"{file} 第 {index + 1} 项 {benefit}：未知的期望键 {', '.join(sorted(unknown))}")
             yield RuleTest(file, index, str(item.get("name", "")), _dates_to_text(item["case"]), expect)
 
 

@@ -68,5 +68,3 @@ def cost_difference(baseline: dict[str, int], scenario: dict[str, int]) -> list[
         }
         for k in keys
     ]
-
-

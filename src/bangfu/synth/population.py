@@ -186,9 +186,7 @@ class _Geography:
         self.real_short_names = [c.name[:-1] if len(c.name) > 2 else c.name for c in real]
         key = set(regions.DEMO_KEY_COUNTIES)
         # Registered poor households concentrate in the key counties and rural 县, far less in 区.
-        self.hukou_weights = np.array(
-            [4.0 if c.code in key else 2.0 if c.name.endswith("县") else 1.0 for c in real]
-        )
+        self.hukou_weights = np.array([4.0 if c.code in key else 2.0 if c.name.endswith("县") else 1.0 for c in real])
         # People who moved and jobs inside Shanxi head for districts and county-level cities.
         self.all_codes = [c.code for c in counties]
         self.urban_weights = np.array(
@@ -405,9 +403,7 @@ def _organization_chunk(rng: np.random.Generator, first_id: int, n: int, year: i
             "absorbed_poverty_alleviated": _int_array(absorbed - edge, null=rng.random(n) < 0.01),
             "absorbed_edge_of_poverty": _int_array(edge, null=rng.random(n) < 0.01),
             "operating_since": _date_array(_dates(rng, n, date(2010, 1, 1), date(year, 6, 30))),
-            "resident_entities": _int_array(
-                np.where(is_kind("incubator"), rng.integers(5, 41, size=n), zeros)
-            ),
+            "resident_entities": _int_array(np.where(is_kind("incubator"), rng.integers(5, 41, size=n), zeros)),
             "absorbed_poor_workers": _int_array(poor_workers, null=rng.random(n) < 0.01),
             "placed_by_export": _int_array(
                 np.where(is_kind("hr_agency", "labor_broker"), rng.integers(0, 61, size=n), zeros)
@@ -442,9 +438,7 @@ def _organization_chunk(rng: np.random.Generator, first_id: int, n: int, year: i
     org_received = pa.table(
         {
             "org_id": _int_array(org_ids[received_owner]),
-            "benefit": _take(
-                ("employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"), benefit
-            ),
+            "benefit": _take(("employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"), benefit),
             "date": _date_array(_dates(rng, received_rows, date(year - 1, 1, 1), date(year, 12, 31))),
         },
         schema=SCHEMAS["org_received"],
@@ -468,8 +462,7 @@ def _write_chunked(
 ) -> dict[str, int]:
     rows = dict.fromkeys(tables, 0)
     writers = {
-        name: pq.ParquetWriter(out_dir / f"{name}.parquet", SCHEMAS[name], compression=COMPRESSION)
-        for name in tables
+        name: pq.ParquetWriter(out_dir / f"{name}.parquet", SCHEMAS[name], compression=COMPRESSION) for name in tables
     }
     try:
         for index, first in enumerate(range(0, total, chunk_size)):

@@ -1,0 +1,5 @@
+"""``python -m bangfu`` runs the same command as ``bangfu``."""
+
+from bangfu.cli import app
+
+app(prog_name="bangfu")
