@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run)
         per_entity = ", ".join(f"{k} {v:.2f} s" for k, v in run["entity_s"].items())
         print(f"run {index + 1}: wall {run['wall_s']:.2f} s, peak RSS {run['peak_rss_mb']:.0f} MB ({per_entity})")
+    if not runs:
+        return 0
 
     wall = statistics.median(r["wall_s"] for r in runs)
     rss = statistics.median(r["peak_rss_mb"] for r in runs)

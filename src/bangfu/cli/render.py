@@ -35,11 +35,17 @@ def case_table(title: str, result: dict[str, Any]) -> Table:
             b["label"],
             b["clause"],
             f"[{style}]{b['status_label']}[/{style}]",
-            format_yuan(b["amount_fen"]) if b["status"] == "granted" else "—",
+            _amount_text(b),
             b["fund_label"],
             "；".join(b["reasons"]),
         )
     return table
+
+
+def _amount_text(benefit: dict[str, Any]) -> str:
+    if benefit["status"] != "granted":
+        return "—"
+    return "（资格认定）" if benefit["fund"] == "none" else format_yuan(benefit["amount_fen"])
 
 
 def population_table(title: str, labels: dict[str, str], totals: dict[str, dict[str, int]]) -> Table:
