@@ -14,7 +14,7 @@ from bangfu.policy.expressions import parameters_used
 from bangfu.policy.facts import ENTITIES, Entity
 from bangfu.policy.model import Policy
 from bangfu.policy.plan import build_plans, conflict_groups
-from bangfu.policy.sql import Compiler, literal, quote
+from bangfu.policy.sql import Compiler, Layout, literal, quote
 
 OUTPUT_SUFFIXES = ("status", "eligible", "amount_fen")
 
@@ -40,14 +40,12 @@ def build_query(
     day: dt.date,
     regions: list[str],
     benefit_ids: tuple[str, ...] | None = None,
-    inline: dict[str, str] | None = None,
-    empty: frozenset[str] = frozenset(),
+    layout: Layout | None = None,
     amounts_only: bool = False,
 ) -> PopulationQuery:
     """The query for every benefit of ``entity_name`` (or only ``benefit_ids`` and their rivals).
 
-    ``inline`` and ``empty`` describe a flat layout (see ``Compiler``): collections stored as
-    prefixed columns of the entity table, or not stored at all. ``amounts_only`` leaves out the
+    ``layout`` describes a flat table shape (see ``Layout``). ``amounts_only`` leaves out the
     status and eligibility columns, for cost runs that only add up money.
     """
     entity = ENTITIES[entity_name]
@@ -89,8 +87,7 @@ def build_query(
         constants=constants,
         param_columns=param_columns,
         key_counties=policy.key_counties,
-        inline=dict(inline or {}),
-        empty=empty,
+        layout=layout or Layout(),
     )
 
     level1: list[str] = []  # conditions, amounts and receipt checks, per benefit
@@ -111,7 +108,7 @@ def build_query(
             checks.append(f"l.{quote(name)}")
         eligible[bid] = "(" + " AND ".join(conds) + ")"
         self_blocked[bid] = "(" + " OR ".join(checks) + ")" if checks else "FALSE"
-        if compiler.empty >= {"received"}:  # no ledger: nothing was received, nothing blocks
+        if "received" in compiler.layout.empty:  # no ledger: nothing was received, nothing blocks
             self_blocked[bid] = "FALSE"
 
     blocked: dict[str, str] = {}
@@ -159,13 +156,28 @@ def build_query(
         alias = quote("g_" + collection_name)
         ctes.append(f"{alias} AS (\n  {compiler.aggregate_select(collection_name, collection.table, entity.key)}\n)")
         joins.append(f"LEFT JOIN {alias} ON {alias}.{key} = f.{key}")
+    source = "base"
+    if compiler.pre_columns:
+        ctes.append(f"pre AS (\n  SELECT f.*, {_select_list(compiler.pre_columns)}\n  FROM base f\n)")
+        source = "pre"
+    if compiler.entity_columns:
+        ctes.append(
+            f"facts AS (\n  SELECT f.*, {_select_list(compiler.entity_columns)}\n  FROM {source} f\n  "
+            + "\n  ".join(joins)
+            + "\n)"
+        )
+        source = "facts"
     level1_sql = ",\n    ".join(level1)
     sql = (
         "WITH " + ",\n".join(ctes) + ",\n"
-        f"l AS (\n  SELECT f.{key}, f.region,\n    {level1_sql}\n  FROM base f\n  " + "\n  ".join(joins) + "\n)\n"
+        f"l AS (\n  SELECT f.{key}, f.region,\n    {level1_sql}\n  FROM {source} f\n)\n"
         f"SELECT {', '.join(outputs)}\nFROM l"
     )
     return PopulationQuery(entity, sql, benefit_ids, funds, params_rows, param_columns, conflict_columns)
+
+
+def _select_list(columns: dict[str, str]) -> str:
+    return ",\n    ".join(f"{sql} AS {quote(name)}" for name, sql in columns.items())
 
 
 def _base_cte(entity: Entity, param_columns: dict[str, str]) -> str:

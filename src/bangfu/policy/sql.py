@@ -63,6 +63,21 @@ class AggregateColumns:
     needs_base: bool
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How a population's tables are shaped, when not one table per collection.
+
+    ``inline``: a collection held in the entity's own row — at most one row, as columns named with
+    the given prefix; the row is absent when its first field is NULL. ``empty``: collections not
+    held at all (always empty). ``flags``: a list-valued fact held as one boolean column per
+    choice (``categories`` with prefix ``cat_`` -> ``cat_poverty_alleviated``).
+    """
+
+    inline: dict[str, str] = field(default_factory=dict)
+    empty: frozenset[str] = frozenset()
+    flags: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Compiler:
     """Compiles expressions for one entity and one evaluation date.
@@ -75,13 +90,15 @@ class Compiler:
     constants: dict[str, object]
     param_columns: dict[str, str]
     key_counties: frozenset[str]
-    # flat layouts: a collection held in the entity's own row (at most one row, columns with a
-    # prefix; the row is absent when its first field is NULL) or not held at all (always empty)
-    inline: dict[str, str] = field(default_factory=dict)
-    empty: frozenset[str] = frozenset()
+    layout: Layout = field(default_factory=Layout)
     aggregates: dict[str, list[AggregateColumns]] = field(default_factory=dict)
+    # entity-level value of every aggregation, computed once per row and referenced by name
+    # (``facts`` level), and the row pieces of inline aggregations (``pre`` level)
+    entity_columns: dict[str, str] = field(default_factory=dict)
+    pre_columns: dict[str, str] = field(default_factory=dict)
     _by_node: dict[Aggregate, str] = field(default_factory=dict)
     _inner: dict[str, list[str]] = field(default_factory=dict)
+    _row_columns: dict[str, dict[str, str]] = field(default_factory=dict)
     _in_aggregate: bool = False
     _needs_base: bool = False
     _inline_prefix: str | None = None
@@ -121,6 +138,9 @@ class Compiler:
         if isinstance(node, IsNull):
             return f"({self._sql(node.operand)} IS {'NOT ' if node.negated else ''}NULL)"
         if isinstance(node, Contains):
+            flag = self._flag_column(node)
+            if flag is not None:
+                return flag
             return f"LIST_CONTAINS({self._sql(node.container)}, {self._sql(node.item)})"
         if isinstance(node, InValues):
             values = ", ".join(literal(v) for v in node.values)
@@ -144,6 +164,15 @@ class Compiler:
         if isinstance(node, Aggregate):
             return self._aggregate(node)
         raise CompileError(f"no SQL for {type(node).__name__}")
+
+    def _flag_column(self, node: Contains) -> str | None:
+        container, item = node.container, node.item
+        if not (isinstance(container, FieldRef) and container.name in self.layout.flags):
+            return None
+        if not isinstance(item, Literal):
+            raise CompileError(f"{container.name} is held as flags: membership needs a constant")
+        table = "b" if self._in_aggregate else "f"
+        return f"{table}.{quote(self.layout.flags[container.name] + str(item.value))}"
 
     def _constant(self, node: Node) -> tuple[bool, object]:
         """Whether ``node`` has one value for the whole run (then constant folding may use it)."""
@@ -204,31 +233,36 @@ class Compiler:
     def _aggregate(self, node: Aggregate) -> str:
         if self._in_aggregate or self._inline_prefix is not None:
             raise CompileError("nested aggregation")
-        if node.collection in self.empty:
-            return self._empty_aggregate(node)
-        if node.collection in self.inline:
-            return self._inline_aggregate(node, self.inline[node.collection])
         alias = self._by_node.get(node)
         if alias is None:
-            alias = f"a{len(self._by_node)}"
+            alias = f"__a{len(self._by_node)}"
             self._by_node[node] = alias
-            self._in_aggregate, self._needs_base = True, False
-            try:
-                columns = self._aggregate_columns(node, alias)
-            finally:
-                self._in_aggregate = False
-            self.aggregates.setdefault(node.collection, []).append(AggregateColumns(alias, node, self._needs_base))
-            self._inner[alias] = columns
+            if node.collection in self.layout.empty:
+                self.entity_columns[alias] = self._empty_aggregate(node)
+            elif node.collection in self.layout.inline:
+                prefix = self.layout.inline[node.collection]
+                self.entity_columns[alias] = self._inline_aggregate(node, prefix)
+            else:
+                self.entity_columns[alias] = self._grouped_aggregate(node, alias)
+        return f"f.{quote(alias)}"
+
+    def _grouped_aggregate(self, node: Aggregate, alias: str) -> str:
+        self._in_aggregate, self._needs_base = True, False
+        try:
+            self._inner[alias] = self._aggregate_columns(node, alias)
+        finally:
+            self._in_aggregate = False
+        self.aggregates.setdefault(node.collection, []).append(AggregateColumns(alias, node, self._needs_base))
         ref = f"{quote('g_' + node.collection)}"
-        unknown, value, count = f"{ref}.{alias}_u", f"{ref}.{alias}_v", f"{ref}.{alias}_n"
-        if node.kind == "any":
-            return f"(CASE WHEN {value} THEN TRUE WHEN {unknown} THEN NULL ELSE FALSE END)"
-        if node.kind == "all":
-            return f"(CASE WHEN {value} THEN FALSE WHEN {unknown} THEN NULL ELSE TRUE END)"
+        unknown, value = f"{ref}.{alias}_u", f"{ref}.{alias}_v"
+        if node.kind in ("any", "all"):
+            # the value is 2 if some row hit, else 1 if some row was unknown, else 0 (or NULL: no rows)
+            hit, miss = ("TRUE", "FALSE") if node.kind == "any" else ("FALSE", "TRUE")
+            return f"(CASE {value} WHEN 2 THEN {hit} WHEN 1 THEN NULL ELSE {miss} END)"
+        # no unknown row: an included row always has a value, so a NULL aggregate means no row was included
         if node.kind == "sum":
             return f"(CASE WHEN {unknown} THEN NULL ELSE COALESCE({value}, 0) END)"
-        default = self._default(node)
-        return f"(CASE WHEN {unknown} THEN NULL WHEN COALESCE({count}, 0) = 0 THEN {default} ELSE {value} END)"
+        return f"(CASE WHEN {unknown} THEN NULL ELSE COALESCE({value}, {self._default(node)}) END)"
 
     def _default(self, node: Aggregate) -> str:
         return self._sql(node.default) if node.default is not None else "NULL"
@@ -241,9 +275,9 @@ class Compiler:
         first_field = next(iter(_collection_fields(node)), None)
         self._inline_prefix = prefix
         try:
-            where = self._sql(node.where) if node.where is not None else "TRUE"
-            expr = self._sql(node.expr)
-            present = f"(f.{quote(prefix + first_field)} IS NOT NULL)" if first_field else "TRUE"
+            where = self._pre_column(self._sql(node.where) if node.where is not None else "TRUE")
+            expr = self._pre_column(self._sql(node.expr))
+            present = self._pre_column(f"(f.{quote(prefix + first_field)} IS NOT NULL)" if first_field else "TRUE")
         finally:
             self._inline_prefix = None
         if node.kind == "any":
@@ -252,31 +286,55 @@ class Compiler:
             return f"(NOT ({present} AND {where} AND NOT {expr}))"
         absent = "CAST(0 AS BIGINT)" if node.kind == "sum" else self._default(node)
         return (
-            f"(CASE WHEN NOT {present} THEN {absent} WHEN ({where}) IS NULL OR (({where}) AND ({expr}) IS NULL)"
+            f"(CASE WHEN NOT {present} THEN {absent} WHEN {where} IS NULL OR ({where} AND {expr} IS NULL)"
             f" THEN NULL WHEN {where} THEN {expr} ELSE {absent} END)"
         )
 
+    def _pre_column(self, sql: str) -> str:
+        """A per-entity value of an inline collection, computed once however often it is used."""
+        if sql in ("TRUE", "FALSE"):
+            return sql
+        names = {expr: name for name, expr in self.pre_columns.items()}
+        if sql not in names:
+            names[sql] = f"__p{len(self.pre_columns)}"
+            self.pre_columns[names[sql]] = sql
+        return f"f.{quote(names[sql])}"
+
+    def _row_column(self, collection: str, sql: str) -> str:
+        """A per-row value of the collection, computed once however many aggregates use it."""
+        columns = self._row_columns.setdefault(collection, {})
+        if sql not in columns:
+            columns[sql] = f"__r{len(columns)}"
+        return f"r.{columns[sql]}"
+
     def _aggregate_columns(self, node: Aggregate, alias: str) -> list[str]:
-        where = self._sql(node.where) if node.where is not None else "TRUE"
-        expr = self._sql(node.expr)
+        expr_sql = self._sql(node.expr)
+        where_sql = self._sql(node.where) if node.where is not None else None
         if node.kind in ("any", "all"):
-            hit = f"({where} AND {expr})" if node.kind == "any" else f"({where} AND NOT {expr})"
-            return [f"BOOL_OR({hit} IS NULL) AS {alias}_u", f"BOOL_OR({hit}) AS {alias}_v", f"0 AS {alias}_n"]
-        unknown = f"BOOL_OR(({where}) IS NULL OR (({where}) AND ({expr}) IS NULL)) AS {alias}_u"
+            body = expr_sql if node.kind == "any" else f"(NOT {expr_sql})"
+            hit = self._row_column(node.collection, f"({where_sql} AND {body})" if where_sql else body)
+            return [f"MAX(CASE WHEN {hit} THEN 2 WHEN {hit} IS NULL THEN 1 ELSE 0 END) AS {alias}_v"]
+        expr = self._row_column(node.collection, expr_sql)
         func = {"sum": "SUM", "max": "MAX", "min": "MIN"}[node.kind]
-        value = f"{func}(CASE WHEN {where} THEN {expr} END)"
+        if where_sql is None:
+            unknown, value = f"{expr} IS NULL", f"{func}({expr})"
+        else:
+            where = self._row_column(node.collection, where_sql)
+            unknown = f"{where} IS NULL OR ({where} AND {expr} IS NULL)"
+            value = f"{func}(CASE WHEN {where} THEN {expr} END)"
         if node.kind == "sum":
             value = f"CAST({value} AS BIGINT)"
-        return [unknown, f"{value} AS {alias}_v", f"COUNT(CASE WHEN {where} THEN 1 END) AS {alias}_n"]
+        return [f"BOOL_OR({unknown}) AS {alias}_u", f"{value} AS {alias}_v"]
 
     def aggregate_select(self, collection: str, table: str, key: str) -> str:
         """The GROUP BY subquery for one collection, with every aggregate registered so far."""
         specs = self.aggregates[collection]
         columns = ",\n    ".join(col for spec in specs for col in self._inner[spec.alias])
-        join = f"\n  JOIN base b ON b.{quote(key)} = c.{quote(key)}" if any(s.needs_base for s in specs) else ""
+        join = f" JOIN base b ON b.{quote(key)} = c.{quote(key)}" if any(s.needs_base for s in specs) else ""
+        rows = ", ".join(f"{sql} AS {name}" for sql, name in self._row_columns.get(collection, {}).items())
         return (
-            f"SELECT c.{quote(key)} AS {quote(key)},\n    {columns}\n"
-            f"  FROM {quote(table)} c{join}\n  GROUP BY c.{quote(key)}"
+            f"SELECT r.{quote(key)} AS {quote(key)},\n    {columns}\n"
+            f"  FROM (SELECT c.{quote(key)}, {rows} FROM {quote(table)} c{join}) r\n  GROUP BY r.{quote(key)}"
         )
 
 
