@@ -39,8 +39,14 @@ class DuckDBBackend:
     def register_rows(self, name: str, rows: list[dict[str, object]]) -> None:
         self.register_arrow(name, pa.Table.from_pylist(rows))
 
-    def materialize(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(name)} AS {sql}")
+    def materialize(self, name: str, sql: str, path: Path | None = None) -> None:
+        if path is None:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(name)} AS {sql}")
+            return
+        # straight to the file: a province's results never need to sit in memory as a table too
+        literal_path = str(path).replace("'", "''")
+        self.con.execute(f"COPY ({sql}) TO '{literal_path}' (FORMAT parquet, COMPRESSION snappy)")
+        self.register_parquet(name, path)
 
     def fetch(self, sql: str) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql)
@@ -49,7 +55,7 @@ class DuckDBBackend:
 
     def write_parquet(self, name: str, path: Path) -> None:
         literal_path = str(path).replace("'", "''")
-        self.con.execute(f"COPY {quote(name)} TO '{literal_path}' (FORMAT parquet, COMPRESSION zstd)")
+        self.con.execute(f"COPY {quote(name)} TO '{literal_path}' (FORMAT parquet, COMPRESSION snappy)")
 
     def close(self) -> None:
         self.con.close()

@@ -45,9 +45,13 @@ class SparkBackend:
 
         self.spark.createDataFrame([Row(**r) for r in rows]).createOrReplaceTempView(name)
 
-    def materialize(self, name: str, sql: str) -> None:
-        frame = self.spark.sql(to_spark_sql(sql)).cache()
-        frame.createOrReplaceTempView(name)
+    def materialize(self, name: str, sql: str, path: Path | None = None) -> None:
+        frame = self.spark.sql(to_spark_sql(sql))
+        if path is None:
+            frame.cache().createOrReplaceTempView(name)
+            return
+        frame.write.mode("overwrite").parquet(str(path))
+        self.register_parquet(name, path)
 
     def fetch(self, sql: str) -> list[dict[str, Any]]:
         return [row.asDict() for row in self.spark.sql(to_spark_sql(sql)).collect()]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +96,11 @@ def evaluate_population(
         if query.params_rows:
             backend.register_rows("__params", query.params_rows)
         table = f"result_{entity_name}"
-        backend.materialize(table, query.sql)
+        partial = None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            partial = out_dir / f".{entity_name}_results.partial.parquet"
+        backend.materialize(table, query.sql, partial)
         summary = backend.fetch(summary_sql(query, quote(table)))
         for name, group_id in query.conflict_columns.items():
             conflicts = sum(int(row[name] or 0) for row in summary)
@@ -103,8 +109,11 @@ def evaluate_population(
                     f"政策 {policy.id} 互斥组 {group_id}：有 {conflicts} 个{entity.label}同时适用多项，"
                     "但政策文件未声明优先顺序（precedence）。请补充优先顺序后再评估。"
                 )
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            backend.write_parquet(table, out_dir / f"{entity_name}_results.parquet")
+        if out_dir is not None and partial is not None:
+            # the results file appears only once the run has passed every check
+            final = out_dir / f"{entity_name}_results.parquet"
+            if final.is_dir():
+                shutil.rmtree(final)
+            os.replace(partial, final)
         result.runs.append(EntityRun(entity_name, query, summary, time.perf_counter() - started))
     return result
