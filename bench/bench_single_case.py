@@ -59,7 +59,9 @@ def load_cases(synthetic: int, day: dt.date) -> list[tuple[str, dict[str, Any]]]
         write_population(Path(tmp), persons=max(synthetic, 1) * 10, organizations=max(synthetic, 1) * 10, year=day.year)
         for entity in ("person", "organization"):
             for index, case in enumerate(iter_cases(Path(tmp), entity, day, limit=synthetic)):
-                cases.append((f"synthetic-{entity}/{index}", case_json(case)))
+                data = case_json(case)
+                assert parse_case(data) == case, f"case JSON does not round-trip: {data}"
+                cases.append((f"synthetic-{entity}/{index}", data))
     return cases
 
 

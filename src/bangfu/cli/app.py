@@ -26,7 +26,8 @@ PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或�
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    render.console(stderr=True).print(f"[red]错误：[/red]{message}", highlight=False)
+    # markup=False: a file name such as "案例[草稿].json" must be shown as it is, not read as a style
+    render.console(stderr=True).print("错误：" + message, style="red", markup=False, highlight=False)
     raise typer.Exit(code)
 
 
@@ -115,9 +116,9 @@ def policy_test(
     out = render.console()
     failed = [o for o in outcomes if not o.passed]
     for outcome in failed:
-        out.print(f"[red]失败[/red] {outcome.test.id}", highlight=False)
+        out.print(f"失败 {outcome.test.id}", style="red", markup=False, highlight=False)
         for failure in outcome.failures:
-            out.print(f"    {failure}", highlight=False)
+            out.print(f"    {failure}", markup=False, highlight=False)
     out.print(f"规则测试：{len(outcomes) - len(failed)} 项通过，{len(failed)} 项失败", highlight=False)
     if failed or not outcomes:
         raise typer.Exit(1)
@@ -184,7 +185,7 @@ def policy_population(
     for r in run.runs:
         title = f"{'个人' if r.entity == 'person' else '单位'} {r.entities():,} 个，评估日 {day}（{backend}）"
         con.print(render.population_table(title, labels, r.totals()))
-    con.print(f"用时 {seconds:.2f} 秒" + (f"；明细已写入 {out}" if out else ""), highlight=False)
+    con.print(f"用时 {seconds:.2f} 秒" + (f"；明细已写入 {out}" if out else ""), markup=False, highlight=False)
 
 
 @policy_app.command("whatif")
@@ -233,7 +234,8 @@ def synth(
     started = time.perf_counter()
     counts = write_population(out, persons, organizations, seed=seed, year=year)
     summary = "，".join(f"{name} {count:,} 行" for name, count in counts.items())
-    render.console().print(f"已写入 {out}：{summary}（{time.perf_counter() - started:.1f} 秒）", highlight=False)
+    message = f"已写入 {out}：{summary}（{time.perf_counter() - started:.1f} 秒）"
+    render.console().print(message, markup=False, highlight=False)
 
 
 @app.command("demo")

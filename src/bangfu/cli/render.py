@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bangfu.core.money import format_yuan
@@ -22,7 +23,7 @@ STATUS_STYLES = {
 
 def case_table(title: str, result: dict[str, Any]) -> Table:
     in_force = "执行期内" if result["policy"]["in_force"] else "不在执行期"
-    table = Table(title=f"{title}（评估日 {result['date']}，{in_force}）", show_lines=False, expand=False)
+    table = Table(title=escape(f"{title}（评估日 {result['date']}，{in_force}）"), show_lines=False, expand=False)
     table.add_column("政策项目")
     table.add_column("条款")
     table.add_column("结论")
@@ -37,7 +38,7 @@ def case_table(title: str, result: dict[str, Any]) -> Table:
             f"[{style}]{b['status_label']}[/{style}]",
             _amount_text(b),
             b["fund_label"],
-            "；".join(b["reasons"]),
+            escape("；".join(b["reasons"])),
         )
     return table
 

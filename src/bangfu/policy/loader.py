@@ -52,9 +52,19 @@ def load_bundled(policy_id: str = DEFAULT_POLICY) -> Policy:
     return load_policy(policies_root() / policy_id)
 
 
+class _PolicyYamlLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is reported with its file and key."""
+
+
+_PolicyYamlLoader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_PolicyYamlLoader)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: YAML 格式错误：{exc}") from exc
 
@@ -115,6 +125,7 @@ def load_policy(folder: Path) -> Policy:
     param_types = {k: p.type for k, p in parameters.items()}
     benefits: dict[str, Benefit] = {}
     exclusions: list[ExclusionGroup] = []
+    where_defined: dict[str, str] = {}  # exclusion group id -> file and index, for error messages
     for path in sorted((folder / "benefits").glob("*.yaml")):
         doc = check_keys(_read_yaml(path) or {}, str(path), set(), {"benefits", "exclusions"})
         for bid, data in (doc.get("benefits") or {}).items():
@@ -122,10 +133,12 @@ def load_policy(folder: Path) -> Policy:
                 raise PolicyError(f"{path}: 政策项目 {bid} 重复定义")
             benefits[bid] = _benefit(str(bid), data, f"{path}: {bid}", param_types)
         for index, data in enumerate(doc.get("exclusions") or []):
-            exclusions.append(_exclusion(data, f"{path}: exclusions[{index}]", policy_id))
+            where = f"{path}: exclusions[{index}]"
+            exclusions.append(_exclusion(data, where, policy_id))
+            where_defined[exclusions[-1].id] = where
     if not benefits:
         raise PolicyError(f"{folder}/benefits: 没有定义任何政策项目")
-    _check_exclusions(exclusions, benefits)
+    _check_exclusions(exclusions, benefits, where_defined)
     return Policy(
         id=policy_id,
         title=str(meta["title"]),
@@ -141,7 +154,7 @@ def load_policy(folder: Path) -> Policy:
         key_counties_note=str(key_counties.get("note", "")),
         source_dir=str(folder),
         tests_dir=str(folder / "tests"),
-        evaluation_order=_evaluation_order(benefits, exclusions),
+        evaluation_order=_evaluation_order(benefits, exclusions, where_defined),
     )
 
 
@@ -307,35 +320,43 @@ def _exclusion(data: Any, where: str, policy_id: str) -> ExclusionGroup:
     )
 
 
-def _check_exclusions(groups: list[ExclusionGroup], benefits: dict[str, Benefit]) -> None:
+def _check_exclusions(groups: list[ExclusionGroup], benefits: dict[str, Benefit], where: dict[str, str]) -> None:
     for group in groups:
+        here = f"{where[group.id]} (id: {group.id})"
         unknown = [m for m in group.members if m not in benefits]
         if unknown:
-            raise PolicyError(f"互斥组 {group.id}: 未定义的政策项目 {', '.join(unknown)}")
+            raise PolicyError(f"{here}.members: 未定义的政策项目 {', '.join(unknown)}；可用的有：{', '.join(benefits)}")
         if len(group.members) < 2:
-            raise PolicyError(f"互斥组 {group.id}: 至少需要两个成员")
+            raise PolicyError(f"{here}.members: 互斥组至少需要两个成员")
         if len({benefits[m].entity.name for m in group.members}) != 1:
-            raise PolicyError(f"互斥组 {group.id}: 成员必须属于同一类对象（个人或单位）")
+            raise PolicyError(f"{here}.members: 成员必须属于同一类对象（个人或单位）")
 
 
-def _evaluation_order(benefits: dict[str, Benefit], groups: list[ExclusionGroup]) -> tuple[str, ...]:
+def _evaluation_order(
+    benefits: dict[str, Benefit], groups: list[ExclusionGroup], where: dict[str, str]
+) -> tuple[str, ...]:
     """Benefits ordered so that every higher-ranked rival is decided first; a cycle is an error."""
-    before: dict[str, set[str]] = {b: set() for b in benefits}
+    before: dict[str, dict[str, str]] = {b: {} for b in benefits}  # benefit -> {rival: group id}
     for group in groups:
         for member in group.members:
-            before[member].update(higher_ranked(group, member))
+            before[member].update({rival: group.id for rival in higher_ranked(group, member)})
     order: list[str] = []
-    visiting: set[str] = set()
+    path: list[str] = []
 
     def visit(bid: str) -> None:
         if bid in order:
             return
-        if bid in visiting:
-            raise PolicyError(f"互斥组的优先顺序形成循环，涉及 {bid}")
-        visiting.add(bid)
+        if bid in path:
+            cycle = [*path[path.index(bid) :], bid]
+            group_ids = sorted({before[b][a] for a, b in itertools.pairwise(cycle)})
+            places = "；".join(f"{where[g]} (id: {g})" for g in group_ids)
+            raise PolicyError(
+                f"{places}: 优先顺序（precedence）形成循环 {' → '.join(cycle)}，请让这些互斥组的优先顺序一致"
+            )
+        path.append(bid)
         for other in sorted(before[bid]):
             visit(other)
-        visiting.discard(bid)
+        path.pop()
         order.append(bid)
 
     for bid in benefits:
