@@ -14,9 +14,7 @@ from bangfu.policy.expressions import parameters_used
 from bangfu.policy.facts import ENTITIES, Entity
 from bangfu.policy.model import Policy
 from bangfu.policy.plan import build_plans, conflict_groups
-from bangfu.policy.sql import Compiler, Layout, literal, quote
-
-OUTPUT_SUFFIXES = ("status", "eligible", "amount_fen")
+from bangfu.policy.sql import Compiler, Layout, quote
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def build_query(
     """The query for every benefit of ``entity_name`` (or only ``benefit_ids`` and their rivals).
 
     ``layout`` describes a flat table shape (see ``Layout``). ``amounts_only`` leaves out the
-    status and eligibility columns, for cost runs that only add up money.
+    status, eligibility and region columns: the entity key and its amounts, nothing else.
     """
     entity = ENTITIES[entity_name]
     plans = build_plans(policy, entity_name)
@@ -114,26 +112,36 @@ def build_query(
     blocked: dict[str, str] = {}
     for plan in plans:  # evaluation order: rivals are decided before the benefits they beat
         bid = plan.benefit.id
-        parts = [self_blocked[bid]]
-        parts += [f"({eligible[r.benefit_id]} AND NOT {blocked[r.benefit_id]})" for r in plan.rivals]
-        blocked[bid] = "(" + " OR ".join(parts) + ")"
+        parts = [self_blocked[bid]] if self_blocked[bid] != "FALSE" else []
+        parts += [
+            f"({eligible[r.benefit_id]} AND NOT {blocked[r.benefit_id]})"
+            if blocked[r.benefit_id] != "FALSE"
+            else eligible[r.benefit_id]
+            for r in plan.rivals
+        ]
+        blocked[bid] = "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
-    outputs = [f"l.{key}", "l.region"]
+    outputs = [f"l.{key}"] if amounts_only else [f"l.{key}", "l.region"]
     for plan in plans:
         bid = plan.benefit.id
         amount = f"l.{quote(bid + '__amount')}"
+        can_block = blocked[bid] != "FALSE"
         status = (
             f"CASE WHEN {eligible[bid]} = FALSE THEN 'not_eligible'"
             f" WHEN {eligible[bid]} IS NULL THEN 'needs_information'"
-            f" WHEN {blocked[bid]} THEN 'excluded'"
-            f" WHEN {blocked[bid]} IS NULL THEN 'needs_information'"
-            f" WHEN {amount} IS NULL THEN 'needs_information'"
+            + (
+                f" WHEN {blocked[bid]} THEN 'excluded' WHEN {blocked[bid]} IS NULL THEN 'needs_information'"
+                if can_block
+                else ""
+            )
+            + f" WHEN {amount} IS NULL THEN 'needs_information'"
             " ELSE 'granted' END"
         )
         if not amounts_only:
             outputs.append(f"{status} AS {quote(column(bid, 'status'))}")
             outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
-        granted = f"COALESCE({eligible[bid]}, FALSE) AND NOT COALESCE({blocked[bid]}, TRUE) AND {amount} IS NOT NULL"
+        # CASE takes an unknown (NULL) condition as not met: unknown eligibility or blocking pays nothing
+        granted = f"{eligible[bid]}{f' AND NOT {blocked[bid]}' if can_block else ''} AND {amount} IS NOT NULL"
         outputs.append(
             f"CAST(CASE WHEN {granted} THEN {amount} ELSE 0 END AS BIGINT) AS {quote(column(bid, 'amount_fen'))}"
         )
@@ -170,7 +178,7 @@ def build_query(
     level1_sql = ",\n    ".join(level1)
     sql = (
         "WITH " + ",\n".join(ctes) + ",\n"
-        f"l AS (\n  SELECT f.{key}, f.region,\n    {level1_sql}\n  FROM {source} f\n)\n"
+        f"l AS (\n  SELECT f.{key},{'' if amounts_only else ' f.region,'}\n    {level1_sql}\n  FROM {source} f\n)\n"
         f"SELECT {', '.join(outputs)}\nFROM l"
     )
     return PopulationQuery(entity, sql, benefit_ids, funds, params_rows, param_columns, conflict_columns)
@@ -220,6 +228,3 @@ def summary_sql(query: PopulationQuery, source: str) -> str:
     for name in query.conflict_columns:
         parts.append(f"COUNT(CASE WHEN {quote(name)} THEN 1 END) AS {quote(name)}")
     return f"SELECT region, COUNT(*) AS entities, {', '.join(parts)} FROM {source} GROUP BY region ORDER BY region"
-
-
-__all__ = ["OUTPUT_SUFFIXES", "PopulationQuery", "build_query", "column", "literal", "summary_sql"]

@@ -2,9 +2,10 @@
 
 SQL NULL is the interpreter's ``None``: AND, OR, NOT, comparisons and IN already follow Kleene
 logic in SQL, and everything else (CASE, LEAST, aggregates) is written out so that it does too.
-An aggregation over a collection becomes three columns of a GROUP BY subquery — whether any row
-was unknown, the aggregated value, and the number of rows included — from which the entity-level
-value is rebuilt exactly as ``Interpreter._aggregate`` computes it.
+An aggregation over a collection becomes columns of a GROUP BY subquery (for any/all one code:
+2 = some row hit, 1 = some row unknown, 0 = neither; for sum/max/min an "unknown row" flag and the
+value), from which the entity-level value is rebuilt exactly as ``Interpreter._aggregate``
+computes it. Per-row values that several aggregations share are computed once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from bangfu.policy.expressions import (
     ParamRef,
     RowField,
 )
+
+PREFIX_LENGTHS = {"province": 2, "city": 4, "county": 6}  # leading digits of a GB/T 2260 code
 
 
 class CompileError(ValueError):
@@ -133,6 +136,9 @@ class Compiler:
         if isinstance(node, Call):
             return self._call(node)
         if isinstance(node, Compare):
+            prefix_test = self._prefix_test(node)
+            if prefix_test is not None:
+                return prefix_test
             op = {"==": "=", "!=": "<>"}.get(node.op, node.op)
             return f"({self._sql(node.left)} {op} {self._sql(node.right)})"
         if isinstance(node, IsNull):
@@ -164,6 +170,22 @@ class Compiler:
         if isinstance(node, Aggregate):
             return self._aggregate(node)
         raise CompileError(f"no SQL for {type(node).__name__}")
+
+    def _prefix_test(self, node: Compare) -> str | None:
+        """``province(code) == '14'`` as a prefix test: same answer (NULL included), no substring built."""
+        if node.op not in ("==", "!="):
+            return None
+        for call, other in ((node.left, node.right), (node.right, node.left)):
+            if (
+                isinstance(call, Call)
+                and call.func in PREFIX_LENGTHS
+                and isinstance(other, Literal)
+                and isinstance(other.value, str)
+                and len(other.value) == PREFIX_LENGTHS[call.func]
+            ):
+                test = f"STARTS_WITH({self._sql(call.args[0])}, {literal(other.value)})"
+                return f"({test})" if node.op == "==" else f"(NOT {test})"
+        return None
 
     def _flag_column(self, node: Contains) -> str | None:
         container, item = node.container, node.item
@@ -203,9 +225,8 @@ class Compiler:
     def _call(self, node: Call) -> str:
         args = [self._sql(a) for a in node.args]
         name = node.func
-        if name in ("province", "city", "county"):
-            length = {"province": 2, "city": 4, "county": 6}[name]
-            return f"SUBSTRING({args[0]}, 1, {length})"
+        if name in PREFIX_LENGTHS:
+            return f"SUBSTRING({args[0]}, 1, {PREFIX_LENGTHS[name]})"
         if name == "year":
             return f"CAST(EXTRACT(YEAR FROM {args[0]}) AS BIGINT)"
         if name == "month_index":
