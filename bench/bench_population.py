@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from provenance import code_version, machine
+
 WALL_TARGET_S = 5.0
 RSS_TARGET_MB = 2048.0
 STAMP = "population.json"
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(data_dir, args.date, args.threads)))
         return 0
 
+    code = code_version()
+    print(f"code {code}; machine {machine()}")
     rows = ensure_population(data_dir, args.persons, args.organizations, args.date.year)
     command = [sys.executable, __file__, "--child", "--data", str(data_dir), "--date", args.date.isoformat()]
     if args.threads:
@@ -120,9 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median wall {wall:.2f} s (target <= {WALL_TARGET_S} s: {verdict(wall <= WALL_TARGET_S)})")
     print(f"median CPU time (user + system, all threads) {cpu:.2f} s")
     print(f"median peak RSS {rss:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB: {verdict(rss <= RSS_TARGET_MB)})")
+    code_after = code_version()
+    if code_after != code:
+        print(f"WARNING: the code changed during the benchmark ({code} -> {code_after})")
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        summary = {"date": args.date.isoformat(), "rows": rows, "runs": runs}
+        summary = {"code": code, "code_after": code_after, "machine": machine(), "date": args.date.isoformat()}
+        summary |= {"rows": rows, "runs": runs}
         summary |= {"median_wall_s": wall, "median_cpu_s": cpu, "median_peak_rss_mb": rss}
         args.json_out.write_text(json.dumps(summary, indent=2))
     return 0

@@ -24,6 +24,7 @@ from bangfu.policy.engine import evaluate_case
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.population_cases import iter_cases
 from bangfu.synth.population import write_population
+from provenance import code_version, machine
 
 P50_TARGET_MS = 10.0
 P99_TARGET_MS = 50.0
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args(argv)
 
+    print(f"code {code_version()}; machine {machine()}")
     policy = load_bundled()
     cases = load_cases(args.synthetic, args.date)
     for _, data in cases:  # every case must evaluate; a failure here is a bug, not a timing
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         by_kind.setdefault(cases[index % len(cases)][0].split("/")[0], []).append(ms)
     ordered = sorted(timings)
     result = {
+        "code": code_version(),
+        "machine": machine(),
         "cases": len(cases),
         "evaluations": len(timings),
         "p50_ms": percentile(ordered, 50),

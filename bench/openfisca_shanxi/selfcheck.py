@@ -44,9 +44,7 @@ def timed(fn: Callable[[], T], repeats: int) -> tuple[T, float]:
 def numpy_reference(facts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Direct numpy transcription of the two rules, as an independent oracle."""
     poor = facts["poverty_alleviated"]
-    transport = np.where(
-        poor & facts["cross_province_this_year"], np.minimum(facts["travel_cost_fen"], 80_000), 0
-    )
+    transport = np.where(poor & facts["cross_province_this_year"], np.minimum(facts["travel_cost_fen"], 80_000), 0)
     days = facts["training_days"]
     training = np.where(poor & (days > 0), days * 1_500, 0)
     return transport.astype(np.int64), training.astype(np.int64)

@@ -57,5 +57,16 @@ class DuckDBBackend:
         literal_path = str(path).replace("'", "''")
         self.con.execute(f"COPY {quote(name)} TO '{literal_path}' (FORMAT parquet, COMPRESSION snappy)")
 
+    def non_null_columns(self, table: str) -> frozenset[str]:
+        """Columns that the table's schema declares NOT NULL (lets the compiler skip NULL tests)."""
+        return non_null_columns(self.con, table)
+
     def close(self) -> None:
         self.con.close()
+
+
+def non_null_columns(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_nullable = 'NO'", [table]
+    ).fetchall()
+    return frozenset(r[0] for r in rows)

@@ -88,22 +88,29 @@ def build_query(
         layout=layout or Layout(),
     )
 
-    level1: list[str] = []  # conditions, amounts and receipt checks, per benefit
+    level1: dict[str, str] = {}  # SQL -> column: conditions, amounts and receipt checks, each once
+
+    def level1_column(sql: str, name: str) -> str:
+        """A per-entity value; one that several benefits share (e.g. 属于脱贫人口) is computed once."""
+        if amounts_only:  # one projection: each value is used once or twice, so inline it
+            return f"({sql})"
+        if sql not in level1:
+            level1[sql] = name
+        return f"l.{quote(level1[sql])}"
+
     eligible: dict[str, str] = {}
+    amounts: dict[str, str] = {}
     self_blocked: dict[str, str] = {}
     for plan in plans:
         bid = plan.benefit.id
-        conds = []
-        for j, condition in enumerate(plan.benefit.conditions):
-            name = f"{bid}__c{j}"
-            level1.append(f"{compiler.outer(condition.expr)} AS {quote(name)}")
-            conds.append(f"l.{quote(name)}")
-        level1.append(f"{compiler.outer(plan.benefit.amount)} AS {quote(bid + '__amount')}")
-        checks = []
-        for k, check in enumerate(plan.receipt_checks):
-            name = f"{bid}__r{k}"
-            level1.append(f"{compiler.outer(check.expr)} AS {quote(name)}")
-            checks.append(f"l.{quote(name)}")
+        conds = [
+            level1_column(compiler.outer(condition.expr), f"{bid}__c{j}")
+            for j, condition in enumerate(plan.benefit.conditions)
+        ]
+        amounts[bid] = level1_column(compiler.outer(plan.benefit.amount), f"{bid}__amount")
+        checks = [
+            level1_column(compiler.outer(check.expr), f"{bid}__r{k}") for k, check in enumerate(plan.receipt_checks)
+        ]
         eligible[bid] = "(" + " AND ".join(conds) + ")"
         self_blocked[bid] = "(" + " OR ".join(checks) + ")" if checks else "FALSE"
         if "received" in compiler.layout.empty:  # no ledger: nothing was received, nothing blocks
@@ -121,10 +128,10 @@ def build_query(
         ]
         blocked[bid] = "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
-    outputs = [f"l.{key}"] if amounts_only else [f"l.{key}", "l.region"]
+    outputs = [f"f.{key}"] if amounts_only else [f"l.{key}", "l.region"]
     for plan in plans:
         bid = plan.benefit.id
-        amount = f"l.{quote(bid + '__amount')}"
+        amount = amounts[bid]
         can_block = blocked[bid] != "FALSE"
         status = (
             f"CASE WHEN {eligible[bid]} = FALSE THEN 'not_eligible'"
@@ -140,10 +147,10 @@ def build_query(
         if not amounts_only:
             outputs.append(f"{status} AS {quote(column(bid, 'status'))}")
             outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
-        # CASE takes an unknown (NULL) condition as not met: unknown eligibility or blocking pays nothing
-        granted = f"{eligible[bid]}{f' AND NOT {blocked[bid]}' if can_block else ''} AND {amount} IS NOT NULL"
+        # CASE takes an unknown (NULL) condition as not met, and an unknown amount is NULL: either way 0
+        granted = f"{eligible[bid]}{f' AND NOT {blocked[bid]}' if can_block else ''}"
         outputs.append(
-            f"CAST(CASE WHEN {granted} THEN {amount} ELSE 0 END AS BIGINT) AS {quote(column(bid, 'amount_fen'))}"
+            f"CAST(COALESCE(CASE WHEN {granted} THEN {amount} END, 0) AS BIGINT) AS {quote(column(bid, 'amount_fen'))}"
         )
     conflict_columns = {}
     for index, conflict in enumerate(conflict_groups(policy, entity_name)):
@@ -157,17 +164,19 @@ def build_query(
         conflict_columns[name] = conflict.group.id
         outputs.append(f"({' + '.join(applying)}) > 1 AS {quote(name)}")
 
-    ctes = [_base_cte(entity, param_columns)]
+    # the entity rows (with region-dependent parameters) as a source, not a CTE: a CTE used twice
+    # is materialized, which would copy a province's table once more
+    base = _base_source(entity, param_columns)
+    ctes: list[str] = []
     joins = []
     for collection_name in compiler.aggregates:
         collection = entity.collections[collection_name]
         alias = quote("g_" + collection_name)
-        ctes.append(f"{alias} AS (\n  {compiler.aggregate_select(collection_name, collection.table, entity.key)}\n)")
+        ctes.append(
+            f"{alias} AS (\n  {compiler.aggregate_select(collection_name, collection.table, entity.key, base)}\n)"
+        )
         joins.append(f"LEFT JOIN {alias} ON {alias}.{key} = f.{key}")
-    source = "base"
-    if compiler.pre_columns:
-        ctes.append(f"pre AS (\n  SELECT f.*, {_select_list(compiler.pre_columns)}\n  FROM base f\n)")
-        source = "pre"
+    source = base
     if compiler.entity_columns:
         ctes.append(
             f"facts AS (\n  SELECT f.*, {_select_list(compiler.entity_columns)}\n  FROM {source} f\n  "
@@ -175,12 +184,13 @@ def build_query(
             + "\n)"
         )
         source = "facts"
-    level1_sql = ",\n    ".join(level1)
-    sql = (
-        "WITH " + ",\n".join(ctes) + ",\n"
-        f"l AS (\n  SELECT f.{key},{'' if amounts_only else ' f.region,'}\n    {level1_sql}\n  FROM {source} f\n)\n"
-        f"SELECT {', '.join(outputs)}\nFROM l"
-    )
+    if amounts_only:
+        final = f"SELECT {', '.join(outputs)}\nFROM {source} f"
+    else:
+        level1_sql = ",\n    ".join(f"{sql} AS {quote(name)}" for sql, name in level1.items())
+        ctes.append(f"l AS (\n  SELECT f.{key}, f.region,\n    {level1_sql}\n  FROM {source} f\n)")
+        final = f"SELECT {', '.join(outputs)}\nFROM l"
+    sql = ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + final
     return PopulationQuery(entity, sql, benefit_ids, funds, params_rows, param_columns, conflict_columns)
 
 
@@ -188,12 +198,12 @@ def _select_list(columns: dict[str, str]) -> str:
     return ",\n    ".join(f"{sql} AS {quote(name)}" for name, sql in columns.items())
 
 
-def _base_cte(entity: Entity, param_columns: dict[str, str]) -> str:
+def _base_source(entity: Entity, param_columns: dict[str, str]) -> str:
     table = quote(entity.table)
     if not param_columns:
-        return f"base AS (SELECT * FROM {table})"
+        return table
     columns = ", ".join(f"p.{quote(c)}" for c in param_columns.values())
-    return f"base AS (\n  SELECT e.*, {columns} FROM {table} e LEFT JOIN __params p ON p.region = e.region\n)"
+    return f"(SELECT e.*, {columns} FROM {table} e LEFT JOIN __params p ON p.region = e.region)"
 
 
 def _split_parameters(

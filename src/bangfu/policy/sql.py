@@ -74,11 +74,15 @@ class Layout:
     the given prefix; the row is absent when its first field is NULL. ``empty``: collections not
     held at all (always empty). ``flags``: a list-valued fact held as one boolean column per
     choice (``categories`` with prefix ``cat_`` -> ``cat_poverty_alleviated``).
+    ``non_null``: columns the table's schema declares NOT NULL.
     """
 
     inline: dict[str, str] = field(default_factory=dict)
     empty: frozenset[str] = frozenset()
     flags: dict[str, str] = field(default_factory=dict)
+    # columns of the entity table that the schema declares NOT NULL: tests for "unknown" on them
+    # can be left out of the SQL (the answer is the same, the query is shorter)
+    non_null: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -95,10 +99,8 @@ class Compiler:
     key_counties: frozenset[str]
     layout: Layout = field(default_factory=Layout)
     aggregates: dict[str, list[AggregateColumns]] = field(default_factory=dict)
-    # entity-level value of every aggregation, computed once per row and referenced by name
-    # (``facts`` level), and the row pieces of inline aggregations (``pre`` level)
+    # entity-level value of every grouped aggregation, computed once per row and referenced by name
     entity_columns: dict[str, str] = field(default_factory=dict)
-    pre_columns: dict[str, str] = field(default_factory=dict)
     _by_node: dict[Aggregate, str] = field(default_factory=dict)
     _inner: dict[str, list[str]] = field(default_factory=dict)
     _row_columns: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -111,6 +113,11 @@ class Compiler:
         return self._sql(node)
 
     def _sql(self, node: Node) -> str:
+        if isinstance(node, _Raw):
+            return node.sql
+        distributed = self._distribute_over_inline(node)
+        if distributed is not None:
+            return distributed
         if isinstance(node, Literal):
             return literal(node.value)
         if isinstance(node, CaseVariable):
@@ -216,8 +223,17 @@ class Compiler:
             return literal(min(values) if node.op == "min" else max(values))  # type: ignore[type-var]
         if any(is_constant and value is None for is_constant, value in constants):
             return "NULL"
-        # only arguments that can be NULL need the test that keeps LEAST/GREATEST from skipping NULLs
         args = [self._sql(a) for a in node.args]
+        if len(args) == 2 and sum(is_constant for is_constant, _ in constants) == 1:
+            if not any(isinstance(a, _Raw) and a.nullable for a in node.args) and all(
+                isinstance(a, _Raw) or is_constant for a, (is_constant, _) in zip(node.args, constants, strict=True)
+            ):
+                return f"{func}({', '.join(args)})"  # nothing can be NULL: LEAST's NULL-skipping never shows
+            # min(x, 800 元): a NULL x falls to ELSE and stays NULL, with x written twice, not thrice
+            x, bound = (args[1], args[0]) if constants[0][0] else (args[0], args[1])
+            beyond = ">" if node.op == "min" else "<"
+            return f"(CASE WHEN {x} {beyond} {bound} THEN {bound} ELSE {x} END)"
+        # only arguments that can be NULL need the test that keeps LEAST/GREATEST from skipping NULLs
         nullable = [sql for sql, (is_constant, _) in zip(args, constants, strict=True) if not is_constant]
         any_null = " OR ".join(f"{a} IS NULL" for a in nullable)
         return f"(CASE WHEN {any_null} THEN NULL ELSE {func}({', '.join(args)}) END)"
@@ -254,17 +270,16 @@ class Compiler:
     def _aggregate(self, node: Aggregate) -> str:
         if self._in_aggregate or self._inline_prefix is not None:
             raise CompileError("nested aggregation")
+        # a flat layout's aggregation is an expression over the entity's own row: no join needed
+        if node.collection in self.layout.empty:
+            return self._empty_aggregate(node)
+        if node.collection in self.layout.inline:
+            return self._inline_aggregate(node, self.layout.inline[node.collection])
         alias = self._by_node.get(node)
         if alias is None:
             alias = f"__a{len(self._by_node)}"
             self._by_node[node] = alias
-            if node.collection in self.layout.empty:
-                self.entity_columns[alias] = self._empty_aggregate(node)
-            elif node.collection in self.layout.inline:
-                prefix = self.layout.inline[node.collection]
-                self.entity_columns[alias] = self._inline_aggregate(node, prefix)
-            else:
-                self.entity_columns[alias] = self._grouped_aggregate(node, alias)
+            self.entity_columns[alias] = self._grouped_aggregate(node, alias)
         return f"f.{quote(alias)}"
 
     def _grouped_aggregate(self, node: Aggregate, alias: str) -> str:
@@ -291,35 +306,68 @@ class Compiler:
     def _empty_aggregate(self, node: Aggregate) -> str:
         return {"any": "FALSE", "all": "TRUE", "sum": "CAST(0 AS BIGINT)"}.get(node.kind) or self._default(node)
 
-    def _inline_aggregate(self, node: Aggregate, prefix: str) -> str:
-        """The same three-valued result over at most one row held in the entity's own columns."""
-        first_field = next(iter(_collection_fields(node)), None)
+    def _distribute_over_inline(self, node: Node) -> str | None:
+        """``f(inline aggregate, constant)`` as ``CASE WHEN included THEN f(value) ... END``.
+
+        Compare, Arith and min/max are strict (unknown in, unknown out), so applying them inside
+        each branch gives the same answer, and the inline aggregate's test is written once per
+        branch instead of once per use: min(travel cost, 800 元) then costs one test, not four.
+        """
+        if not isinstance(node, Compare | Arith | Extreme) or not self.layout.inline:
+            return None
+        operands = [node.left, node.right] if isinstance(node, Compare | Arith) else list(node.args)
+        if len(operands) != 2:
+            return None
+        for index, operand in enumerate(operands):
+            other = operands[1 - index]
+            if (
+                isinstance(operand, Aggregate)
+                and operand.kind in ("sum", "max", "min")
+                and operand.collection in self.layout.inline
+                and self._constant(other)[0]
+            ):
+                prefix = self.layout.inline[operand.collection]
+                included, value, absent, unknowable = self._inline_parts(operand, prefix)
+                value_known = not _nullable(operand.expr, prefix, self.layout.non_null)
+                then = self._sql(_rebuild(node, index, _Raw(value, operand.type, not value_known), other))
+                otherwise = self._sql(_rebuild(node, index, _Raw(absent, operand.type, absent == "NULL"), other))
+                if not unknowable:
+                    return f"(CASE WHEN {included} THEN {then} ELSE {otherwise} END)"
+                return f"(CASE WHEN {included} THEN {then} WHEN NOT {included} THEN {otherwise} END)"
+        return None
+
+    def _inline_parts(self, node: Aggregate, prefix: str) -> tuple[str, str, str, bool]:
+        """(included, value, absent, included may be unknown) of an inline aggregation."""
+        fields = _collection_fields(node)
+        first_field = fields[0] if fields else None
         self._inline_prefix = prefix
         try:
-            where = self._pre_column(self._sql(node.where) if node.where is not None else "TRUE")
-            expr = self._pre_column(self._sql(node.expr))
-            present = self._pre_column(f"(f.{quote(prefix + first_field)} IS NOT NULL)" if first_field else "TRUE")
+            where = self._sql(node.where) if node.where is not None else None
+            expr = self._sql(node.expr)
+            present = f"(f.{quote(prefix + first_field)} IS NOT NULL)" if first_field else "TRUE"
         finally:
             self._inline_prefix = None
-        if node.kind == "any":
-            return f"({present} AND {where} AND {expr})"
-        if node.kind == "all":
-            return f"(NOT ({present} AND {where} AND NOT {expr}))"
+        included = f"({present} AND {where})" if where else present
         absent = "CAST(0 AS BIGINT)" if node.kind == "sum" else self._default(node)
-        return (
-            f"(CASE WHEN NOT {present} THEN {absent} WHEN {where} IS NULL OR ({where} AND {expr} IS NULL)"
-            f" THEN NULL WHEN {where} THEN {expr} ELSE {absent} END)"
-        )
+        # the row's marker column is known to be set whenever the row is there
+        known = self.layout.non_null | {prefix + first_field} if first_field else self.layout.non_null
+        unknowable = node.where is not None and _nullable(node.where, prefix, known)
+        return included, expr, absent, unknowable
 
-    def _pre_column(self, sql: str) -> str:
-        """A per-entity value of an inline collection, computed once however often it is used."""
-        if sql in ("TRUE", "FALSE"):
-            return sql
-        names = {expr: name for name, expr in self.pre_columns.items()}
-        if sql not in names:
-            names[sql] = f"__p{len(self.pre_columns)}"
-            self.pre_columns[names[sql]] = sql
-        return f"f.{quote(names[sql])}"
+    def _inline_aggregate(self, node: Aggregate, prefix: str) -> str:
+        """The same three-valued result over at most one row held in the entity's own columns.
+
+        With ``included = present AND where``, a value is ``expr`` when included, the default when
+        surely not, and unknown otherwise.
+        """
+        included, expr, absent, unknowable = self._inline_parts(node, prefix)
+        if node.kind == "any":
+            return f"({included} AND {expr})"
+        if node.kind == "all":
+            return f"(NOT ({included} AND NOT {expr}))"
+        if not unknowable:
+            return f"(CASE WHEN {included} THEN {expr} ELSE {absent} END)"
+        return f"(CASE WHEN {included} THEN {expr} WHEN NOT {included} THEN {absent} END)"
 
     def _row_column(self, collection: str, sql: str) -> str:
         """A per-row value of the collection, computed once however many aggregates use it."""
@@ -347,11 +395,11 @@ class Compiler:
             value = f"CAST({value} AS BIGINT)"
         return [f"BOOL_OR({unknown}) AS {alias}_u", f"{value} AS {alias}_v"]
 
-    def aggregate_select(self, collection: str, table: str, key: str) -> str:
+    def aggregate_select(self, collection: str, table: str, key: str, base: str) -> str:
         """The GROUP BY subquery for one collection, with every aggregate registered so far."""
         specs = self.aggregates[collection]
         columns = ",\n    ".join(col for spec in specs for col in self._inner[spec.alias])
-        join = f" JOIN base b ON b.{quote(key)} = c.{quote(key)}" if any(s.needs_base for s in specs) else ""
+        join = f" JOIN {base} b ON b.{quote(key)} = c.{quote(key)}" if any(s.needs_base for s in specs) else ""
         rows = ", ".join(f"{sql} AS {name}" for sql, name in self._row_columns.get(collection, {}).items())
         return (
             f"SELECT r.{quote(key)} AS {quote(key)},\n    {columns}\n"
@@ -368,3 +416,40 @@ def _collection_fields(node: Aggregate) -> list[str]:
         if collection is not None:
             return list(collection.fields)
     return []
+
+
+@dataclass(frozen=True, eq=True)
+class _Raw(Node):
+    """SQL already written, standing in for an operand while a node is rebuilt around it."""
+
+    sql: str
+    type: str
+    nullable: bool = True
+
+
+def _nullable(node: Node, prefix: str, non_null: frozenset[str] | set[str]) -> bool:
+    """Whether ``node`` can be unknown, given the inline row's columns known to be set."""
+    if isinstance(node, Literal):
+        return node.value is None
+    if isinstance(node, CaseVariable | IsNull):
+        return False
+    if isinstance(node, RowField):
+        return prefix + node.name not in non_null
+    if isinstance(node, FieldRef):
+        return node.name not in non_null
+    if isinstance(node, Call) and node.func == "overlaps":  # a missing end date means "still running"
+        return any(_nullable(a, prefix, non_null) for i, a in enumerate(node.args) if i != 1)
+    if isinstance(node, Call | Compare | Arith | Extreme | BoolOp | Not | InValues | Contains):
+        return any(_nullable(child, prefix, non_null) for child in node.children())
+    return True  # entity fields, parameters, anything else: assume it may be unknown
+
+
+def _rebuild(node: Node, index: int, operand: Node, other: Node) -> Node:
+    """``node`` (Compare, Arith or two-argument min/max) with ``operand`` at ``index``, ``other`` beside it."""
+    left, right = (operand, other) if index == 0 else (other, operand)
+    if isinstance(node, Compare):
+        return Compare(node.op, left, right)
+    if isinstance(node, Arith):
+        return Arith(node.op, left, right)
+    assert isinstance(node, Extreme)
+    return Extreme(node.op, (left, right), node.type)
