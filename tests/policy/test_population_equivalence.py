@@ -39,6 +39,7 @@ from bangfu.policy.facts import CATEGORIES, ENTITIES, LABOR_CAPACITIES, ORGANIZA
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import Policy
 from bangfu.policy.population import build_query
+from bangfu.policy.sql import Layout
 from bangfu.policy.whatif import apply_overrides
 from bangfu.synth.population import SCHEMAS
 
@@ -396,8 +397,14 @@ def flat_and_normal_amounts(
         flags = {"categories": "cat_"} if with_flags else None
         flat_query = build_flat_query(policy, "person", day, regions, FLAT_INLINE, frozenset({"received"}), flags)
         flat_rows = backend.fetch(flat_query.sql)
+        # amounts only, with the columns that hold no NULL declared NOT NULL: the shortest SQL
+        non_null = frozenset(c for c in flat_schema.names if all(r.get(c) is not None for r in flat))
+        layout = Layout(inline=FLAT_INLINE, empty=frozenset({"received"}), flags=flags or {}, non_null=non_null)
+        lean = backend.fetch(build_query(policy, "person", day, regions, layout=layout, amounts_only=True).sql)
     finally:
         backend.close()
+    lean_amounts = {r["person_id"]: {b: r[f"{b}__amount_fen"] for b in query.benefit_ids} for r in lean}
+    assert lean_amounts == {r["person_id"]: {b: r[f"{b}__amount_fen"] for b in query.benefit_ids} for r in normal_rows}
     assert flat_query.benefit_ids == query.benefit_ids
     return (
         rows_to_decisions(normal_rows, "person_id", query.benefit_ids),
