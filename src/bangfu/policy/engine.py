@@ -74,12 +74,7 @@ def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
     scope = Scope(
         facts=case.facts,
         collections=case.collections,
-        case_variables={
-            "date": day,
-            "year_start": dt.date(day.year, 1, 1),
-            "year_end": dt.date(day.year, 12, 31),
-            "valid_from": policy.valid_from,
-        },
+        case_variables=policy.case_variables(day),
         param=param,
         key_counties=policy.key_counties,
         entity_name=case.entity.name,

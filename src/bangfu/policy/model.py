@@ -102,6 +102,15 @@ class Policy:
     def groups_of(self, benefit_id: str) -> list[ExclusionGroup]:
         return [g for g in self.exclusions if benefit_id in g.members]
 
+    def case_variables(self, day: dt.date) -> dict[str, object]:
+        """The names a rule may use besides facts and parameters, for one evaluation date."""
+        return {
+            "date": day,
+            "year_start": dt.date(day.year, 1, 1),
+            "year_end": dt.date(day.year, 12, 31),
+            "valid_from": self.valid_from,
+        }
+
     def validity_text(self) -> str:
         end = self.valid_to.isoformat() if self.valid_to else "长期"
         return f"{self.valid_from.isoformat()} 至 {end}"

@@ -76,12 +76,7 @@ def build_query(
             keys_used += [k for k in parameters_used(node) if k not in keys_used]
     constants, param_columns, params_rows = _split_parameters(policy, keys_used, day, regions)
     compiler = Compiler(
-        case_variables={
-            "date": day,
-            "year_start": dt.date(day.year, 1, 1),
-            "year_end": dt.date(day.year, 12, 31),
-            "valid_from": policy.valid_from,
-        },
+        case_variables=policy.case_variables(day),
         constants=constants,
         param_columns=param_columns,
         key_counties=policy.key_counties,

@@ -254,7 +254,7 @@ class Compiler:
                 raise CompileError("add_years needs a number of years that is the same in every region")
             return f"CAST({args[0]} + INTERVAL {value} YEAR AS DATE)"
         if name == "add_days":
-            return f"DATE_ADD({args[0]}, CAST({args[1]} AS INTEGER))"
+            return f"({args[0]} + CAST({args[1]} AS INTEGER))"
         if name == "days_between":
             return f"DATE_DIFF('day', {args[0]}, {args[1]})"
         if name == "overlaps":
