@@ -26,6 +26,8 @@ class Field:
     label: str
     json_path: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    # False where an empty value is itself a fact (an employment spell with no end is still running)
+    missing_is_unknown: bool = True
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -101,7 +103,7 @@ PERSON = Entity(
             "employment",
             _fields(
                 Field("start", FactType.DATE, "开始日期"),
-                Field("end", FactType.DATE, "结束日期（空为在岗）"),
+                Field("end", FactType.DATE, "结束日期（空为在岗）", missing_is_unknown=False),
                 Field("work_region", FactType.STR, "务工地区代码"),
                 Field("organized_export", FactType.BOOL, "是否有组织劳务输出"),
                 Field("travel_cost_fen", FactType.INT, "申报交通费（分）"),

@@ -32,6 +32,7 @@ from bangfu.policy.expressions import (
     ParamRef,
     RowField,
 )
+from bangfu.policy.facts import ENTITIES
 
 Value = Any  # int | bool | str | date | list[str] | None
 
@@ -129,8 +130,10 @@ class Interpreter:
         value = self.row.get(node.name)
         path = f"{self.row_path}.{node.name}"
         self.trace.reads[path] = value
-        # an open-ended spell has no end date: that is a fact, not a gap in the file
-        if value is None and node.name != "end":
+        if (
+            value is None
+            and ENTITIES[self.scope.entity_name].collections[node.collection].fields[node.name].missing_is_unknown
+        ):
             self.trace.note_missing(path)
         return value
 
