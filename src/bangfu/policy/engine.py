@@ -170,6 +170,9 @@ def _decide(
         outcome.status = "excluded"
     elif outcome.blocked is None:
         outcome.status = "needs_information"
+        if outcome.self_blocked is None:
+            outcome.missing.append(f"{scope.entity_name}.received")
+            outcome.reasons.append("已享受记录缺少政策项目或日期，无法判断是否已享受过")
     elif amount is None:
         outcome.status = "needs_information"
         _note_unknowns(policy, outcome, amount_trace, scope, "金额")
