@@ -95,6 +95,7 @@ def build_query(
 
     eligible: dict[str, str] = {}
     amounts: dict[str, str] = {}
+    amount_known: set[str] = set()  # benefits whose amount is never unknown once eligible
     self_blocked: dict[str, str] = {}
     for plan in plans:
         bid = plan.benefit.id
@@ -102,7 +103,11 @@ def build_query(
             level1_column(compiler.outer(condition.expr), f"{bid}__c{j}")
             for j, condition in enumerate(plan.benefit.conditions)
         ]
-        amounts[bid] = level1_column(compiler.outer(plan.benefit.amount), f"{bid}__amount")
+        conditions = [c.expr for c in plan.benefit.conditions]
+        amount_sql = compiler.outer_given(plan.benefit.amount, conditions)  # read only when eligible
+        amounts[bid] = level1_column(amount_sql, f"{bid}__amount")
+        if not compiler.may_be_unknown_given(plan.benefit.amount, conditions):
+            amount_known.add(bid)
         checks = [
             level1_column(compiler.outer(check.expr), f"{bid}__r{k}") for k, check in enumerate(plan.receipt_checks)
         ]
@@ -144,9 +149,13 @@ def build_query(
             outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
         # CASE takes an unknown (NULL) condition as not met, and an unknown amount is NULL: either way 0
         granted = f"{eligible[bid]}{f' AND NOT {blocked[bid]}' if can_block else ''}"
-        outputs.append(
-            f"CAST(COALESCE(CASE WHEN {granted} THEN {amount} END, 0) AS BIGINT) AS {quote(column(bid, 'amount_fen'))}"
+        # a BIGINT zero makes the column BIGINT without a cast over every row
+        paid = (
+            f"CASE WHEN {granted} THEN {amount} ELSE CAST(0 AS BIGINT) END"
+            if bid in amount_known
+            else f"COALESCE(CASE WHEN {granted} THEN {amount} END, CAST(0 AS BIGINT))"
         )
+        outputs.append(f"{paid} AS {quote(column(bid, 'amount_fen'))}")
     conflict_columns = {}
     for index, conflict in enumerate(conflict_groups(policy, entity_name)):
         if not all(m in eligible for m in conflict.group.members):

@@ -33,6 +33,7 @@ from bangfu.policy.expressions import (
     ParamRef,
     RowField,
 )
+from bangfu.policy.interpreter import Interpreter, Scope
 
 PREFIX_LENGTHS = {"province": 2, "city": 4, "county": 6}  # leading digits of a GB/T 2260 code
 
@@ -107,10 +108,48 @@ class Compiler:
     _in_aggregate: bool = False
     _needs_base: bool = False
     _inline_prefix: str | None = None
+    # inline collections whose one row is known to be there with these conditions TRUE
+    _assumed: dict[str, frozenset[Node]] = field(default_factory=dict)
 
     def outer(self, node: Node) -> str:
         """SQL over the entity row ``f`` joined with one aggregate row per collection."""
         return self._sql(node)
+
+    def may_be_unknown_given(self, node: Node, conditions: list[Node]) -> bool:
+        """Whether ``node`` can be NULL for an entity whose ``conditions`` are all TRUE."""
+        assumed = _established(conditions, self.layout)
+        return self._may_be_unknown(node, None, assumed)
+
+    def _may_be_unknown(self, node: Node, prefix: str | None, assumed: dict[str, frozenset[Node]]) -> bool:
+        if isinstance(node, ParamRef):
+            return node.key not in self.constants or self.constants[node.key] is None
+        if isinstance(node, Aggregate):
+            if node.collection in self.layout.empty:
+                return node.kind in ("max", "min") and (
+                    node.default is None or self._may_be_unknown(node.default, prefix, assumed)
+                )
+            if node.collection not in self.layout.inline or node.kind not in ("sum", "max", "min"):
+                return True
+            if not _conjuncts(node.where) <= assumed.get(node.collection, frozenset({_ABSENT})):
+                return True
+            return self._may_be_unknown(node.expr, self.layout.inline[node.collection], assumed)
+        if isinstance(node, Extreme | Arith | Compare):
+            return any(self._may_be_unknown(child, prefix, assumed) for child in node.children())
+        if isinstance(node, RowField) and prefix is None:
+            return True
+        return _nullable(node, prefix or "", self.layout.non_null)
+
+    def outer_given(self, node: Node, conditions: list[Node]) -> str:
+        """SQL for ``node`` where it is only ever used when every one of ``conditions`` is TRUE.
+
+        A benefit's amount is read only for an eligible entity, so what its conditions establish
+        about a flat layout's row (it is there, and its tests pass) need not be tested again.
+        """
+        self._assumed = _established(conditions, self.layout)
+        try:
+            return self._sql(node)
+        finally:
+            self._assumed = {}
 
     def _sql(self, node: Node) -> str:
         if isinstance(node, _Raw):
@@ -330,11 +369,31 @@ class Compiler:
                 included, value, absent, unknowable = self._inline_parts(operand, prefix)
                 value_known = not _nullable(operand.expr, prefix, self.layout.non_null)
                 then = self._sql(_rebuild(node, index, _Raw(value, operand.type, not value_known), other))
-                otherwise = self._sql(_rebuild(node, index, _Raw(absent, operand.type, absent == "NULL"), other))
+                if included == "TRUE":
+                    return then
+                absent_node = _absent_value(operand)
+                folded = self._fold(_rebuild(node, index, absent_node, other)) if absent_node else None
+                if folded is not None and not unknowable and isinstance(folded[0], bool):
+                    # e.g. sum(days) >= 1 with no row is FALSE: "included AND days >= 1"
+                    return f"({included} AND {then})" if not folded[0] else f"(NOT {included} OR {then})"
+                otherwise = (
+                    literal(folded[0])
+                    if folded is not None
+                    else self._sql(_rebuild(node, index, _Raw(absent, operand.type, absent == "NULL"), other))
+                )
                 if not unknowable:
                     return f"(CASE WHEN {included} THEN {then} ELSE {otherwise} END)"
                 return f"(CASE WHEN {included} THEN {then} WHEN NOT {included} THEN {otherwise} END)"
         return None
+
+    def _fold(self, node: Node | None) -> tuple[object] | None:
+        """The value of a node made only of constants, computed as the interpreter would."""
+        if node is None or not all(self._constant(child)[0] for child in node.children()):
+            return None
+        left, right = (Literal(self._constant(child)[1], child.type) for child in node.children())
+        constant_node = _rebuild(node, 0, left, right)
+        scope = Scope({}, {}, self.case_variables, lambda key: None, self.key_counties, "person")
+        return (Interpreter(scope).eval(constant_node),)
 
     def _inline_parts(self, node: Aggregate, prefix: str) -> tuple[str, str, str, bool]:
         """(included, value, absent, included may be unknown) of an inline aggregation."""
@@ -349,6 +408,8 @@ class Compiler:
             self._inline_prefix = None
         included = f"({present} AND {where})" if where else present
         absent = "CAST(0 AS BIGINT)" if node.kind == "sum" else self._default(node)
+        if _conjuncts(node.where) <= self._assumed.get(node.collection, frozenset({_ABSENT})):
+            return "TRUE", expr, absent, False
         # the row's marker column is known to be set whenever the row is there
         known = self.layout.non_null | {prefix + first_field} if first_field else self.layout.non_null
         unknowable = node.where is not None and _nullable(node.where, prefix, known)
@@ -365,6 +426,8 @@ class Compiler:
             return f"({included} AND {expr})"
         if node.kind == "all":
             return f"(NOT ({included} AND NOT {expr}))"
+        if included == "TRUE":
+            return expr
         if not unknowable:
             return f"(CASE WHEN {included} THEN {expr} ELSE {absent} END)"
         return f"(CASE WHEN {included} THEN {expr} WHEN NOT {included} THEN {absent} END)"
@@ -442,6 +505,55 @@ def _nullable(node: Node, prefix: str, non_null: frozenset[str] | set[str]) -> b
     if isinstance(node, Call | Compare | Arith | Extreme | BoolOp | Not | InValues | Contains):
         return any(_nullable(child, prefix, non_null) for child in node.children())
     return True  # entity fields, parameters, anything else: assume it may be unknown
+
+
+_ABSENT = Literal("__no assumption__", "str")  # a conjunct no real expression equals
+
+
+def _absent_value(node: Aggregate) -> Node | None:
+    """The value of an inline aggregation when its row is surely not included, as a constant node."""
+    if node.kind == "sum":
+        return Literal(0, "int")
+    if node.default is None or isinstance(node.default, Literal):
+        return node.default or Literal(None, node.type)
+    return None
+
+
+def _conjuncts(node: Node | None) -> frozenset[Node]:
+    if node is None:
+        return frozenset()
+    if isinstance(node, BoolOp) and node.op == "and":
+        return frozenset().union(*(_conjuncts(item) for item in node.items))
+    return frozenset({node})
+
+
+def _established(conditions: list[Node], layout: Layout) -> dict[str, frozenset[Node]]:
+    """For each inline collection: the row tests that TRUE ``conditions`` guarantee to pass.
+
+    ``any(E for e in C if W)`` TRUE over at most one row means the row is there with W and E
+    TRUE; so does ``sum(E for e in C if W) >= k`` with k >= 1.
+    """
+    known: dict[str, frozenset[Node]] = {}
+    for condition in conditions:
+        for part in _conjuncts(condition):
+            aggregate: Aggregate | None = None
+            facts: frozenset[Node] = frozenset()
+            if isinstance(part, Aggregate) and part.kind == "any":
+                aggregate, facts = part, _conjuncts(part.expr)
+            elif (
+                isinstance(part, Compare)
+                and part.op in (">=", ">")
+                and isinstance(part.left, Aggregate)
+                and part.left.kind == "sum"
+                and isinstance(part.right, Literal)
+                and isinstance(part.right.value, int)
+                and part.right.value >= (1 if part.op == ">=" else 0)
+            ):
+                aggregate = part.left
+            if aggregate is not None and aggregate.collection in layout.inline:
+                established = facts | _conjuncts(aggregate.where)
+                known[aggregate.collection] = known.get(aggregate.collection, frozenset()) | established
+    return known
 
 
 def _rebuild(node: Node, index: int, operand: Node, other: Node) -> Node:
