@@ -7,7 +7,8 @@ flat layout) for the two SQL engines. All three run in this process; the SQL one
 connection and its settings. Every run checks that the three give identical amounts per person.
 
 Timed:
-  bangfu       build_query(...) + con.sql(sql).to_arrow_table()  (categories as a list; --flags: a bool column)
+  bangfu       build_query(...) + con.sql(sql).to_arrow_table()  (a flat fact is a flat column: the
+               category is one boolean column, as in the flat facts; --list: a category list instead)
   openfisca    run_openfisca(arrays, year): simulation build, set_input, calculate
   handwritten  con.sql(hand-written query over `flat`).to_arrow_table()
 
@@ -118,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=2024, help="the policy is in force from 2021-07-01")
     parser.add_argument("--flat", type=Path, default=None, help="flat Parquet (default bench/out/flat-N.parquet)")
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
-    parser.add_argument("--flags", action="store_true", help="categories as a boolean column, not a list")
+    parser.add_argument(
+        "--list", dest="flags", action="store_false", help="categories as a list column, not one boolean per category"
+    )
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args(argv)
     flat_path = args.flat or BENCH_DIR / "out" / f"flat-{args.persons}.parquet"
