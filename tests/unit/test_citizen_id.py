@@ -228,3 +228,38 @@ def test_generate_many_is_vectorised() -> None:
     assert elapsed < 6.0
     sample = rng.integers(0, n, size=2_000)
     assert all(check(str(ids[i])).valid for i in sample)
+
+
+def test_current_shanxi_county_is_not_historic() -> None:
+    result = check(with_check_digit("14112319800101123"))
+    assert (result.valid, result.region_name, result.historic) == (True, "山西省吕梁市兴县", False)
+
+
+@pytest.mark.parametrize("code", ["140402", "142301", "140100"])
+def test_shanxi_code_missing_today_is_historic(code: str) -> None:
+    # 140402 长治城区 (renamed 潞州区 in 2019); 142301 an old 吕梁地区 code from before 2004.
+    result = check(with_check_digit(code + "19800101123"))
+    assert (result.valid, result.region, result.historic) == (True, code, True)
+    assert result.region_name == "山西省（历史代码）"
+
+
+def test_other_province_gives_province_name() -> None:
+    result = check(with_check_digit("44030519900101123"))
+    assert (result.valid, result.region_name, result.historic) == (True, "广东省", None)
+
+
+@pytest.mark.parametrize("code", sorted(regions.STATISTICS_ONLY_ZONES))
+def test_statistics_only_zone_is_not_an_id_region(code: str) -> None:
+    result = check(with_check_digit(code + "19800101123"))
+    assert not result.valid
+    assert result.reason is not None
+    assert result.reason.startswith(f"地区码错误：{code}（")
+    assert "统计用区划" in result.reason
+
+
+def test_check_digit_is_reported_before_the_region() -> None:
+    number = with_check_digit("14017119800101123")
+    typo = number[:17] + ("0" if number[17] != "0" else "1")
+    result = check(typo)
+    assert result.reason is not None
+    assert result.reason.startswith("校验位错误")

@@ -70,3 +70,13 @@ def test_results_are_copies() -> None:
     regions.provinces().clear()
     assert len(regions.shanxi_counties()) == 121
     assert len(regions.provinces()) == 31
+
+
+def test_full_name_joins_the_levels() -> None:
+    township = regions.townships_of("141123")[0]
+    assert regions.full_name("141123") == "山西省吕梁市兴县"
+    assert regions.full_name(township.code) == "山西省吕梁市兴县" + township.name
+    assert regions.full_name("1411") == "山西省吕梁市"
+    assert regions.full_name("140402") == "山西省长治市"  # historic county: as far as the data go
+    assert regions.full_name("440305") == "广东省"
+    assert regions.full_name("999999") == "999999"

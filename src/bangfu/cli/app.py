@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bangfu.cli import render
+from bangfu.cli import registry_cmds, render
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
@@ -21,6 +21,7 @@ from bangfu.policy.model import FUNDS, Policy
 app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True, add_completion=False)
 policy_app = typer.Typer(help="政策：评估、列出、测试、人群测算与政策假设测算", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+registry_cmds.register(app)
 
 PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
 

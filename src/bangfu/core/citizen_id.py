@@ -50,9 +50,17 @@ def upgrade_15(id15: str) -> str:
     return first17 + check_digit(first17)
 
 
+HISTORIC_SHANXI = "山西省（历史代码）"
+
+
 @dataclass(frozen=True)
 class IdCheck:
-    """Outcome of ``check``; region, birth date and sex are only filled in for a valid number."""
+    """Outcome of ``check``; region, birth date and sex are only filled in for a valid number.
+
+    ``historic`` is True for a Shanxi code that is not a county today (the number keeps the code of
+    its issue, so renamed counties such as 140402 长治城区 are normal), False for a current Shanxi
+    county, and None outside Shanxi, where no county list is bundled to tell.
+    """
 
     id: str
     valid: bool
@@ -60,6 +68,8 @@ class IdCheck:
     region: str | None
     birth_date: date | None
     sex: str | None
+    region_name: str | None = None
+    historic: bool | None = None
 
 
 @functools.cache
@@ -70,6 +80,20 @@ def _mainland_provinces() -> frozenset[str]:
 
 def _invalid(id_number: str, reason: str) -> IdCheck:
     return IdCheck(id_number, False, reason, None, None, None)
+
+
+def _region_of_issue(code: str) -> tuple[str, bool | None] | str:
+    """(name, historic) of a 6-digit code whose province is known, or the reason it is rejected."""
+    if not regions.is_shanxi(code):
+        return regions.name_of(regions.province_of(code)), None
+    region = regions.get(code)
+    if region is None or region.level != "county":
+        return HISTORIC_SHANXI, True
+    if region.statistics_only:
+        return (
+            f"地区码错误：{code}（{region.name}）是统计用区划，不是行政区划代码，身份证号不会以它开头，请核对第 1–6 位"
+        )
+    return regions.full_name(code), False
 
 
 def _birth_date(id_number: str) -> date | None:
@@ -105,8 +129,13 @@ def check(raw: str, today: date | None = None) -> IdCheck:
     if id_number[17] != expected:
         return _invalid(id_number, f"校验位错误：应为 {expected}，实为 {id_number[17]}，请核对身份证号")
 
+    # After the check digit, so a mistyped number reports the typo rather than a region puzzle.
+    issued_in = _region_of_issue(id_number[:6])
+    if isinstance(issued_in, str):
+        return _invalid(id_number, issued_in)
+    region_name, historic = issued_in
     sex = "male" if int(id_number[16]) % 2 == 1 else "female"
-    return IdCheck(id_number, True, None, id_number[:6], born, sex)
+    return IdCheck(id_number, True, None, id_number[:6], born, sex, region_name, historic)
 
 
 def _mask(text: str, keep_head: int, keep_tail: int) -> str:

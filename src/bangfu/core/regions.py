@@ -127,6 +127,16 @@ def name_of(code: str) -> str:
     return region.name if region else code
 
 
+def full_name(code: str) -> str:
+    """Province, city and county names joined (山西省吕梁市兴县), as far as the bundled data go."""
+    province = _provinces().get(province_of(code))
+    if province is None:
+        return name_of(code)
+    prefixes = dict.fromkeys(p for p in (city_of(code), county_of(code), code) if len(p) > 2)
+    found = (get(prefix) for prefix in prefixes)
+    return province + "".join(region.name for region in found if region is not None)
+
+
 def province_of(code: str) -> str:
     return code[:2]
 

@@ -1,0 +1,74 @@
+"""Bring a database to the current schema (Alembic) and seed its reference rows.
+
+This is the only way the schema is created outside tests: ``Base.metadata.create_all`` would build
+tables Alembic does not know about, and the first real migration would then fail on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.engine import URL, make_url
+
+from bangfu.store.db import make_engine
+from bangfu.store.seed import SeedResult, seed_regions
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    revision: str | None
+    regions: SeedResult
+
+
+def alembic_config(url: str | URL) -> Config:
+    """An Alembic configuration without an ini file: the scripts ship inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Config values pass through configparser interpolation, so a literal % (as in an encoded password) is doubled.
+    plain = make_url(url).render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", plain.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _bundled_key_counties() -> frozenset[str]:
+    # The demo list of key counties is configuration of the bundled policy (policy.yaml:
+    # key_counties). Imported here because loading a policy parses all its rule files.
+    from bangfu.policy.loader import load_bundled
+
+    return load_bundled().key_counties
+
+
+def upgrade(url: str | URL, key_counties: Iterable[str] | None = None) -> UpgradeResult:
+    """Migrate to the newest revision, then seed regions; one transaction, safe to run again.
+
+    ``key_counties`` marks counties as key assistance counties when their rows are first inserted
+    (default: the bundled policy's demo list); later edits of the flag are kept.
+    """
+    codes = _bundled_key_counties() if key_counties is None else frozenset(key_counties)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            seeded = seed_regions(connection, codes)
+            return UpgradeResult(revision=current_revision(connection), regions=seeded)
+    finally:
+        engine.dispose()

@@ -1,0 +1,295 @@
+"""Table definitions (SQLAlchemy 2 typed models) of the registry and the benefit ledger.
+
+The schema itself is created and changed only by the Alembic migrations in ``migrations/``; these
+models must match them, which a test checks with Alembic's autogenerate comparison. Money is
+integer fen. Closed vocabularies are CHECK constraints on strings rather than database enums:
+SQLite has no enums, and a value added to a PostgreSQL enum cannot be used in the transaction
+that added it, which complicates a migration that adds a category and back-fills it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
+
+from bangfu.core import citizen_id
+from bangfu.policy.facts import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS
+
+REGION_LEVELS = ("province", "city", "county", "township")
+SEXES = ("male", "female")
+SEX_LABELS = {"male": "男", "female": "女"}
+RECOGNITIONS = ("employment_base", "workshop", "incubator", "heritage_workshop", "hr_agency", "labor_broker")
+
+# Constraint names are part of the schema: later migrations drop and alter them by name, and
+# SQLite's batch mode can only recreate a table whose constraints are named.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT keys on PostgreSQL (a national registry passes 2^31 rows of ledger and spells); on SQLite
+# only a column declared exactly INTEGER is the auto-numbered rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def period_ordered(start: str = "start_date", end: str = "end_date") -> CheckConstraint:
+    return CheckConstraint(f"{end} IS NULL OR {end} >= {start}", name="end_not_before_start")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Region(Base):
+    """Administrative divisions (GB/T 2260 and statistical township codes), seeded by ``migrate``."""
+
+    __tablename__ = "regions"
+    __table_args__ = (CheckConstraint(one_of("level", REGION_LEVELS), name="level"),)
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    statistics_only: Mapped[bool] = mapped_column(default=False)
+    # Configuration an administrator edits; re-seeding never overwrites it.
+    key_county: Mapped[bool] = mapped_column(default=False)
+    relocation_site: Mapped[bool] = mapped_column(default=False)
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    household_number: Mapped[str] = mapped_column(String(32), unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+
+
+class Person(Base):
+    """A registered person. ``birth_date`` and ``sex`` follow from the ID number: left empty they
+    are filled in from it, given they must agree with it (checked before every write)."""
+
+    __tablename__ = "persons"
+    __table_args__ = (
+        CheckConstraint("length(id_number) = 18", name="id_number_length"),
+        CheckConstraint(one_of("sex", SEXES), name="sex"),
+        CheckConstraint(f"labor_capacity IS NULL OR {one_of('labor_capacity', LABOR_CAPACITIES)}", name="labor"),
+        # Leading hukou_region: serves "everyone of a county" and "this name in this county" alike.
+        Index(None, "hukou_region", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(6))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    hukou_region: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    labor_capacity: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class PersonCategory(Base):
+    """A category held over a period (脱贫人口 from …, 防返贫监测对象 from … to …)."""
+
+    __tablename__ = "person_categories"
+    __table_args__ = (
+        # Leading person_id, so it is also the index for "categories of this person".
+        UniqueConstraint("person_id", "category", "start_date"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
+        period_ordered(),
+        CheckConstraint("relocation_site_code IS NULL OR category = 'relocated'", name="site_only_if_relocated"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    relocation_site_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("length(credit_code) = 18", name="credit_code_length"),
+        CheckConstraint(one_of("kind", ORGANIZATION_KINDS), name="kind"),
+        *(
+            CheckConstraint(f"{column} IS NULL OR {column} >= 0", name=f"{column}_not_negative")
+            for column in (
+                "absorbed_poverty_alleviated",
+                "absorbed_edge_of_poverty",
+                "resident_entities",
+                "absorbed_poor_workers",
+                "placed_by_export",
+                "contracted_households",
+            )
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    # Counts as declared by the organization; unknown (NULL) is not zero, the rules ask for it.
+    absorbed_poverty_alleviated: Mapped[int | None]
+    absorbed_edge_of_poverty: Mapped[int | None]
+    resident_entities: Mapped[int | None]
+    absorbed_poor_workers: Mapped[int | None]
+    placed_by_export: Mapped[int | None]
+    contracted_households: Mapped[int | None]
+    operating_since: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class OrganizationRecognition(Base):
+    """A recognition by the authorities (认定为就业帮扶基地 …) over a period."""
+
+    __tablename__ = "organization_recognitions"
+    __table_args__ = (
+        UniqueConstraint("org_id", "recognition", "start_date"),
+        CheckConstraint(one_of("recognition", RECOGNITIONS), name="recognition"),
+        period_ordered(),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    recognition: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class EmploymentSpell(Base):
+    __tablename__ = "employment_spells"
+    __table_args__ = (
+        # Not a foreign key: people work all over China, and only Shanxi's counties are in regions.
+        CheckConstraint("length(work_region) >= 6", name="work_region_length"),
+        period_ordered(),
+        CheckConstraint("travel_cost_fen IS NULL OR travel_cost_fen >= 0", name="travel_cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    employer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    employer_name: Mapped[str] = mapped_column(String(200))
+    work_region: Mapped[str] = mapped_column(String(12))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    organized_export: Mapped[bool] = mapped_column(default=False)
+    export_batch: Mapped[str | None] = mapped_column(String(64))
+    labour_contract: Mapped[bool | None]
+    social_insurance: Mapped[bool | None]
+    travel_cost_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TrainingRecord(Base):
+    __tablename__ = "training_records"
+    __table_args__ = (CheckConstraint("days > 0", name="days_positive"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    programme: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int]
+    certificate: Mapped[str | None] = mapped_column(String(64))
+
+
+class BenefitLedgerEntry(Base):
+    """A benefit paid (or a correction of one) to exactly one person or one organization."""
+
+    __tablename__ = "benefit_ledger"
+    __table_args__ = (
+        CheckConstraint(
+            "(person_id IS NULL AND org_id IS NOT NULL) OR (person_id IS NOT NULL AND org_id IS NULL)",
+            name="one_beneficiary",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    benefit_id: Mapped[str] = mapped_column(String(64))
+    date: Mapped[dt.date] = mapped_column(Date)
+    # Signed: a correction is a negative entry, never an edit of the original.
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class ImportBatch(Base):
+    """One imported file and what became of its rows."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    # Indexed to recognize the same file sent twice.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    inserted: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+
+
+class PersonIdentityError(ValueError):
+    """The person's birth date or sex contradicts the ID number."""
+
+
+def fill_from_id_number(person: Person) -> None:
+    """Normalize the ID number, derive birth date and sex from it, and refuse contradictions."""
+    checked = citizen_id.check(person.id_number)
+    shown = citizen_id.mask(checked.id)
+    if not checked.valid or checked.birth_date is None or checked.sex is None:
+        raise PersonIdentityError(f"身份证号 {shown} 无效：{checked.reason}")
+    person.id_number = checked.id
+    if person.birth_date is None:
+        person.birth_date = checked.birth_date
+    elif person.birth_date != checked.birth_date:
+        raise PersonIdentityError(
+            f"身份证号 {shown} 的出生日期为 {checked.birth_date}，与填写的 {person.birth_date} 不符，请核对"
+        )
+    if person.sex is None:
+        person.sex = checked.sex
+    elif person.sex != checked.sex:
+        given = SEX_LABELS.get(person.sex, person.sex)
+        raise PersonIdentityError(
+            f"身份证号 {shown} 表明性别为{SEX_LABELS[checked.sex]}，与填写的“{given}”不符，请核对"
+        )
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _check_identity(_mapper: Mapper[Any], _connection: Any, person: Person) -> None:
+    fill_from_id_number(person)

@@ -1,0 +1,114 @@
+"""Alembic migrations and region seeding, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, func, inspect, select, update
+from store_support import Migrated
+
+from bangfu.core import regions
+from bangfu.policy.loader import load_bundled
+from bangfu.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from bangfu.store.tables import Base, Region
+
+TABLES = {
+    "regions",
+    "households",
+    "persons",
+    "person_categories",
+    "organizations",
+    "organization_recognitions",
+    "employment_spells",
+    "training_records",
+    "benefit_ledger",
+    "import_batches",
+}
+
+
+def region_rows(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(Region).order_by(Region.code))]
+
+
+def test_first_upgrade_reaches_head_and_seeds(migrated: Migrated, engine: Engine) -> None:
+    assert head_revision() == "0001"
+    assert migrated.first_upgrade.revision == head_revision()
+    assert (migrated.first_upgrade.regions.inserted, migrated.first_upgrade.regions.updated) == (1515, 0)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_upgrade_twice_is_idempotent(migrated: Migrated, engine: Engine) -> None:
+    before = region_rows(engine)
+    for _ in range(2):
+        again = upgrade(migrated.url)
+        assert again.revision == head_revision()
+        assert (again.regions.total, again.regions.inserted, again.regions.updated) == (1515, 0, 0)
+    assert region_rows(engine) == before
+
+
+def test_head_matches_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_regions_seeded(engine: Engine) -> None:
+    with engine.connect() as connection:
+        levels = Counter(dict(connection.execute(select(Region.level, func.count()).group_by(Region.level)).all()))
+        key = set(connection.scalars(select(Region.code).where(Region.key_county)))
+        statistics_only = set(connection.scalars(select(Region.code).where(Region.statistics_only)))
+        orphans = connection.scalar(
+            select(func.count()).select_from(Region).where(Region.level != "province", Region.parent_code.is_(None))
+        )
+        townships_of_xing = connection.scalar(select(func.count()).where(Region.parent_code == "141123"))
+    assert levels == {"province": 31, "city": 11, "county": 121, "township": 1352}
+    assert key == set(load_bundled().key_counties) == set(regions.DEMO_KEY_COUNTIES)
+    assert len(key) == 10
+    assert statistics_only == regions.STATISTICS_ONLY_ZONES
+    assert orphans == 0
+    assert townships_of_xing == len(regions.townships_of("141123"))
+
+
+def test_key_county_edits_survive_upgrade(migrated: Migrated, engine: Engine) -> None:
+    # key_county is an administrator's configuration: re-seeding must not put the demo list back.
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(Region).where(Region.code == "140105").values(key_county=True))
+            connection.execute(update(Region).where(Region.code == "141123").values(key_county=False))
+        upgrade(migrated.url)
+        with engine.connect() as connection:
+            flags = dict(
+                connection.execute(
+                    select(Region.code, Region.key_county).where(Region.code.in_(["140105", "141123"]))
+                ).all()
+            )
+        assert flags == {"140105": True, "141123": False}
+    finally:
+        with engine.begin() as connection:
+            connection.execute(update(Region).where(Region.code == "140105").values(key_county=False))
+            connection.execute(update(Region).where(Region.code == "141123").values(key_county=True))
+
+
+def test_outdated_reference_facts_are_refreshed(migrated: Migrated, engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(Region).where(Region.code == "141123").values(name="兴 县", parent_code="1410"))
+    result = upgrade(migrated.url)
+    assert (result.regions.inserted, result.regions.updated) == (0, 1)
+    with engine.connect() as connection:
+        row = connection.execute(select(Region.name, Region.parent_code).where(Region.code == "141123")).one()
+    assert tuple(row) == ("兴县", "1411")
+
+
+def test_downgrade_to_base_and_back(migrated: Migrated, engine: Engine) -> None:
+    config = alembic_config(migrated.url)
+    command.downgrade(config, "base")
+    with engine.connect() as connection:
+        assert current_revision(connection) is None
+    assert not TABLES & set(inspect(engine).get_table_names())
+    assert upgrade(migrated.url).regions.inserted == 1515
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
