@@ -80,3 +80,10 @@ def test_full_name_joins_the_levels() -> None:
     assert regions.full_name("140402") == "山西省长治市"  # historic county: as far as the data go
     assert regions.full_name("440305") == "广东省"
     assert regions.full_name("999999") == "999999"
+
+
+def test_demo_key_counties_are_the_bundled_policys() -> None:
+    # the store seeds its editable key-county flags from this list; the policy engine reads its own
+    from bangfu.policy.loader import load_bundled
+
+    assert frozenset(regions.DEMO_KEY_COUNTIES) == load_bundled().key_counties

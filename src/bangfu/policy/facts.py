@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bangfu.core.vocabulary import CATEGORIES, KIND_LABELS, LABOR_CAPACITIES, ORGANIZATION_KINDS
+
 
 class FactType(StrEnum):
     INT = "int"
@@ -58,26 +60,6 @@ class Entity:
 def _fields(*items: Field) -> dict[str, Field]:
     return {f.name: f for f in items}
 
-
-CATEGORIES = (
-    "poverty_alleviated",
-    "edge_of_poverty",
-    "unstable_alleviated",
-    "sudden_hardship",
-    "monitored",
-    "rural_low_income",
-    "relocated",
-)
-LABOR_CAPACITIES = ("full", "weak", "half")
-ORGANIZATION_KINDS = ("enterprise", "workshop", "hr_agency", "labor_broker", "incubator", "heritage_workshop")
-KIND_LABELS = {
-    "enterprise": "企业",
-    "workshop": "就业帮扶车间",
-    "hr_agency": "人力资源服务机构",
-    "labor_broker": "劳务经纪人",
-    "incubator": "创业孵化基地",
-    "heritage_workshop": "非遗工坊",
-}
 
 RECEIVED_FIELDS = _fields(
     Field("benefit", FactType.STR, "已享受的政策"),
@@ -165,3 +147,5 @@ ORGANIZATION = Entity(
 )
 
 ENTITIES: dict[str, Entity] = {PERSON.name: PERSON, ORGANIZATION.name: ORGANIZATION}
+
+__all__ = ["CATEGORIES", "ENTITIES", "KIND_LABELS", "LABOR_CAPACITIES", "ORGANIZATION_KINDS", "Entity", "Field"]

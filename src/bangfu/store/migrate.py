@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL, make_url
 
+from bangfu.core.regions import DEMO_KEY_COUNTIES
 from bangfu.store.db import make_engine
 from bangfu.store.seed import SeedResult, seed_regions
 
@@ -47,21 +48,13 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _bundled_key_counties() -> frozenset[str]:
-    # The demo list of key counties is configuration of the bundled policy (policy.yaml:
-    # key_counties). Imported here because loading a policy parses all its rule files.
-    from bangfu.policy.loader import load_bundled
-
-    return load_bundled().key_counties
-
-
 def upgrade(url: str | URL, key_counties: Iterable[str] | None = None) -> UpgradeResult:
     """Migrate to the newest revision, then seed regions; one transaction, safe to run again.
 
     ``key_counties`` marks counties as key assistance counties when their rows are first inserted
-    (default: the bundled policy's demo list); later edits of the flag are kept.
+    (default: the demo list, the same as the bundled policy's); later edits of the flag are kept.
     """
-    codes = _bundled_key_counties() if key_counties is None else frozenset(key_counties)
+    codes = frozenset(DEMO_KEY_COUNTIES if key_counties is None else key_counties)
     engine = make_engine(url)
     try:
         with engine.begin() as connection:

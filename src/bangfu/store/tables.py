@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 from bangfu.core import citizen_id
-from bangfu.policy.facts import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS
+from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS
 
 REGION_LEVELS = ("province", "city", "county", "township")
 SEXES = ("male", "female")
