@@ -1,0 +1,1 @@
+"""The registry: people, households, organizations, employment spells and training, and their imports."""

@@ -1,0 +1,77 @@
+"""The typed records an import produces, one dataclass per kind; codes and fen, never labels or yuan.
+
+``line`` is the row's line in the source file, so that a later stage (the database import) can
+still point county staff at the row it refers to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    line: int
+    name: str
+    id_number: str
+    hukou_region: str
+    categories: tuple[str, ...]
+    labor_capacity: str
+    phone: str | None
+    sex: str
+    birth_date: date
+    household_number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRecord:
+    line: int
+    household_number: str
+    head_name: str
+    head_id_number: str
+    hukou_region: str
+    member_count: int | None
+    categories: tuple[str, ...]
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRecord:
+    line: int
+    name: str
+    credit_code: str | None
+    kind: str
+    region: str
+    contact_name: str | None
+    phone: str | None
+    recognized_base: bool | None
+    operating_since: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class EmploymentRecord:
+    line: int
+    id_number: str
+    employer: str
+    work_region: str
+    start_date: date
+    end_date: date | None
+    organized_export: bool | None
+    travel_cost_fen: int | None
+    job: str | None
+    monthly_income_fen: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRecord:
+    line: int
+    id_number: str
+    provider: str
+    program: str
+    start_date: date
+    days: int
+    certificate: str | None
+
+
+Record = PersonRecord | HouseholdRecord | OrganizationRecord | EmploymentRecord | TrainingRecord
