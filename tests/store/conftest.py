@@ -82,3 +82,40 @@ def session(engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own at the newest schema, for a test that fills the registry."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}"
+        upgrade(url)
+        yield url
+        return
+    databases = _postgres_database()
+    url = next(databases)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        databases.close()
+
+
+@pytest.fixture
+def registry(engine: Engine) -> Iterator[Engine]:
+    """The session's database with an empty registry (regions stay), emptied again afterwards.
+
+    For tests that commit (imports are one transaction of their own), so that they neither see nor
+    leave rows of other tests.
+    """
+    from bangfu.store.tables import Base
+
+    def empty() -> None:
+        with engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name != "regions":
+                    connection.execute(table.delete())
+
+    empty()
+    yield engine
+    empty()

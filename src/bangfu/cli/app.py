@@ -6,13 +6,14 @@ import datetime as dt
 import json
 import sys
 import time
+from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bangfu.cli import registry_cmds, render
+from bangfu.cli import export_cmds, import_cmds, registry_cmds, render, store_cmds
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
@@ -22,6 +23,8 @@ app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代�
 policy_app = typer.Typer(help="政策：评估、列出、测试、人群测算与政策假设测算", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 registry_cmds.register(app)
+import_cmds.register(app)
+export_cmds.register(app)
 
 PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
 
@@ -155,25 +158,39 @@ def _run_population(policy: Policy, backend: Any, data: Path, day: dt.date, out:
 
 @policy_app.command("population")
 def policy_population(
-    data: DataOption,
     date: DateOption,
+    data: Annotated[Path | None, typer.Option("--data", help="人群数据目录（Parquet，见 bangfu synth）")] = None,
+    from_database: Annotated[
+        bool, typer.Option("--from-database", help="改为读取登记库中的人群（数据库见 --database）")
+    ] = False,
+    database: Annotated[
+        str | None, typer.Option("--database", help="读取此数据库（SQLAlchemy URL），隐含 --from-database")
+    ] = None,
     policy: PolicyOption = DEFAULT_POLICY,
     backend: BackendOption = "duckdb",
     out: Annotated[Path | None, typer.Option("--out", help="结果目录：每人每项的结论写成 Parquet")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 汇总")] = False,
 ) -> None:
     """对整个人群（个人与单位）按同一套规则测算，输出各项人数与金额。"""
+    from_database = from_database or database is not None
+    if (data is None) == (not from_database):
+        fail("请二选一：--data 人群数据目录（Parquet），或 --from-database [--database 地址] 读取登记库")
     loaded = get_policy(policy)
     day = parse_day(date, "--date")
     engine = _backend(backend)
-    started = time.perf_counter()
-    run = _run_population(loaded, engine, data, day, out)
-    seconds = time.perf_counter() - started
+    with ExitStack() as stack:
+        export_seconds = None
+        if data is None:
+            data, export_seconds = stack.enter_context(store_cmds.exported_population(database, day))
+        started = time.perf_counter()
+        run = _run_population(loaded, engine, data, day, out)
+        seconds = time.perf_counter() - started
     if as_json:
         payload = {
             "date": day.isoformat(),
             "backend": backend,
             "seconds": round(seconds, 3),
+            **({} if export_seconds is None else {"export_seconds": round(export_seconds, 3)}),
             "entities": {r.entity: r.entities() for r in run.runs},
             "benefits": {bid: t for r in run.runs for bid, t in r.totals().items()},
             "by_fund_fen": run.by_fund(),
@@ -186,7 +203,10 @@ def policy_population(
     for r in run.runs:
         title = f"{'个人' if r.entity == 'person' else '单位'} {r.entities():,} 个，评估日 {day}（{backend}）"
         con.print(render.population_table(title, labels, r.totals()))
-    con.print(f"用时 {seconds:.2f} 秒" + (f"；明细已写入 {out}" if out else ""), markup=False, highlight=False)
+    exported = "" if export_seconds is None else f"（另从登记库导出 {export_seconds:.2f} 秒）"
+    con.print(
+        f"用时 {seconds:.2f} 秒{exported}" + (f"；明细已写入 {out}" if out else ""), markup=False, highlight=False
+    )
 
 
 @policy_app.command("whatif")
@@ -223,20 +243,41 @@ def policy_whatif(
 
 @app.command("synth")
 def synth(
-    out: Annotated[Path, typer.Option("--out", help="输出目录")],
+    out: Annotated[Path | None, typer.Option("--out", help="Parquet 输出目录（写入数据库时可省略）")] = None,
     persons: Annotated[int, typer.Option("--persons", min=1, help="人数")] = 20_000,
     organizations: Annotated[int, typer.Option("--organizations", min=0, help="单位数")] = 500,
     seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子得到相同数据）")] = 2021,
     year: Annotated[int, typer.Option("--year", min=2019, max=2030, help="数据所在年份")] = 2024,
+    to_database: Annotated[
+        bool, typer.Option("--to-database", help="同时写入登记库（数据库见 --database；须先运行 bangfu init）")
+    ] = False,
+    database: Annotated[
+        str | None, typer.Option("--database", help="写入此数据库（SQLAlchemy URL），隐含 --to-database")
+    ] = None,
+    append: Annotated[bool, typer.Option("--append", help="登记库已有人员或单位时仍追加写入")] = False,
 ) -> None:
-    """生成山西省合成人群（有效身份证号、真实县级代码），写为 Parquet。"""
+    """生成山西省合成人群（有效身份证号、真实县级代码），写为 Parquet，或一并写入登记库。"""
+    import tempfile
+
     from bangfu.synth.population import write_population
 
-    started = time.perf_counter()
-    counts = write_population(out, persons, organizations, seed=seed, year=year)
-    summary = "，".join(f"{name} {count:,} 行" for name, count in counts.items())
-    message = f"已写入 {out}：{summary}（{time.perf_counter() - started:.1f} 秒）"
-    render.console().print(message, markup=False, highlight=False)
+    to_database = to_database or database is not None
+    if out is None and not to_database:
+        fail("请用 --out 指定 Parquet 输出目录，或用 --to-database / --database 写入登记库")
+    if append and not to_database:
+        fail("--append 只用于写入登记库：请同时给出 --to-database 或 --database")
+    target = store_cmds.loadable_target(database, append=append) if to_database else None
+    with tempfile.TemporaryDirectory(prefix="bangfu-synth-") as scratch:
+        folder = out or Path(scratch)
+        started = time.perf_counter()
+        counts = write_population(folder, persons, organizations, seed=seed, year=year)
+        summary = "，".join(f"{name} {count:,} 行" for name, count in counts.items())
+        where = f"已写入 {out}" if out else "已生成"
+        render.console().print(
+            f"{where}：{summary}（{time.perf_counter() - started:.1f} 秒）", markup=False, highlight=False
+        )
+        if target is not None:
+            store_cmds.load_synthetic(target, folder, seed=seed, year=year, append=append)
 
 
 @app.command("demo")

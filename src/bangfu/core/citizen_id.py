@@ -82,6 +82,9 @@ def _invalid(id_number: str, reason: str) -> IdCheck:
     return IdCheck(id_number, False, reason, None, None, None)
 
 
+# Cached: a province-wide import checks millions of numbers issued in a few thousand places, and
+# building the full name walks the region tables each time. Bounded, since codes come from input.
+@functools.lru_cache(maxsize=8192)
 def _region_of_issue(code: str) -> tuple[str, bool | None] | str:
     """(name, historic) of a 6-digit code whose province is known, or the reason it is rejected."""
     if not regions.is_shanxi(code):

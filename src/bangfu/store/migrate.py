@@ -48,6 +48,22 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+class SchemaNotCurrentError(RuntimeError):
+    """The database is not at this version's newest schema: ``bangfu init`` has not run (or is due)."""
+
+    def __init__(self, revision: str | None) -> None:
+        super().__init__(f"schema revision {revision}, expected {head_revision()}")
+        self.revision = revision
+        self.head = head_revision()
+
+
+def require_head(connection: Connection) -> None:
+    """Refuse to read or write a database whose tables may lack columns this version uses."""
+    revision = current_revision(connection)
+    if revision != head_revision():
+        raise SchemaNotCurrentError(revision)
+
+
 def upgrade(url: str | URL, key_counties: Iterable[str] | None = None) -> UpgradeResult:
     """Migrate to the newest revision, then seed regions; one transaction, safe to run again.
 

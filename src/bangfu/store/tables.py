@@ -83,11 +83,20 @@ class Region(Base):
 
 class Household(Base):
     __tablename__ = "households"
+    __table_args__ = (CheckConstraint("member_count IS NULL OR member_count > 0", name="member_count_positive"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     household_number: Mapped[str] = mapped_column(String(32), unique=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     address: Mapped[str] = mapped_column(String(200))
+    # As the household roster reports them (migration 0003); NULL when never reported. The head is
+    # recorded as written, not as a link to persons: rosters list heads who are not registered.
+    head_name: Mapped[str | None] = mapped_column(String(64))
+    head_id_number: Mapped[str | None] = mapped_column(String(18))
+    member_count: Mapped[int | None]
+    # Category codes joined by commas (户类别): descriptive only; the rules read persons' categories.
+    categories: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class Person(Base):
@@ -99,6 +108,7 @@ class Person(Base):
         CheckConstraint("length(id_number) = 18", name="id_number_length"),
         CheckConstraint(one_of("sex", SEXES), name="sex"),
         CheckConstraint(f"labor_capacity IS NULL OR {one_of('labor_capacity', LABOR_CAPACITIES)}", name="labor"),
+        CheckConstraint("residence_region IS NULL OR length(residence_region) >= 6", name="residence_region_length"),
         # Leading hukou_region: serves "everyone of a county" and "this name in this county" alike.
         Index(None, "hukou_region", "name"),
     )
@@ -109,6 +119,9 @@ class Person(Base):
     sex: Mapped[str] = mapped_column(String(6))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     hukou_region: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # Where the person lives: the county (区、市) whose rules apply, which the policy calls 所在县. Not a
+    # foreign key, like work_region: many registered migrant workers live outside Shanxi. Unknown is NULL.
+    residence_region: Mapped[str | None] = mapped_column(String(12))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     labor_capacity: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -169,6 +182,8 @@ class Organization(Base):
     placed_by_export: Mapped[int | None]
     contracted_households: Mapped[int | None]
     operating_since: Mapped[dt.date | None] = mapped_column(Date)
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class OrganizationRecognition(Base):
@@ -188,6 +203,22 @@ class OrganizationRecognition(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class OrganizationTrainee(Base):
+    """A person trained on the job by an organization (以工代训), the basis of its monthly subsidy."""
+
+    __tablename__ = "organization_trainees"
+    __table_args__ = (CheckConstraint("months > 0", name="months_positive"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # The trainee when registered; an organization's declaration may list people not (yet) in the registry.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    months: Mapped[int]
+    # Unknown (NULL) is not "no": the rule asks for it.
+    previously_subsidized: Mapped[bool | None]
+
+
 class EmploymentSpell(Base):
     __tablename__ = "employment_spells"
     __table_args__ = (
@@ -195,6 +226,7 @@ class EmploymentSpell(Base):
         CheckConstraint("length(work_region) >= 6", name="work_region_length"),
         period_ordered(),
         CheckConstraint("travel_cost_fen IS NULL OR travel_cost_fen >= 0", name="travel_cost_not_negative"),
+        CheckConstraint("monthly_income_fen IS NULL OR monthly_income_fen >= 0", name="monthly_income_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -209,6 +241,8 @@ class EmploymentSpell(Base):
     labour_contract: Mapped[bool | None]
     social_insurance: Mapped[bool | None]
     travel_cost_fen: Mapped[int | None] = mapped_column(BigInteger)
+    job: Mapped[str | None] = mapped_column(String(100))
+    monthly_income_fen: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TrainingRecord(Base):
@@ -261,6 +295,24 @@ class ImportBatch(Base):
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
+    # Part of ``rejected``: rows refused because they contradict what is registered (another name).
+    conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
+    rejects_file: Mapped[str | None] = mapped_column(String(1024))
+
+
+class ImportChange(Base):
+    """One field an import changed on an existing row, with its value before and after (as text)."""
+
+    __tablename__ = "import_changes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    line: Mapped[int]
+    # The changed row's id in the table of the batch's kind (persons, households, ...).
+    row_id: Mapped[int] = mapped_column(BigInteger)
+    field: Mapped[str] = mapped_column(String(32))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonIdentityError(ValueError):

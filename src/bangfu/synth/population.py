@@ -341,7 +341,7 @@ def _received(rng: np.random.Generator, person_ids: IntArray, year: int) -> pa.T
     )
 
 
-def _credit_codes(rng: np.random.Generator, county_codes: npt.NDArray[np.str_], kinds: IntArray) -> pa.Array:
+def credit_codes(rng: np.random.Generator, county_codes: npt.NDArray[np.str_], kinds: IntArray) -> pa.Array:
     """Unified social credit codes with correct GB 11714 and GB 32100 check characters."""
     n = len(county_codes)
     values = np.empty((n, 17), dtype=np.int64)
@@ -395,7 +395,7 @@ def _organization_chunk(rng: np.random.Generator, first_id: int, n: int, year: i
         {
             "org_id": _int_array(org_ids),
             "name": names,
-            "credit_code": _credit_codes(rng, county_codes, kinds),
+            "credit_code": credit_codes(rng, county_codes, kinds),
             "kind": _take(ORGANIZATION_KINDS, kinds),
             "region": pa.array(county_codes, type=pa.string()),
             "recognized_base": pa.array(base, type=pa.bool_()),

@@ -15,8 +15,8 @@ from types import TracebackType
 from bangfu.registry.imports.headers import ColumnMap, accepts, map_columns
 from bangfu.registry.imports.reading import Table, open_table
 from bangfu.registry.imports.records import Record
-from bangfu.registry.imports.rows import Rejection
-from bangfu.registry.imports.validate import validate_rows
+from bangfu.registry.imports.rows import RawRow, Rejection
+from bangfu.registry.imports.validate import make_validator
 
 
 @dataclass
@@ -45,13 +45,23 @@ class ImportFile:
 
     def results(self) -> Iterator[Record | Rejection]:
         """Each data row as a record or a rejection, in file order (blank rows are only counted)."""
-        rows = self.table.rows()
-        for result in validate_rows(rows, self.columns, today=self.today, date_system=self.table.date_system):
+        for result, _row in self.results_with_rows():
+            yield result
+
+    def results_with_rows(self) -> Iterator[tuple[Record | Rejection, RawRow | None]]:
+        """``results`` paired with the row each record came from (None for a row refused while reading).
+
+        The database stage needs the row to write its own refusals verbatim and to read the columns
+        kept only for checking (the 姓名 beside an ID number in employment and training files).
+        """
+        validator = make_validator(self.columns, today=self.today, date_system=self.table.date_system)
+        for row in self.table.rows():
+            result = row if isinstance(row, Rejection) else validator(row)
             if isinstance(result, Rejection):
                 self.counts.rejected += 1
             else:
                 self.counts.records += 1
-            yield result
+            yield result, row if isinstance(row, RawRow) else None
 
     def close(self) -> None:
         self.table.close()

@@ -1,0 +1,61 @@
+"""``bangfu export people --region CODE --out FILE.xlsx``: a region's registered people, masked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bangfu.cli import render
+from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+
+
+def export_people(
+    region: Annotated[
+        str,
+        typer.Option(
+            "--region", help="地区代码：省 2 位（14）、市 4 位（1411）或县 6 位（141123）", show_default=False
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="输出的 Excel 文件（.xlsx）", show_default=False)],
+    database: DatabaseOption = None,
+) -> None:
+    """导出某地区（含下辖市县）户籍人员名册为 Excel，表头与人员导入表格一致。
+
+    身份证号、联系电话已脱敏（如 1411**********1237、138****5678），不含出生日期（它与户籍县一起会还原被遮住的数字）。
+    不脱敏的导出须记录审计日志，本版不提供。
+    """
+    from bangfu.registry.people_export import UnknownRegionError
+    from bangfu.registry.people_export import export_people as export
+    from bangfu.store.db import make_engine
+
+    if out.suffix.lower() != ".xlsx":
+        fail(f"--out 应为 .xlsx 文件，实为 {out}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"无法创建输出目录 {out.parent}（{exc.strerror}）")
+    target = existing(database)
+    with reported_failures(target):
+        engine = make_engine(target.url)
+        try:
+            report = export(engine, region.strip(), out)
+        except UnknownRegionError as exc:
+            fail(f"--region：{exc}")
+        except OSError as exc:
+            fail(f"无法写入 {out}（{exc.strerror or exc}）")
+        finally:
+            engine.dispose()
+    render.console().print(
+        f"已导出{report.region_name}（{report.region}）户籍人员 {report.rows:,} 人：{report.path}"
+        "（身份证号、联系电话已脱敏）",
+        markup=False,
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    export_app = typer.Typer(help="导出登记数据（身份证号、联系电话脱敏）", no_args_is_help=True)
+    export_app.command("people")(export_people)
+    app.add_typer(export_app, name="export")

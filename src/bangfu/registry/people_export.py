@@ -1,0 +1,178 @@
+"""Export the registered people of a region (province, city or county) to an XLSX roster, masked.
+
+Columns carry the import headers (姓名, 身份证号, 户籍所在县, …) so that a roster reads the same in
+both directions. ID numbers and phones are masked (``core.citizen_id.mask`` / ``mask_phone``); the
+birth date is left out, because together with the county and the masked number's ends it would
+give the masked digits back. An unmasked export needs an audit trail and is not offered.
+
+Rows are read a page at a time (keyset pagination on ``persons.id``) and written with openpyxl's
+write-only workbook, so memory stays flat for a whole province. The file appears only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
+from sqlalchemy import Connection, Engine, or_, select
+
+from bangfu.core import regions
+from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.vocabulary import CATEGORIES
+from bangfu.registry.imports.headers import PEOPLE
+from bangfu.registry.imports.values import CATEGORY_NAMES_ZH
+from bangfu.registry.upsert.base import table_of
+from bangfu.registry.upsert.bulk_io import rows_in
+from bangfu.store.migrate import require_head
+from bangfu.store.tables import SEX_LABELS, Household, Person, PersonCategory, Region
+
+PAGE_ROWS = 5_000
+SHEET_TITLE = "人员"
+# The import's people columns, less the birth date (see the module note).
+EXPORTED_FIELDS = tuple(spec for spec in PEOPLE.fields if spec.name != "birth_date")
+HEADERS = tuple(spec.label for spec in EXPORTED_FIELDS)
+_COLUMN_WIDTHS = {"name": 10, "id_number": 22, "hukou_region": 24, "categories": 28, "phone": 16}
+_REGION_CODE = re.compile(r"\d{2}|\d{4}|\d{6}")
+_CATEGORY_ZH = dict(zip(CATEGORIES, CATEGORY_NAMES_ZH, strict=True))
+_CAPACITY_ZH = {"full": "全劳力", "weak": "弱劳力", "half": "半劳力"}
+
+PERSONS = table_of(Person)
+HOUSEHOLDS = table_of(Household)
+CATEGORY_ROWS = table_of(PersonCategory)
+REGIONS = table_of(Region)
+
+
+class UnknownRegionError(ValueError):
+    """The region code is not a province (2 digits), city (4) or county (6) the registry knows."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"地区代码“{code}”不存在：应为登记库中的省（2 位，如 14）、市（4 位，如 1411）"
+            "或县（6 位，如 141123）行政区划代码"
+        )
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    region: str
+    region_name: str
+    rows: int
+    path: Path
+
+
+def _region_name(connection: Connection, code: str) -> str:
+    if not _REGION_CODE.fullmatch(code):
+        raise UnknownRegionError(code)
+    name = connection.scalar(select(REGIONS.c.name).where(REGIONS.c.code == code))
+    if name is None:
+        raise UnknownRegionError(code)
+    return regions.full_name(code) if regions.get(code) else str(name)
+
+
+def _current_categories(connection: Connection, person_ids: list[int], today: dt.date) -> dict[int, set[str]]:
+    query = select(CATEGORY_ROWS.c.person_id, CATEGORY_ROWS.c.category).where(
+        CATEGORY_ROWS.c.start_date <= today,
+        or_(CATEGORY_ROWS.c.end_date.is_(None), CATEGORY_ROWS.c.end_date >= today),
+    )
+    held: dict[int, set[str]] = {}
+    for person_id, category in rows_in(connection, query, CATEGORY_ROWS.c.person_id, person_ids):
+        held.setdefault(person_id, set()).add(category)
+    return held
+
+
+def _cells(row: Any, categories: set[str]) -> list[str]:
+    named = "、".join(_CATEGORY_ZH[code] for code in CATEGORIES if code in categories)
+    values = {
+        "name": row.name,
+        "id_number": mask(row.id_number),
+        "hukou_region": regions.full_name(row.hukou_region),
+        "categories": named,
+        "labor_capacity": _CAPACITY_ZH.get(row.labor_capacity or "", ""),
+        "phone": mask_phone(row.phone) if row.phone else "",
+        "sex": SEX_LABELS.get(row.sex, ""),
+        "household_number": row.household_number or "",
+    }
+    return [values[spec.name] for spec in EXPORTED_FIELDS]
+
+
+def _pages(connection: Connection, code: str, page_rows: int) -> Any:
+    query = (
+        select(
+            PERSONS.c.id,
+            PERSONS.c.name,
+            PERSONS.c.id_number,
+            PERSONS.c.hukou_region,
+            PERSONS.c.labor_capacity,
+            PERSONS.c.phone,
+            PERSONS.c.sex,
+            HOUSEHOLDS.c.household_number,
+        )
+        .select_from(PERSONS.outerjoin(HOUSEHOLDS, PERSONS.c.household_id == HOUSEHOLDS.c.id))
+        .where(PERSONS.c.hukou_region.startswith(code, autoescape=True))
+        .order_by(PERSONS.c.id)
+        .limit(page_rows)
+    )
+    last = 0
+    while page := connection.execute(query.where(PERSONS.c.id > last)).all():
+        yield page
+        last = page[-1].id
+
+
+def _temporary_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.{os.getpid()}.part")
+
+
+def _new_sheet() -> tuple[Any, Any]:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_TITLE)
+    for index, spec in enumerate(EXPORTED_FIELDS):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = _COLUMN_WIDTHS.get(spec.name, 12)
+    bold = Font(bold=True)
+    header = []
+    for label in HEADERS:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    return workbook, sheet
+
+
+def export_people(
+    engine: Engine, region: str, out: Path | str, *, today: dt.date | None = None, page_rows: int = PAGE_ROWS
+) -> ExportReport:
+    """Write everyone whose hukou county lies in ``region`` to ``out`` (XLSX), masked; returns the count."""
+    out_path = Path(out)
+    day = today or dt.date.today()
+    written = 0
+    with engine.connect() as connection:
+        require_head(connection)
+        name = _region_name(connection, region)
+        workbook, sheet = _new_sheet()
+        try:
+            for page in _pages(connection, region, page_rows):
+                held = _current_categories(connection, [row.id for row in page], day)
+                for row in page:
+                    sheet.append(_cells(row, held.get(row.id, set())))
+                written += len(page)
+        except BaseException:
+            # Finish the sheet's temporary file, which openpyxl would otherwise complain about when collected.
+            with contextlib.suppress(Exception):
+                sheet.close()
+            raise
+    partial = _temporary_path(out_path)
+    try:
+        workbook.save(partial)
+        os.replace(partial, out_path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return ExportReport(region=region, region_name=name, rows=written, path=out_path)
