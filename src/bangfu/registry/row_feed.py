@@ -2,9 +2,10 @@
 
 Reading and validating is pure Python and takes about as long as the database work; on a large file
 a worker process does it (``python -m bangfu.registry.row_feed``) while this one writes, so the two
-run on two cores instead of one after the other. Batches travel as a pickle stream over the worker's
-stdout; the pipe's small buffer keeps the worker at most a batch or two ahead. A small file is read
-in process, where starting a worker would cost more than it saves.
+run on two cores instead of one after the other (a thread would not: both halves need the GIL, and
+sqlite3 releasing it at every row makes them convoy). Batches travel as length-prefixed pickles over
+the worker's stdout; a bounded queue keeps the worker at most a few batches ahead. A small file is
+read in process, where starting a second interpreter would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bangfu.registry.imports.records import (
     Record,
     TrainingRecord,
 )
-from bangfu.registry.imports.rows import RawRow, Rejection
+from bangfu.registry.imports.rows import RawRow, ReadError, Rejection
 
 T = TypeVar("T")
 
@@ -83,11 +84,8 @@ def _claimed_name(row: RawRow | None, label: str | None) -> str | None:
 
 def checked_rows(source: ImportFile, name_label: str | None) -> Iterator[Checked]:
     for result, row in source.results_with_rows():
-        yield (
-            result,
-            row.original if row is not None and not isinstance(result, Rejection) else None,
-            _claimed_name(row, name_label),
-        )
+        original = row.original if row is not None and not isinstance(result, Rejection) else None
+        yield result, original, _claimed_name(row, name_label)
 
 
 class InProcessFeed:
@@ -119,7 +117,7 @@ def worker_available() -> bool:
 
 
 class WorkerFeedError(RuntimeError):
-    """The worker process failed; the message holds its traceback."""
+    """The worker process failed; the message says why (with its traceback when unexpected)."""
 
 
 class WorkerFeed:
@@ -171,7 +169,7 @@ class WorkerFeed:
                 self.stats = FeedStats(*payload)
                 return
             else:
-                raise WorkerFeedError(f"读取进程出错：\n{payload}")
+                raise WorkerFeedError(f"读取进程出错：{payload}")
 
     def close(self) -> None:
         if self._process.poll() is None:
@@ -221,6 +219,10 @@ def _work(arguments: list[str], stream: IO[bytes]) -> int:
             _send(stream, ("done", (counts.records, counts.rejected, source.table.blank_rows)))
     except (BrokenPipeError, KeyboardInterrupt):
         return 1  # the importer stopped reading (it failed, or was interrupted): nothing to report
+    except (ReadError, ValueError, OSError) as error:
+        # The file changed or vanished since the importer read its header: the reason is enough.
+        _send(stream, ("error", str(error)))
+        return 1
     except Exception:
         _send(stream, ("error", traceback.format_exc()))
         return 1

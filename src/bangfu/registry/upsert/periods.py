@@ -42,9 +42,6 @@ class CurrentPeriods:
         for row_id, owner_id, code, start in rows_in(self.connection, query, table.c[self.owner], owner_ids):
             self._current.setdefault(owner_id, {}).setdefault(code, []).append((row_id, start))
 
-    def codes(self, owner_id: int) -> set[str]:
-        return set(self._current.get(owner_id, {}))
-
     def start(self, owner_id: int, codes: Iterable[str]) -> None:
         """Periods starting today for a new owner."""
         today = self.today
