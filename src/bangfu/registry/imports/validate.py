@@ -7,6 +7,7 @@ in a row is reported at once, so that county staff can fix a row in one go.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import TypeVar
@@ -81,7 +82,7 @@ def _text(what: str) -> Parser[str]:
     return parse
 
 
-class Validator:
+class Validator(ABC):
     """Base: the column map, the reference date and the workbook's date system."""
 
     kind = ""
@@ -101,8 +102,8 @@ class Validator:
             return Rejection(row.line, row.original, REASON_SEPARATOR.join(cells.problems))
         return record
 
-    def _record(self, line: int, cells: _Cells) -> Record | None:
-        raise NotImplementedError
+    @abstractmethod
+    def _record(self, line: int, cells: _Cells) -> Record | None: ...
 
     def _label(self, field: str) -> str:
         return self._spec.field(field).label

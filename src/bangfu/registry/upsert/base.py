@@ -14,6 +14,7 @@ Two rules shape every decision:
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -84,7 +85,7 @@ def column_limit(column: Column[Any]) -> int:
     return length
 
 
-class BatchWriter(Generic[R]):
+class BatchWriter(ABC, Generic[R]):
     """Insert-or-update of one kind, keyed by its natural key, one batch at a time.
 
     Subclasses say which table and columns they own and supply the hooks below; ``apply`` runs the
@@ -113,24 +114,26 @@ class BatchWriter(Generic[R]):
         """A refusal for a record that refers to something unknown or contradicts the registry."""
         return None
 
-    def key(self, record: R) -> Hashable:
-        raise NotImplementedError
+    @abstractmethod
+    def key(self, record: R) -> Hashable: ...
 
     def sort_key(self, record: R) -> Any:
         """The order new rows are inserted in (the natural key's order where it is comparable)."""
         return record.line
 
+    @abstractmethod
     def registered(self, key: Hashable) -> Mapping[str, Any] | None:
         """The registered row under ``key`` (as read in ``prepare``), or None."""
-        raise NotImplementedError
+        ...
 
     def contradicts(self, record: R, row: Mapping[str, Any]) -> str | None:
         """A conflict reason when the record and the registered row disagree about identity."""
         return None
 
+    @abstractmethod
     def wanted(self, record: R) -> dict[str, Any]:
         """New values of the ``compared`` columns; None means "not given", which keeps the old value."""
-        raise NotImplementedError
+        ...
 
     def same(self, column: str, registered: Any, given: Any) -> bool:
         """Whether a given value says nothing new about the registered one (equal, by default)."""
@@ -140,8 +143,8 @@ class BatchWriter(Generic[R]):
         """Changes outside the row itself (a person's categories), planned now and written in ``finish``."""
         return []
 
-    def insert_values(self, record: R) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def insert_values(self, record: R) -> dict[str, Any]: ...
 
     def inserted(self, records: Sequence[R], ids: Sequence[int]) -> None:
         """Called with the ids of the batch's new rows, once inserted (to add their related rows)."""
