@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any, NoReturn
@@ -12,7 +11,7 @@ import typer
 
 from bangfu.cli import render
 from bangfu.core import citizen_id
-from bangfu.settings import DATABASE_URL_ENV, Settings
+from bangfu.settings import DATABASE_URL_ENV
 
 URL_EXAMPLES = "sqlite:///var/bangfu.db 或 postgresql+psycopg://用户@主机:5432/库名"
 
@@ -46,20 +45,11 @@ def init(
     from alembic.util import CommandError
     from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-    from bangfu.store.db import display_url
+    from bangfu.cli.database import resolve
     from bangfu.store.migrate import head_revision, upgrade
 
-    url = database or Settings.from_env().database_url
-    if database:
-        source = "--database"
-    elif os.environ.get(DATABASE_URL_ENV):
-        source = f"环境变量 {DATABASE_URL_ENV}"
-    else:
-        source = f"默认数据库地址（可用 --database 或环境变量 {DATABASE_URL_ENV} 指定）"
-    try:
-        shown = display_url(url)
-    except ArgumentError:
-        _fail(f"{source} 的值不是有效的数据库地址，应如 {URL_EXAMPLES}")
+    target = resolve(database)
+    url, source, shown = target.url, target.source, target.shown
     try:
         result = upgrade(url)
     except ArgumentError as exc:  # includes an unknown dialect (NoSuchModuleError)
