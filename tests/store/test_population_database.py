@@ -22,7 +22,10 @@ from bangfu.batch.duckdb_backend import DuckDBBackend
 from bangfu.cli import app
 from bangfu.core import citizen_id
 from bangfu.policy.batch_run import evaluate_population
+from bangfu.policy.case import parse_case
+from bangfu.policy.engine import evaluate_case
 from bangfu.policy.loader import load_bundled
+from bangfu.registry.stored_cases import stored_case
 from bangfu.store.db import make_engine
 from bangfu.store.population_export import export_population, fact_schemas
 from bangfu.store.tables import (
@@ -272,3 +275,69 @@ def test_population_needs_one_source(loaded: tuple[str, Path]) -> None:
     for result in (both, neither):
         assert result.exit_code == 2
         assert "请二选一" in one_line(result.stderr)
+
+
+# ---------------------------------------------------------------- single cases from the registry
+
+
+@pytest.mark.parametrize("day", DAYS[1:2], ids=str)
+def test_a_registered_case_is_decided_as_in_the_population_run(
+    loaded: tuple[str, Path], exported: dict[dt.date, Path], engine: Engine, day: dt.date, tmp_path: Path
+) -> None:
+    """Every sampled person and organization read on its own gives the population run's verdicts."""
+    policy = load_bundled()
+    backend = DuckDBBackend()
+    try:
+        evaluate_population(policy, backend, exported[day], day, out_dir=tmp_path)
+    finally:
+        backend.close()
+    checked = Counter[str]()
+    with engine.connect() as connection:
+        for entity, key in (("person", "person_id"), ("organization", "org_id")):
+            results = pq.read_table(tmp_path / f"{entity}_results.parquet").sort_by(key).to_pylist()
+            for row in results[:: max(1, len(results) // 40)]:
+                case = stored_case(connection, entity, row[key], day)
+                decided = evaluate_case(policy, parse_case(case))
+                for benefit in decided["benefits"]:
+                    bid = benefit["id"]
+                    assert benefit["status"] == row[f"{bid}__status"], (entity, row[key], bid, case)
+                    assert (benefit["amount_fen"] or 0) == row[f"{bid}__amount_fen"], (entity, row[key], bid, case)
+                    checked[benefit["status"]] += 1
+    assert checked["granted"] and checked["not_eligible"], checked
+
+
+def test_policy_evaluate_a_registered_person(loaded: tuple[str, Path], engine: Engine) -> None:
+    url, _ = loaded
+    with engine.connect() as connection:
+        number = connection.scalar(
+            select(Person.id_number).join(EmploymentSpell, EmploymentSpell.person_id == Person.id).limit(1)
+        )
+        key = connection.scalar(select(Person.id).where(Person.id_number == number))
+        expected = stored_case(connection, "person", int(key or 0), dt.date(2024, 6, 30))
+    assert number is not None and expected["person"]["employment"]
+    written = number[:-1] + number[-1].lower() if number.endswith("X") else f" {number} "
+    result = invoke("policy", "evaluate", "--id-number", written, "--date", "2024-06-30", "--database", url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == evaluate_case(load_bundled(), parse_case(expected))
+    table = invoke("policy", "evaluate", "--id-number", number, "--date", "2024-06-30", "--database", url, "--table")
+    assert table.exit_code == 0, table.output
+    assert number not in table.stdout and citizen_id.mask(number) in one_line(table.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--id-number", "110101199003074514"), "没有登记身份证号为1101**********4514的人员"),
+        (("--id-number", "110101199003074515"), "校验位错误"),
+        (("--credit-code", "91140000MA0000000X"), "没有登记统一社会信用代码为91140000MA0000000X的单位"),
+        (("--id-number", "110101199003074514", "--date", "2024-13-01"), "不是有效日期"),
+        ((), "请给出且只给出一个案例来源"),
+        (("case.json", "--id-number", "110101199003074514"), "请给出且只给出一个案例来源"),
+    ],
+)
+def test_policy_evaluate_from_the_registry_refuses_bad_input(
+    loaded: tuple[str, Path], args: tuple[str, ...], message: str
+) -> None:
+    result = invoke("policy", "evaluate", *args, "--database", loaded[0])
+    assert result.exit_code == 2
+    assert message in one_line(result.stderr)

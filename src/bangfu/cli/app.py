@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from bangfu.cli import export_cmds, import_cmds, registry_cmds, render, store_cmds
+from bangfu.cli.database import DatabaseOption, existing, reported_failures
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
@@ -65,23 +66,70 @@ def read_case_file(path: Path) -> Any:
 
 @policy_app.command("evaluate")
 def policy_evaluate(
-    case_file: Annotated[Path, typer.Argument(help="案例 JSON 文件；- 表示从标准输入读取")],
+    case_file: Annotated[Path | None, typer.Argument(help="案例 JSON 文件；- 表示从标准输入读取")] = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="改为评估数据库中登记的这个人（身份证号）")
+    ] = None,
+    credit_code: Annotated[
+        str | None, typer.Option("--credit-code", help="改为评估数据库中登记的这个单位（统一社会信用代码）")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="从数据库评估时的评估日期，默认今天")] = None,
+    database: DatabaseOption = None,
     policy: PolicyOption = DEFAULT_POLICY,
     table: Annotated[bool, typer.Option("--table", help="输出中文表格而不是 JSON")] = False,
 ) -> None:
-    """评估一个案例（个人或单位）可享受的全部政策，输出 JSON。"""
+    """评估一个案例（个人或单位）可享受的全部政策，输出 JSON；案例取自 JSON 文件或数据库登记。"""
+    sources = [given for given in (case_file, id_number, credit_code) if given is not None]
+    if len(sources) != 1:
+        fail("请给出且只给出一个案例来源：案例 JSON 文件，或 --id-number 身份证号，或 --credit-code 信用代码")
+    if on is not None and case_file is not None:
+        fail("--date 只用于从数据库评估；案例文件的评估日期写在其 date 字段中")
     loaded = get_policy(policy)
+    if case_file is not None:
+        data, shown = read_case_file(case_file), str(case_file)
+    else:
+        day = parse_day(on, "--date") if on is not None else dt.date.today()
+        data, shown = registered_case(database, id_number, credit_code, day)
     try:
-        case = parse_case(read_case_file(case_file))
+        case = parse_case(data)
         result = evaluate_case(loaded, case)
     except CaseError as exc:
         fail(f"案例字段 {exc.path}：{exc.message}")
     except PolicyConflictError as exc:
         fail(str(exc), code=3)
     if table:
-        render.console().print(render.case_table(str(case_file), result))
+        render.console().print(render.case_table(shown, result))
     else:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+def registered_case(database: str | None, id_number: str | None, credit_code: str | None, day: dt.date) -> Any:
+    """The case JSON of a registered person or organization, and how to name it in a table title."""
+    from bangfu.core.citizen_id import mask
+    from bangfu.registry.stored_cases import NotRegisteredError, organization_key, person_key, stored_case
+    from bangfu.store.db import make_engine
+    from bangfu.store.migrate import require_head
+
+    target = existing(database)
+    with reported_failures(target):
+        engine = make_engine(target.url)
+        try:
+            with engine.connect() as connection:
+                require_head(connection)
+                try:
+                    if id_number is not None:
+                        key, entity = person_key(connection, id_number), "person"
+                    else:
+                        key, entity = organization_key(connection, credit_code or ""), "organization"
+                except NotRegisteredError as exc:
+                    what = "身份证号" if id_number is not None else "统一社会信用代码"
+                    fail(f"数据库 {target.shown} 中没有登记{what}为 {exc} 的{'人员' if id_number else '单位'}")
+                except ValueError as exc:
+                    fail(str(exc))
+                shown = f"身份证号 {mask(id_number)}" if id_number is not None else f"统一社会信用代码 {credit_code}"
+                return stored_case(connection, entity, key, day), f"{shown}（数据库登记）"
+        finally:
+            engine.dispose()
 
 
 @policy_app.command("list")
