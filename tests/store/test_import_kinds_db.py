@@ -132,7 +132,7 @@ def test_employment(registry: Engine, tmp_path: Path) -> None:
         ("昆山某电子厂", "320000", 95000, 520000),
         ("太钢", "140105", None, None),
     ]
-    assert spells[0].organized_export is False
+    assert spells[0].organized_export is None  # a blank 是否有组织输出 is unknown, not 否
 
     # The spell ended; 江苏省 again says nothing new about its place; the other spell is unchanged.
     again = [

@@ -111,7 +111,7 @@ def test_unknown_facts_stay_unknown(exported: tuple[Path, dict[str, int]]) -> No
             "start": LONG_AGO,
             "end": None,  # still running
             "work_region": "440305",
-            "organized_export": False,
+            "organized_export": None,  # never recorded: unknown, not "no"
             "travel_cost_fen": None,
         }
     ]

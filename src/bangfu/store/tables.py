@@ -123,6 +123,9 @@ class Person(Base):
     # foreign key, like work_region: many registered migrant workers live outside Shanxi. Unknown is NULL.
     residence_region: Mapped[str | None] = mapped_column(String(12))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    # The township (乡镇、街道) of the hukou when known (migration 0004): a township assistant's accounts
+    # see the persons of their township; NULL is seen only from the county up.
+    township_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     labor_capacity: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -236,7 +239,8 @@ class EmploymentSpell(Base):
     work_region: Mapped[str] = mapped_column(String(12))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
-    organized_export: Mapped[bool] = mapped_column(default=False)
+    # Unknown (NULL) is not "no" (migration 0004): the in-province transport subsidy asks for it.
+    organized_export: Mapped[bool | None]
     export_batch: Mapped[str | None] = mapped_column(String(64))
     labour_contract: Mapped[bool | None]
     social_insurance: Mapped[bool | None]
@@ -313,6 +317,110 @@ class ImportChange(Base):
     field: Mapped[str] = mapped_column(String(32))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+ROLES = ("province", "city", "county", "township", "auditor")
+SESSION_KINDS = ("page", "api")
+
+
+class User(Base):
+    """An account: a role, and the region whose subtree it sees (migration 0004)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # The KDF's own encoded form (algorithm, parameters, salt and hash together).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # May see ID numbers and phones unmasked (every such view is audited).
+    can_unmask: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuthSession(Base):
+    """A page session (cookie) or an API bearer token. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (CheckConstraint(one_of("kind", SESSION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    # The session's CSRF token (pages only): forms carry it, and it is compared in constant time.
+    csrf_token: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Each sign-in attempt, for throttling by user name and by address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    succeeded: Mapped[bool]
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained record of every write and every unmasked view.
+
+    ``entry_hash`` is SHA-256 over the previous entry's hash and this entry's canonical content, so
+    changing or deleting any entry breaks the chain from there on; triggers refuse UPDATE and DELETE.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    # JSON text (canonical: sorted keys), or NULL.
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The single row naming the chain's last entry: appenders lock it, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class DashboardFigure(Base):
+    """Precomputed counts per finest region (township, else county), summed for any region's dashboard.
+
+    Counting 3.3 million persons live for every province dashboard costs seconds; these figures are
+    refreshed after imports and loads (and on demand) and carry the time they were computed.
+    """
+
+    __tablename__ = "dashboard_figures"
+
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PersonIdentityError(ValueError):

@@ -91,8 +91,6 @@ class EmploymentWriter(BatchWriter[EmploymentRecord]):
 
     def insert_values(self, record: EmploymentRecord) -> dict[str, Any]:
         values = self.wanted(record)
-        # The column is required; a blank 是否有组织输出 cell is read as 否 for a new spell.
-        values["organized_export"] = bool(record.organized_export)
         return {
             "person_id": self._persons.id_of(record.id_number),
             "employer_name": record.employer,

@@ -125,7 +125,14 @@ def downgrade() -> None:
     op.drop_table("import_changes")
     sqlite = op.get_bind().dialect.name == "sqlite"
     for table, column, _sqlite_type, _definition, check in reversed(COLUMNS):
-        if sqlite:
+        if sqlite and table == "employment_spells":
+            # 0004 rebuilds this table on SQLite, which turns the inline CHECK into a table constraint
+            # that DROP COLUMN refuses; no table refers to it, so batch mode may rebuild it again.
+            with op.batch_alter_table(table) as batch:
+                if check:
+                    batch.drop_constraint(op.f(f"ck_{table}_{check[0]}"), type_="check")
+                batch.drop_column(column)
+        elif sqlite:
             # SQLite (3.35+) drops a column whose only constraint is its own inline CHECK.
             op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         else:
