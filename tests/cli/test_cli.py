@@ -339,8 +339,8 @@ def test_synth_rejects_zero_persons(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- demo and help
 
 
-def test_demo() -> None:
-    result = invoke("demo")
+def test_policy_examples() -> None:
+    result = invoke("policy", "examples")
     assert result.exit_code == 0
     assert "可享受" in result.stdout
     for name in ("01-person-cross-province.json", "06-organization-incubator.json"):

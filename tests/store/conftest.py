@@ -7,45 +7,18 @@ its ``postgres`` maintenance database. Without a reachable server those tests sk
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from store_support import Migrated
 
 from bangfu.store.db import make_engine
 from bangfu.store.migrate import upgrade
-
-POSTGRES_SERVER = os.environ.get("BANGFU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-BACKENDS = ("sqlite", "postgresql")
-
-
-def _postgres_database() -> Iterator[str]:
-    server = make_url(POSTGRES_SERVER)
-    name = f"bangfu_test_{os.getpid()}_{secrets.token_hex(3)}"
-    # AUTOCOMMIT: CREATE/DROP DATABASE cannot run inside a transaction.
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except (OperationalError, ImportError) as exc:
-        admin.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        shown = server.render_as_string(hide_password=True)
-        pytest.skip(f"PostgreSQL 不可用：{reason}（{shown}；可用环境变量 BANGFU_TEST_POSTGRES_URL 指定）")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            # FORCE (PostgreSQL 13+): a connection a failed test left open must not keep the database alive.
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+from database_servers import BACKENDS, postgres_database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -55,7 +28,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         path: Path = tmp_path_factory.mktemp("sqlite") / "bangfu.db"
         yield f"sqlite:///{path.as_posix()}"
     else:
-        yield from _postgres_database()
+        yield from postgres_database()
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +65,7 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         upgrade(url)
         yield url
         return
-    databases = _postgres_database()
+    databases = postgres_database()
     url = next(databases)
     try:
         upgrade(url)
@@ -106,14 +79,17 @@ def registry(engine: Engine) -> Iterator[Engine]:
     """The session's database with an empty registry (regions stay), emptied again afterwards.
 
     For tests that commit (imports are one transaction of their own), so that they neither see nor
-    leave rows of other tests.
+    leave rows of other tests. The audit log stays: it is append-only (its triggers refuse DELETE), and
+    its chain must stay whole for the tests that verify it.
     """
     from bangfu.store.tables import Base
+
+    kept = {"regions", "audit_log", "audit_head"}
 
     def empty() -> None:
         with engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
-                if table.name != "regions":
+                if table.name not in kept:
                     connection.execute(table.delete())
 
     empty()

@@ -13,7 +13,16 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bangfu.cli import export_cmds, import_cmds, registry_cmds, render, store_cmds
+from bangfu.cli import (
+    account_cmds,
+    export_cmds,
+    import_cmds,
+    platform_cmds,
+    registry_cmds,
+    render,
+    report_cmds,
+    store_cmds,
+)
 from bangfu.cli.database import DatabaseOption, existing, reported_failures
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
@@ -26,6 +35,9 @@ app.add_typer(policy_app, name="policy")
 registry_cmds.register(app)
 import_cmds.register(app)
 export_cmds.register(app)
+account_cmds.register(app)
+platform_cmds.register(app)
+report_cmds.register(app)
 
 PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
 
@@ -328,9 +340,9 @@ def synth(
             store_cmds.load_synthetic(target, folder, seed=seed, year=year, append=append)
 
 
-@app.command("demo")
-def demo(policy: PolicyOption = DEFAULT_POLICY) -> None:
-    """评估自带的示例案例，打印中文结果表。"""
+@policy_app.command("examples")
+def policy_examples(policy: PolicyOption = DEFAULT_POLICY) -> None:
+    """评估政策自带的示例案例（个人与单位），打印中文结果表。"""
     loaded = get_policy(policy)
     con = render.console()
     con.print(

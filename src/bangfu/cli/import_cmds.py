@@ -17,6 +17,7 @@ import typer
 
 from bangfu.cli import render
 from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.cli.report_cmds import refresh_after_write
 from bangfu.registry.imports.headers import KINDS as KIND_SPECS
 from bangfu.registry.imports.headers import expected_headers_zh
 
@@ -102,6 +103,8 @@ def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, re
         finally:
             engine.dispose()
     _print_report(report, as_json=as_json)
+    if report.inserted or report.updated:
+        refresh_after_write(target, stderr=as_json)
 
 
 def _command(kind: str) -> Callable[..., None]:

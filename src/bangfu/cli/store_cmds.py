@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from bangfu.cli import render
 from bangfu.cli.database import Target, reported_failures, resolve
+from bangfu.cli.report_cmds import refresh_after_write
 
 
 def _fail(message: str) -> NoReturn:
@@ -71,6 +72,8 @@ def load_synthetic(target: Target, data_dir: Path, *, seed: int, year: int, appe
         result = load_population(target.url, data_dir, seed=seed, year=year, append=append)
     summary = "，".join(f"{table} {count:,} 行" for table, count in result.rows.items())
     _say(f"已写入数据库 {target.shown}：{summary}（{result.seconds:.1f} 秒）")
+    # Synthetic facts are those of the data year: count them as of its last day (or today, if earlier).
+    refresh_after_write(target, min(dt.date.today(), dt.date(year, 12, 31)))
 
 
 @contextmanager

@@ -151,3 +151,15 @@ def county_of(code: str) -> str:
 
 def is_shanxi(code: str) -> bool:
     return province_of(code) == SHANXI
+
+
+def canonical(code: str) -> str:
+    """A region code as the registry keys it: GB/T 2260's six-digit forms of a province (140000) and a
+    city (141100) become their significant prefixes (14, 1411); counties and townships stay as given."""
+    code = code.strip()
+    if len(code) == 6 and code.isdigit():
+        if code.endswith("0000"):
+            return code[:2]
+        if code.endswith("00") and get(code[:4]) is not None:
+            return code[:4]
+    return code

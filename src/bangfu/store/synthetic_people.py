@@ -1,5 +1,6 @@
 """Registry rows for the persons of a synthetic population: households (1–5 people of one hukou
-county), persons, their category periods, employment spells, training records and ledger entries."""
+county, in one of its townships), persons (with that township), their category periods, employment
+spells, training records and ledger entries."""
 
 from __future__ import annotations
 
@@ -39,11 +40,11 @@ LAPSED_MONITORING_SHARE = 0.03  # people whose risk of falling back was removed 
 
 
 class _Places:
-    """County names and their townships, for household addresses."""
+    """County names and their townships, for household addresses and members' township codes."""
 
     def __init__(self) -> None:
         self.names = {c.code: c.name for c in regions.shanxi_counties()}
-        self.townships = {code: [t.name for t in regions.townships_of(code)] for code in self.names}
+        self.townships = {code: regions.townships_of(code) for code in self.names}
 
 
 @dataclass
@@ -85,30 +86,33 @@ class PersonRows:
         )
         county_codes: list[str] = counties.dictionary.to_pylist()
         household_counties = [county_codes[i] for i in household_county]
+        households, townships = self._households(rng, household_ids, household_counties, persons, member_of)
         return {
-            "households": self._households(rng, household_ids, household_counties, persons, member_of),
-            "persons": persons,
+            "households": households,
+            # Every member lives in the household's township, the one its address names.
+            "persons": persons.append_column("township_code", townships.take(pa.array(member_of))),
             "person_categories": self._categories(chunk, rng),
         }
 
     def _households(
         self, rng: np.random.Generator, ids: IntArray, counties: list[str], persons: pa.Table, member_of: IntArray
-    ) -> pa.Table:
+    ) -> tuple[pa.Table, pa.Array]:
+        """The households, and each one's township code (null for a county without bundled townships)."""
         n = len(ids)
         head = pa.array(np.unique(member_of, return_index=True)[1])  # each household's first member heads it
         county = pa.array(counties, type=pa.string())
         township = [
-            towns[int(u * len(towns))] if (towns := self.places.townships.get(code)) else ""
+            towns[int(u * len(towns))] if (towns := self.places.townships.get(code)) else None
             for code, u in zip(counties, rng.random(n), strict=True)
         ]
         address = joined(
             pa.array([self.places.names.get(code, code) for code in counties], type=pa.string()),
-            pa.array(township, type=pa.string()),
+            pa.array([t.name if t else "" for t in township], type=pa.string()),
             repeated("第", n),
             pc.cast(pa.array(rng.integers(1, 13, size=n)), pa.string()),
             repeated("村民小组", n),
         )
-        return pa.table(
+        households = pa.table(
             {
                 "id": pa.array(ids, type=pa.int64()),
                 # County code and the row's id: unique, and readable as "which county's household".
@@ -120,6 +124,7 @@ class PersonRows:
                 "member_count": pa.array(np.bincount(member_of, minlength=n), type=pa.int64()),
             }
         )
+        return households, pa.array([t.code if t else None for t in township], type=pa.string())
 
     def _unique_id_numbers(self, chunk: pa.Table, rng: np.random.Generator) -> pa.Array:
         numbers = np.asarray(chunk["id_number"].to_numpy(zero_copy_only=False)).astype("U18")

@@ -1,0 +1,1 @@
+"""Who may see what: the region subtree of an account, applied inside every query that reads the registry."""

@@ -1,0 +1,212 @@
+"""Account and audit commands: ``bangfu user add|list`` and ``bangfu audit verify``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from bangfu.cli import render
+from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.core.regions import name_of
+
+T = TypeVar("T")
+
+
+def _say(message: str) -> None:
+    render.console().print(message, markup=False, highlight=False)
+
+
+def _actor() -> str:
+    """Who ran the command, for the audit log: the operating-system user where it is known."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError):  # no login name in some containers
+        return "cli"
+
+
+@contextmanager
+def _connected(database: str | None) -> Iterator[Connection]:
+    """A connection to an initialized database at the newest schema, in one transaction."""
+    from bangfu.store.db import make_engine
+    from bangfu.store.migrate import require_head
+
+    target = existing(database)
+    with reported_failures(target):
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as connection:
+                require_head(connection)
+                yield connection
+        finally:
+            engine.dispose()
+
+
+def _in_session(database: str | None, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction: committed when it returns, rolled back when it raises (or fails)."""
+    from bangfu.store.db import make_engine, make_sessionmaker, unit_of_work
+    from bangfu.store.migrate import require_head
+
+    target = existing(database)
+    with reported_failures(target):
+        engine = make_engine(target.url)
+        try:
+            with unit_of_work(make_sessionmaker(engine)) as session:
+                require_head(session.connection())
+                return work(session)
+        finally:
+            engine.dispose()
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+def user_add(
+    username: Annotated[str, typer.Argument(help="用户名：3–64 个字符，字母、数字、汉字和 . _ -", show_default=False)],
+    role: Annotated[
+        str,
+        typer.Option("--role", help="角色：province、city、county、township 或 auditor", show_default=False),
+    ],
+    region: Annotated[
+        str,
+        typer.Option(
+            "--region", help="所辖地区代码：省 140000、市 140100、县 141123、乡镇 141123100", show_default=False
+        ),
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入的第一行读取口令（必需）")
+    ] = False,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="显示名称（如姓名），默认同用户名")] = None,
+    can_unmask: Annotated[
+        bool, typer.Option("--can-unmask", help="允许查看未脱敏的身份证号与电话（每次查看都记入审计日志）")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """新建账户：角色与所辖地区决定能看到哪些数据；口令从标准输入读取，操作记入审计日志。"""
+    from bangfu.accounts.users import AccountError, add_user, role_label
+
+    if not password_stdin:
+        fail(
+            "请加 --password-stdin，从标准输入给出口令，如 printf '%s\\n' '口令' | bangfu user add 用户名 … "
+            "--password-stdin；口令不接受命令行参数，因为命令行会留在 shell 历史和进程列表中"
+        )
+    password = _read_password()
+
+    def work(session: Session) -> Any:
+        try:
+            return add_user(
+                session,
+                username=username,
+                role=role,
+                region_code=region,
+                password=password,
+                display_name=display_name,
+                can_unmask=can_unmask,
+                actor=_actor(),
+            )
+        except AccountError as exc:
+            fail(str(exc))
+
+    account = _in_session(database, work)
+    _say(
+        f"已新建账户 {account.username}（{account.display_name}）：角色 {role_label(account.role)}，"
+        f"地区 {name_of(account.region_code)}（{account.region_code}），"
+        f"{'可' if account.can_unmask else '不可'}查看未脱敏信息"
+    )
+
+
+def _account_json(account: Any) -> dict[str, Any]:
+    from bangfu.accounts.users import role_label
+
+    return {
+        "id": account.id,
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role,
+        "role_label": role_label(account.role),
+        "region_code": account.region_code,
+        "region_name": name_of(account.region_code),
+        "can_unmask": account.can_unmask,
+        "active": account.active,
+    }
+
+
+def user_list(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """列出全部账户（不显示口令或其哈希）。"""
+    from bangfu.accounts.users import list_accounts
+
+    accounts = [_account_json(a) for a in _in_session(database, list_accounts)]
+    if as_json:
+        sys.stdout.write(json.dumps(accounts, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not accounts:
+        _say("尚无账户：可用 bangfu user add 用户名 --role 角色 --region 地区代码 --password-stdin 新建")
+        return
+    table = Table(title=f"账户（{len(accounts)} 个）")
+    for column in ("用户名", "显示名称", "角色", "地区", "未脱敏", "状态"):
+        table.add_column(column)
+    for a in accounts:
+        table.add_row(
+            *(escape(str(text)) for text in (a["username"], a["display_name"], a["role_label"])),
+            escape(f"{a['region_name']}（{a['region_code']}）"),
+            "可" if a["can_unmask"] else "否",
+            "启用" if a["active"] else "停用",
+        )
+    render.console().print(table)
+
+
+def audit_verify(
+    database: DatabaseOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """核对审计日志的哈希链：完好退出码为 0；发现修改或删除则逐条列出，退出码为 1。"""
+    from bangfu.audit.log import verify
+
+    with _connected(database) as connection:
+        result = verify(connection)
+    if as_json:
+        payload = {
+            "ok": result.ok,
+            "entries": result.entries,
+            "head_hash": result.head_hash,
+            "problems": result.problems,
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    elif result.ok:
+        _say(f"审计日志完好：已核对 {result.entries:,} 条记录，链头哈希 {result.head_hash}")
+    else:
+        out = render.console(stderr=True)
+        out.print(
+            f"审计日志已被改动：核对 {result.entries:,} 条记录，发现问题如下（链头哈希 {result.head_hash}）",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
+        for problem in result.problems:
+            out.print(f"  {problem}", markup=False, highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    user_app = typer.Typer(help="账户：新建与列出（角色与所辖地区）", no_args_is_help=True)
+    user_app.command("add")(user_add)
+    user_app.command("list")(user_list)
+    app.add_typer(user_app, name="user")
+    audit_app = typer.Typer(help="审计日志：核对哈希链是否完好", no_args_is_help=True)
+    audit_app.command("verify")(audit_verify)
+    app.add_typer(audit_app, name="audit")

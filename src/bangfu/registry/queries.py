@@ -1,0 +1,576 @@
+"""Read models of the registry for pages and the API: search, detail and audited unmasking, always scoped.
+
+Every function takes the reader's ``Scope`` and filters in SQL; there is no unscoped variant. A person
+or organization outside the scope is answered exactly like a missing one (None, or an empty page), so
+a reader cannot learn that it exists. ID numbers and phones are masked everywhere but in
+``unmask_person``, which needs the permission and writes an audit entry.
+
+Built for 3.3 million persons on PostgreSQL: an ID number is found through the unique index on
+``persons.id_number``, a name in a county through ``ix_persons_hukou_region_name``, and the scope's
+``hukou_region IN (…)`` condition (see ``access.scope``) stays index-friendly. Blank text parameters
+(an empty form field) count as not given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, func, or_, select
+
+from bangfu.access.scope import Scope, UnknownRegionError
+from bangfu.audit.log import record
+from bangfu.core import citizen_id, regions
+from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
+from bangfu.policy.loader import load_bundled
+from bangfu.policy.model import FUNDS
+from bangfu.registry.upsert.base import table_of
+from bangfu.store.tables import (
+    BenefitLedgerEntry,
+    EmploymentSpell,
+    Household,
+    Organization,
+    OrganizationRecognition,
+    Person,
+    PersonCategory,
+    TrainingRecord,
+)
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 100
+
+PERSONS = table_of(Person)
+HOUSEHOLDS = table_of(Household)
+CATEGORY_ROWS = table_of(PersonCategory)
+SPELLS = table_of(EmploymentSpell)
+TRAINING = table_of(TrainingRecord)
+LEDGER = table_of(BenefitLedgerEntry)
+ORGANIZATIONS = table_of(Organization)
+RECOGNITIONS = table_of(OrganizationRecognition)
+
+
+class QueryError(ValueError):
+    """A search parameter that cannot be used; the message names it and says what it should be."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results; ``pages`` is 0 when nothing matched."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    id: int
+    name: str
+    id_number_masked: str
+    sex: str
+    birth_date: dt.date
+    hukou_region: str
+    hukou_region_name: str
+    township_code: str | None
+    township_name: str | None
+    categories: list[str]  # codes held today, in vocabulary order
+    labor_capacity: str | None
+    phone_masked: str | None
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    person_id: int
+    name: str
+    id_number_masked: str
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    id: int
+    number: str
+    address: str
+    head_name: str | None
+    head_id_number_masked: str | None
+    members: list[HouseholdMember]  # the registered members the reader may see
+
+
+@dataclass(frozen=True)
+class Period:
+    """A category or recognition held over a period."""
+
+    code: str
+    label: str
+    start_date: dt.date
+    end_date: dt.date | None
+    held_today: bool
+
+
+@dataclass(frozen=True)
+class EmploymentView:
+    employer_name: str
+    employer_org_id: int | None
+    work_region: str
+    work_region_name: str | None
+    start_date: dt.date
+    end_date: dt.date | None
+    organized_export: bool | None
+    labour_contract: bool | None
+    social_insurance: bool | None
+    job: str | None
+    monthly_income_fen: int | None
+    travel_cost_fen: int | None
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    provider: str
+    programme: str
+    start_date: dt.date
+    days: int
+    certificate: str | None
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    id: int
+    benefit_id: str
+    benefit_label: str | None  # None for a benefit the bundled policy does not define
+    fund: str | None
+    fund_label: str | None
+    date: dt.date
+    amount_fen: int
+    source: str
+
+
+@dataclass(frozen=True)
+class PersonDetail:
+    """A person with household, categories and histories (newest first); identifiers masked."""
+
+    summary: PersonSummary
+    household: HouseholdView | None
+    categories: list[Period]
+    employment: list[EmploymentView]
+    training: list[TrainingView]
+    ledger: list[LedgerView]
+
+
+@dataclass(frozen=True)
+class OrganizationSummary:
+    id: int
+    credit_code: str
+    name: str
+    kind: str
+    kind_label: str
+    region_code: str
+    region_name: str
+    contact_name: str | None
+    phone_masked: str | None
+
+
+@dataclass(frozen=True)
+class OrganizationDetail:
+    summary: OrganizationSummary
+    recognitions: list[Period]
+    # As declared by the organization; None is unknown, not zero.
+    declared: dict[str, int | None]
+    operating_since: dt.date | None
+    employees_registered: int  # distinct persons with an employment spell at it, ever
+    employees_today: int  # of whom in work there today
+    ledger: list[LedgerView]
+
+
+DECLARED_COUNTS = (
+    "absorbed_poverty_alleviated",
+    "absorbed_edge_of_poverty",
+    "resident_entities",
+    "absorbed_poor_workers",
+    "placed_by_export",
+    "contracted_households",
+)
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def _given(value: str | None) -> str | None:
+    """Trimmed text, or None for a blank field."""
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _check_paging(page: int, per_page: int) -> None:
+    if page < 1:
+        raise QueryError(f"页码 page 应为从 1 开始的整数，实为 {page}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"每页条数 per_page 应在 1 到 {MAX_PER_PAGE} 之间，实为 {per_page}")
+
+
+def _narrowed(scope: Scope, region: str | None) -> Scope | None:
+    """The scope limited to ``region``: None when they do not meet; QueryError when it is no region."""
+    code = _given(region)
+    if code is None:
+        return scope
+    try:
+        return scope.within(code)
+    except UnknownRegionError as exc:
+        raise QueryError(f"地区 region：{exc}") from exc
+
+
+def _held(table: Any, today: dt.date) -> ColumnElement[bool]:
+    return and_(table.c.start_date <= today, or_(table.c.end_date.is_(None), table.c.end_date >= today))
+
+
+def _paged(
+    connection: Connection,
+    table: Table,
+    query: Select[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    page: int,
+    per_page: int,
+) -> tuple[int, list[Any]]:
+    """(exact total, rows of the page) of ``query`` on ``table`` filtered by ``conditions``."""
+    total = int(connection.scalar(select(func.count()).select_from(table).where(*conditions)) or 0)
+    offset = (page - 1) * per_page
+    if offset >= total:
+        return total, []
+    return total, list(connection.execute(query.where(*conditions).limit(per_page).offset(offset)).all())
+
+
+def _page(items: list[T], total: int, page: int, per_page: int) -> Page[T]:
+    return Page(items, total, page, per_page, math.ceil(total / per_page))
+
+
+def _masked_phone(phone: str | None) -> str | None:
+    return citizen_id.mask_phone(phone) if phone else None
+
+
+def _place_name(code: str) -> str | None:
+    """Full name of a work place, as far as the bundled divisions go; None for an unknown province."""
+    return regions.full_name(code) if regions.province_of(code) in regions.provinces() else None
+
+
+# --- persons ---------------------------------------------------------------------------------
+
+_SUMMARY_COLUMNS = (
+    PERSONS.c.id,
+    PERSONS.c.name,
+    PERSONS.c.id_number,
+    PERSONS.c.sex,
+    PERSONS.c.birth_date,
+    PERSONS.c.hukou_region,
+    PERSONS.c.township_code,
+    PERSONS.c.labor_capacity,
+    PERSONS.c.phone,
+)
+
+
+def _categories_today(connection: Connection, person_ids: Iterable[int], today: dt.date) -> dict[int, list[str]]:
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    query = select(CATEGORY_ROWS.c.person_id, CATEGORY_ROWS.c.category).where(
+        CATEGORY_ROWS.c.person_id.in_(ids), _held(CATEGORY_ROWS, today)
+    )
+    held: dict[int, set[str]] = {}
+    for person_id, category in connection.execute(query):
+        held.setdefault(person_id, set()).add(category)
+    return {person_id: [c for c in CATEGORIES if c in codes] for person_id, codes in held.items()}
+
+
+def _summary(row: Any, categories: list[str]) -> PersonSummary:
+    township = row.township_code
+    return PersonSummary(
+        id=row.id,
+        name=row.name,
+        id_number_masked=citizen_id.mask(row.id_number),
+        sex=row.sex,
+        birth_date=row.birth_date,
+        hukou_region=row.hukou_region,
+        hukou_region_name=regions.full_name(row.hukou_region),
+        township_code=township,
+        township_name=regions.name_of(township) if township else None,
+        categories=categories,
+        labor_capacity=row.labor_capacity,
+        phone_masked=_masked_phone(row.phone),
+    )
+
+
+def search_people(
+    connection: Connection,
+    scope: Scope,
+    *,
+    id_number: str | None = None,
+    name: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    today: dt.date | None = None,
+) -> Page[PersonSummary]:
+    """Persons in ``scope`` matching every given filter, by name then id; exact ID number and name."""
+    day = today or dt.date.today()
+    _check_paging(page, per_page)
+    area = _narrowed(scope, region)
+    if area is None:
+        return _page([], 0, page, per_page)
+    conditions: list[ColumnElement[bool]] = [area.persons(PERSONS)]
+    if (number := _given(id_number)) is not None:
+        checked = citizen_id.check(number, day)
+        if not checked.valid:
+            raise QueryError(f"身份证号 id_number {citizen_id.mask(checked.id)} 无效：{checked.reason}")
+        conditions.append(PERSONS.c.id_number == checked.id)
+    if (wanted := _given(name)) is not None:
+        conditions.append(PERSONS.c.name == wanted)
+    if (code := _given(category)) is not None:
+        if code not in CATEGORIES:
+            choices = "、".join(f"{c}（{CATEGORY_LABELS[c]}）" for c in CATEGORIES)
+            raise QueryError(f"人员类别 category“{code}”无效，可选：{choices}")
+        conditions.append(
+            exists().where(
+                CATEGORY_ROWS.c.person_id == PERSONS.c.id, CATEGORY_ROWS.c.category == code, _held(CATEGORY_ROWS, day)
+            )
+        )
+    query = select(*_SUMMARY_COLUMNS).order_by(PERSONS.c.name, PERSONS.c.id)
+    total, rows = _paged(connection, PERSONS, query, conditions, page, per_page)
+    held = _categories_today(connection, (row.id for row in rows), day)
+    return _page([_summary(row, held.get(row.id, [])) for row in rows], total, page, per_page)
+
+
+def _scoped_person(connection: Connection, scope: Scope, person_id: int, *columns: Any) -> Any:
+    return connection.execute(select(*columns).where(PERSONS.c.id == person_id, scope.persons(PERSONS))).first()
+
+
+def _household(connection: Connection, scope: Scope, household_id: int | None) -> HouseholdView | None:
+    if household_id is None:
+        return None
+    row = connection.execute(select(HOUSEHOLDS).where(HOUSEHOLDS.c.id == household_id)).first()
+    if row is None:
+        return None
+    members = connection.execute(
+        select(PERSONS.c.id, PERSONS.c.name, PERSONS.c.id_number)
+        .where(PERSONS.c.household_id == household_id, scope.persons(PERSONS))
+        .order_by(PERSONS.c.id)
+    )
+    return HouseholdView(
+        id=row.id,
+        number=row.household_number,
+        address=row.address,
+        head_name=row.head_name,
+        head_id_number_masked=citizen_id.mask(row.head_id_number) if row.head_id_number else None,
+        members=[HouseholdMember(m.id, m.name, citizen_id.mask(m.id_number)) for m in members],
+    )
+
+
+def _periods(rows: Iterable[Any], code: str, labels: dict[str, str], today: dt.date) -> list[Period]:
+    return [
+        Period(
+            code=getattr(row, code),
+            label=labels.get(getattr(row, code), getattr(row, code)),
+            start_date=row.start_date,
+            end_date=row.end_date,
+            held_today=row.start_date <= today and (row.end_date is None or row.end_date >= today),
+        )
+        for row in rows
+    ]
+
+
+def _ledger(connection: Connection, owner: ColumnElement[bool]) -> list[LedgerView]:
+    benefits = load_bundled().benefits
+    rows = connection.execute(select(LEDGER).where(owner).order_by(LEDGER.c.date.desc(), LEDGER.c.id.desc()))
+    views = []
+    for row in rows:
+        benefit = benefits.get(row.benefit_id)
+        fund = benefit.fund if benefit else None
+        views.append(
+            LedgerView(
+                id=row.id,
+                benefit_id=row.benefit_id,
+                benefit_label=benefit.label if benefit else None,
+                fund=fund,
+                fund_label=FUNDS.get(fund) if fund else None,
+                date=row.date,
+                amount_fen=row.amount_fen,
+                source=row.source,
+            )
+        )
+    return views
+
+
+def person_detail(
+    connection: Connection, scope: Scope, person_id: int, today: dt.date | None = None
+) -> PersonDetail | None:
+    """One person with everything registered about them; None when missing or outside ``scope``."""
+    day = today or dt.date.today()
+    row = _scoped_person(connection, scope, person_id, *_SUMMARY_COLUMNS, PERSONS.c.household_id)
+    if row is None:
+        return None
+    summary = _summary(row, _categories_today(connection, [row.id], day).get(row.id, []))
+    categories = connection.execute(
+        select(CATEGORY_ROWS.c.category, CATEGORY_ROWS.c.start_date, CATEGORY_ROWS.c.end_date)
+        .where(CATEGORY_ROWS.c.person_id == person_id)
+        .order_by(CATEGORY_ROWS.c.start_date.desc(), CATEGORY_ROWS.c.category)
+    )
+    spells = connection.execute(
+        select(SPELLS).where(SPELLS.c.person_id == person_id).order_by(SPELLS.c.start_date.desc(), SPELLS.c.id.desc())
+    )
+    training = connection.execute(
+        select(TRAINING)
+        .where(TRAINING.c.person_id == person_id)
+        .order_by(TRAINING.c.start_date.desc(), TRAINING.c.id.desc())
+    )
+    return PersonDetail(
+        summary=summary,
+        household=_household(connection, scope, row.household_id),
+        categories=_periods(categories, "category", CATEGORY_LABELS, day),
+        employment=[
+            EmploymentView(
+                employer_name=s.employer_name,
+                employer_org_id=s.employer_org_id,
+                work_region=s.work_region,
+                work_region_name=_place_name(s.work_region),
+                start_date=s.start_date,
+                end_date=s.end_date,
+                organized_export=s.organized_export,
+                labour_contract=s.labour_contract,
+                social_insurance=s.social_insurance,
+                job=s.job,
+                monthly_income_fen=s.monthly_income_fen,
+                travel_cost_fen=s.travel_cost_fen,
+            )
+            for s in spells
+        ],
+        training=[TrainingView(t.provider, t.programme, t.start_date, t.days, t.certificate) for t in training],
+        ledger=_ledger(connection, LEDGER.c.person_id == person_id),
+    )
+
+
+def unmask_person(
+    connection: Connection,
+    scope: Scope,
+    person_id: int,
+    *,
+    actor: str,
+    can_unmask: bool,
+    address: str | None,
+) -> dict[str, str | None] | None:
+    """The person's ID number and phone in full, with an audit entry; None when missing or outside ``scope``.
+
+    PermissionError without the permission, for a person in the scope only: a missing or out-of-scope
+    person is None for everyone, so the refusal tells nothing the reader could not already see. The
+    entry is written in the caller's transaction if one is open — the caller must commit it — and
+    otherwise in a transaction of its own, committed before the numbers are returned.
+    """
+    columns = (PERSONS.c.id_number, PERSONS.c.phone, PERSONS.c.hukou_region)
+    with connection.begin() if not connection.in_transaction() else contextlib.nullcontext():
+        row = _scoped_person(connection, scope, person_id, *columns)
+        if row is None:
+            return None
+        if not can_unmask:
+            raise PermissionError(f"账户 {actor} 无权查看完整的身份证号与手机号：请联系管理员开通“查看完整信息”权限")
+        record(
+            connection,
+            actor=actor,
+            action="person.unmask",
+            target_type="person",
+            target_id=str(person_id),
+            region_code=row.hukou_region,
+            address=address,
+        )
+    return {"id_number": row.id_number, "phone": row.phone}
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+_ORGANIZATION_COLUMNS = (
+    ORGANIZATIONS.c.id,
+    ORGANIZATIONS.c.credit_code,
+    ORGANIZATIONS.c.name,
+    ORGANIZATIONS.c.kind,
+    ORGANIZATIONS.c.region_code,
+    ORGANIZATIONS.c.contact_name,
+    ORGANIZATIONS.c.phone,
+)
+
+
+def _organization_summary(row: Any) -> OrganizationSummary:
+    return OrganizationSummary(
+        id=row.id,
+        credit_code=row.credit_code,
+        name=row.name,
+        kind=row.kind,
+        kind_label=KIND_LABELS.get(row.kind, row.kind),
+        region_code=row.region_code,
+        region_name=regions.full_name(row.region_code),
+        contact_name=row.contact_name,
+        phone_masked=_masked_phone(row.phone),
+    )
+
+
+def search_organizations(
+    connection: Connection,
+    scope: Scope,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    region: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[OrganizationSummary]:
+    """Organizations in ``scope`` whose name contains ``name``, of ``kind``, in ``region``; by name then id."""
+    _check_paging(page, per_page)
+    area = _narrowed(scope, region)
+    if area is None:
+        return _page([], 0, page, per_page)
+    conditions: list[ColumnElement[bool]] = [area.organizations(ORGANIZATIONS)]
+    if (wanted := _given(name)) is not None:
+        conditions.append(ORGANIZATIONS.c.name.contains(wanted, autoescape=True))
+    if (code := _given(kind)) is not None:
+        if code not in ORGANIZATION_KINDS:
+            choices = "、".join(f"{k}（{KIND_LABELS[k]}）" for k in ORGANIZATION_KINDS)
+            raise QueryError(f"单位类型 kind“{code}”无效，可选：{choices}")
+        conditions.append(ORGANIZATIONS.c.kind == code)
+    query = select(*_ORGANIZATION_COLUMNS).order_by(ORGANIZATIONS.c.name, ORGANIZATIONS.c.id)
+    total, rows = _paged(connection, ORGANIZATIONS, query, conditions, page, per_page)
+    return _page([_organization_summary(row) for row in rows], total, page, per_page)
+
+
+def organization_detail(
+    connection: Connection, scope: Scope, org_id: int, today: dt.date | None = None
+) -> OrganizationDetail | None:
+    """One organization with recognitions, declared counts, employees and ledger; None outside ``scope``."""
+    day = today or dt.date.today()
+    row = connection.execute(
+        select(ORGANIZATIONS).where(ORGANIZATIONS.c.id == org_id, scope.organizations(ORGANIZATIONS))
+    ).first()
+    if row is None:
+        return None
+    recognitions = connection.execute(
+        select(RECOGNITIONS.c.recognition, RECOGNITIONS.c.start_date, RECOGNITIONS.c.end_date)
+        .where(RECOGNITIONS.c.org_id == org_id)
+        .order_by(RECOGNITIONS.c.start_date.desc(), RECOGNITIONS.c.recognition)
+    )
+    at_employer = SPELLS.c.employer_org_id == org_id
+    employees = connection.execute(
+        select(
+            func.count(SPELLS.c.person_id.distinct()),
+            select(func.count(SPELLS.c.person_id.distinct())).where(at_employer, _held(SPELLS, day)).scalar_subquery(),
+        ).where(at_employer)
+    ).one()
+    return OrganizationDetail(
+        summary=_organization_summary(row),
+        recognitions=_periods(recognitions, "recognition", RECOGNITION_LABELS, day),
+        declared={column: row._mapping[column] for column in DECLARED_COUNTS},
+        operating_since=row.operating_since,
+        employees_registered=int(employees[0] or 0),
+        employees_today=int(employees[1] or 0),
+        ledger=_ledger(connection, LEDGER.c.org_id == org_id),
+    )

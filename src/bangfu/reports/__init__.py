@@ -1,0 +1,1 @@
+"""Reports over the registry: the precomputed dashboard figures and their scoped reads."""

@@ -1,0 +1,117 @@
+"""The application factory: database, policy, templates, routers, security headers, error answers."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bangfu.policy.loader import load_bundled
+from bangfu.policy.model import Policy
+from bangfu.store.db import make_engine, make_sessionmaker
+from bangfu.store.migrate import require_head
+from bangfu.web.deps import LoginRequired, TokenCache, optional_viewer
+from bangfu.web.routes import api, pages, public
+from bangfu.web.security import SecurityHeaders
+from bangfu.web.views import make_templates
+
+FIELD_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie"}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's validation errors as one Chinese sentence naming each field."""
+    parts = []
+    for error in exc.errors():
+        location = [str(p) for p in error.get("loc", ())]
+        where = FIELD_NAMES.get(location[0], location[0]) if location else "请求"
+        name = ".".join(location[1:]) or "整体"
+        parts.append(f"{where} {name} 无效（{error.get('msg', '')}）")
+    return "；".join(parts) or "请求无效"
+
+
+def create_app(database_url: str, *, policy: Policy | None = None, https: bool = False) -> FastAPI:
+    """The platform on ``database_url`` (which must be migrated: ``bangfu init``)."""
+    pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
+    engine = make_engine(database_url, **pool)
+    with engine.connect() as connection:
+        require_head(connection)
+    app = FastAPI(
+        title="帮扶（Bangfu）就业帮扶平台 API",
+        version="1",
+        description="就业帮扶政策评估、人员与单位查询。个人信息默认脱敏；令牌通过 POST /api/v1/auth/token 取得。",
+        # Swagger UI and ReDoc load their scripts from a CDN; the intranet has none. /openapi.json stays.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.tokens = TokenCache()
+    app.state.policy = policy or load_bundled()
+    app.state.templates = make_templates()
+    app.state.https = https
+    static = resources.files("bangfu.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(public.router)
+    app.add_middleware(SecurityHeaders, https=https)
+    _add_error_answers(app)
+    return app
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    viewer = None
+    if status_code != 401:
+        try:
+            with request.app.state.sessions() as session, session.begin():
+                viewer = optional_viewer(request, session)
+        except Exception:  # an error page must render even when the database is what failed
+            viewer = None
+    return pages.render(request, "error.html", status_code=status_code, viewer=viewer, message=message,
+                        status=status_code)
+
+
+def _add_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    # FastAPI's HTTPException subclasses Starlette's: one handler serves both.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else "请求无法处理"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "页面或记录不存在"
+        elif exc.status_code == 405:
+            detail = "不支持该请求方法"
+        headers: dict[str, Any] | None = getattr(exc, "headers", None)
+        if _is_api(request):
+            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+        return _error_page(request, exc.status_code, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        message = _validation_message(exc)
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=422)
+        return _error_page(request, 422, message)
+
+
+
+def app_from_environment() -> FastAPI:
+    """The application on ``BANGFU_DATABASE_URL`` (or the default SQLite file): for ``uvicorn --factory``,
+    which starts one per worker process (``bangfu serve --workers N``)."""
+    from bangfu.settings import Settings
+
+    return create_app(Settings.from_env().database_url)

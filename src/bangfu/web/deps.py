@@ -1,0 +1,158 @@
+"""What a request needs: a unit of work, the signed-in account and its scope, CSRF checks.
+
+Pages authenticate with an HttpOnly, SameSite=Strict session cookie; the API with bearer tokens
+(``POST /api/v1/auth/token``). Both resolve to the same account and the same region scope, and every
+read goes through scoped queries, so pages and API cannot disagree on what a user may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from bangfu.access.scope import Scope
+from bangfu.accounts.sessions import Authenticated, resolve_token
+from bangfu.accounts.users import Account
+from bangfu.web.security import tokens_match
+
+PAGE_COOKIE = "bangfu_session"
+ANONYMOUS_CSRF_COOKIE = "bangfu_csrf"
+
+bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def unit_of_work(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back when it raises."""
+    with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+Db = Annotated[Session, Depends(unit_of_work)]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in account, its region scope and how it signed in."""
+
+    auth: Authenticated
+    scope: Scope
+    address: str | None
+
+    @property
+    def account(self) -> Account:
+        return self.auth.account
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _viewer(auth: Authenticated, request: Request) -> Viewer:
+    scope = Scope.for_account(auth.account.role, auth.account.region_code)
+    return Viewer(auth=auth, scope=scope, address=client_address(request))
+
+
+class TokenCache:
+    """Tokens resolved in the last few seconds, so that a burst of API calls costs one lookup, not one each.
+
+    A token revoked (logout) or an account deactivated elsewhere stops working within ``ttl`` seconds
+    in other worker processes; this process forgets a token at once when it revokes it.
+    """
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[tuple[str, str], tuple[float, Authenticated]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(token: str, kind: str) -> tuple[str, str]:
+        return hashlib.sha256(token.encode()).hexdigest(), kind
+
+    def resolve(self, sessions: sessionmaker[Session], token: str, kind: str) -> Authenticated | None:
+        key, now = self._key(token, kind), time.monotonic()
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and cached[0] > now and cached[1].expires_at > dt.datetime.now(dt.UTC):
+            return cached[1]
+        with sessions() as session, session.begin():
+            auth = resolve_token(session, token, kind)
+        with self._lock:
+            if auth is None:
+                self._entries.pop(key, None)
+                return None
+            if len(self._entries) >= self.size:
+                self._entries.clear()  # rare: a full cache starts over rather than tracking ages
+            self._entries[key] = (now + self.ttl, auth)
+        return auth
+
+    def forget(self, token: str, kind: str) -> None:
+        with self._lock:
+            self._entries.pop(self._key(token, kind), None)
+
+
+def api_viewer(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Viewer:
+    if not token:
+        raise HTTPException(
+            401, "需要登录：请先用 POST /api/v1/auth/token 取得令牌，再以 Authorization: Bearer 令牌 访问",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    auth = request.app.state.tokens.resolve(request.app.state.sessions, token, "api")
+    if auth is None:
+        raise HTTPException(401, "令牌无效或已过期：请重新取得令牌", headers={"WWW-Authenticate": "Bearer"})
+    return _viewer(auth, request)
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user; answered with a redirect to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def page_viewer(request: Request, session: Db) -> Viewer:
+    token = request.cookies.get(PAGE_COOKIE)
+    auth = resolve_token(session, token, "page") if token else None
+    if auth is None:
+        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return _viewer(auth, request)
+
+
+ApiViewer = Annotated[Viewer, Depends(api_viewer)]
+PageViewer = Annotated[Viewer, Depends(page_viewer)]
+
+
+def check_session_csrf(viewer: PageViewer, csrf_token: Annotated[str, Form()] = "") -> Viewer:
+    """A signed-in form must carry its session's CSRF token."""
+    if not tokens_match(viewer.auth.csrf_token, csrf_token):
+        raise HTTPException(403, "表单校验失败（缺少或错误的 CSRF 令牌）：请刷新页面后重新提交")
+    return viewer
+
+
+def check_anonymous_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    """A form without a session (login, self-check) must echo the random cookie set with the form."""
+    if not tokens_match(request.cookies.get(ANONYMOUS_CSRF_COOKIE), csrf_token):
+        raise HTTPException(403, "表单校验失败（缺少或错误的 CSRF 令牌）：请刷新页面后重新提交")
+
+
+CsrfViewer = Annotated[Viewer, Depends(check_session_csrf)]
+
+
+def optional_viewer(request: Request, session: Db) -> Viewer | None:
+    """The signed-in account on a public page (for its navigation), or None."""
+    token = request.cookies.get(PAGE_COOKIE)
+    auth = resolve_token(session, token, "page") if token else None
+    return _viewer(auth, request) if auth else None
+
+
+MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]

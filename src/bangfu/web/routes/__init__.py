@@ -1,0 +1,1 @@
+"""Routers: the JSON API (``api``) and the pages (``pages``, ``public``)."""

@@ -1,0 +1,209 @@
+"""The JSON API under /api/v1. Bearer tokens; every read is scoped to the account's region subtree."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session
+from bangfu.policy.case import CaseError, parse_case
+from bangfu.policy.catalog import describe_policy
+from bangfu.policy.engine import PolicyConflictError, evaluate_case
+from bangfu.registry import queries
+from bangfu.registry.stored_cases import stored_case
+from bangfu.reports.dashboard import dashboard
+from bangfu.web.deps import ApiViewer, Db, client_address
+
+router = APIRouter(prefix="/api/v1")
+
+EXAMPLE_CASE = {
+    "date": "2024-06-30",
+    "region": "141123",
+    "person": {
+        "categories": ["poverty_alleviated"],
+        "hukou_region": "141123",
+        "labor_capacity": "full",
+        "birth_date": "1980-05-01",
+        "employment": [
+            {"start": "2024-03-01", "end": None, "work_region": "440305", "organized_export": False,
+             "travel_cost_fen": 95000}
+        ],
+        "training": [{"start": "2024-04-01", "days": 10}],
+        "received": [],
+    },
+}
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+def plain(value: Any) -> dict[str, Any]:
+    """A read model (dataclass) as a dict; FastAPI's encoder writes its dates as ISO text."""
+    fields: dict[str, Any] = dataclasses.asdict(value)
+    return fields
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    tags=["认证"],
+    summary="以用户名和口令取得访问令牌（OAuth2 password）",
+)
+def issue_token(
+    request: Request, session: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenResponse | JSONResponse:
+    # Refusals are returned, not raised: raising would roll back the request's transaction, and with
+    # it the record of the failed attempt that throttling counts.
+    try:
+        account = authenticate(session, form.username, form.password, client_address(request))
+    except LoginThrottled as exc:
+        return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after_s)})
+    except LoginFailed as exc:
+        return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
+    issued = open_session(session, account, "api")
+    lifetime = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
+    return TokenResponse(access_token=issued.token, expires_in=lifetime)
+
+
+@router.get("/me", tags=["认证"], summary="当前账号及其可见地区")
+def me(viewer: ApiViewer) -> dict[str, Any]:
+    account = viewer.account
+    return {
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role,
+        "region_code": account.region_code,
+        "can_unmask": account.can_unmask,
+    }
+
+
+@router.post(
+    "/policy/evaluate",
+    tags=["政策"],
+    summary="评估一个案例（与 bangfu policy evaluate 相同的输入与输出）",
+    responses={422: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+def evaluate(
+    request: Request,
+    viewer: ApiViewer,
+    case: Annotated[dict[str, Any], Body(examples=[EXAMPLE_CASE])],
+) -> dict[str, Any]:
+    try:
+        return evaluate_case(request.app.state.policy, parse_case(case))
+    except CaseError as exc:
+        raise HTTPException(422, f"案例字段 {exc.path}：{exc.message}") from None
+    except PolicyConflictError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/policy", tags=["政策"], summary="政策条款、政策项目、参数与执行期")
+def policy(request: Request, viewer: ApiViewer) -> dict[str, Any]:
+    return describe_policy(request.app.state.policy)
+
+
+def _query_error(exc: queries.QueryError) -> HTTPException:
+    return HTTPException(422, str(exc))
+
+
+@router.get("/people", tags=["人员"], summary="查询人员（身份证号、姓名、地区、人员类别），脱敏")
+def search_people(
+    session: Db,
+    viewer: ApiViewer,
+    id_number: Annotated[str | None, Query(max_length=40, description="身份证号（15 或 18 位）")] = None,
+    name: Annotated[str | None, Query(max_length=64)] = None,
+    region: Annotated[str | None, Query(max_length=12, description="县或乡镇代码")] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    try:
+        found = queries.search_people(
+            session.connection(), viewer.scope, id_number=id_number, name=name, region=region,
+            category=category, page=page, per_page=per_page,
+        )
+    except queries.QueryError as exc:
+        raise _query_error(exc) from None
+    return plain(found)
+
+
+@router.get("/people/{person_id}", tags=["人员"], summary="人员详情（脱敏）；不在本账号地区范围内的答 404")
+def person(session: Db, viewer: ApiViewer, person_id: int) -> dict[str, Any]:
+    detail = queries.person_detail(session.connection(), viewer.scope, person_id)
+    if detail is None:
+        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
+    return plain(detail)
+
+
+@router.get("/people/{person_id}/entitlements", tags=["人员"], summary="该人员在某日可享受的政策（含条款与理由）")
+def entitlements(
+    request: Request,
+    session: Db,
+    viewer: ApiViewer,
+    person_id: int,
+    date: Annotated[dt.date | None, Query(description="评估日期，默认今天")] = None,
+) -> dict[str, Any]:
+    connection = session.connection()
+    if queries.person_detail(connection, viewer.scope, person_id) is None:
+        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
+    case = stored_case(connection, "person", person_id, date or dt.date.today())
+    return evaluate_case(request.app.state.policy, parse_case(case))
+
+
+@router.post("/people/{person_id}/unmask", tags=["人员"], summary="查看完整身份证号与电话（需授权，记入审计日志）")
+def unmask(session: Db, viewer: ApiViewer, person_id: int) -> dict[str, Any]:
+    try:
+        shown = queries.unmask_person(
+            session.connection(), viewer.scope, person_id, actor=viewer.account.username,
+            can_unmask=viewer.account.can_unmask, address=viewer.address,
+        )
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    if shown is None:
+        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
+    return dict(shown)
+
+
+@router.get("/organizations", tags=["单位"], summary="查询单位（名称、类型、地区）")
+def search_organizations(
+    session: Db,
+    viewer: ApiViewer,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    region: Annotated[str | None, Query(max_length=12)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    try:
+        found = queries.search_organizations(
+            session.connection(), viewer.scope, name=name, kind=kind, region=region, page=page, per_page=per_page
+        )
+    except queries.QueryError as exc:
+        raise _query_error(exc) from None
+    return plain(found)
+
+
+@router.get("/organizations/{org_id}", tags=["单位"], summary="单位详情；不在本账号地区范围内的答 404")
+def organization(session: Db, viewer: ApiViewer, org_id: int) -> dict[str, Any]:
+    detail = queries.organization_detail(session.connection(), viewer.scope, org_id)
+    if detail is None:
+        raise HTTPException(404, "未找到该单位（或不在您的地区范围内）")
+    return plain(detail)
+
+
+@router.get("/dashboard", tags=["概览"], summary="本账号地区的概览数字")
+def dashboard_figures(session: Db, viewer: ApiViewer) -> dict[str, Any]:
+    return plain(dashboard(session.connection(), viewer.scope))

@@ -1,0 +1,229 @@
+"""Signed-in pages: login and logout, the dashboard, people, a person, organizations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session, revoke
+from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
+from bangfu.policy.case import parse_case
+from bangfu.policy.engine import evaluate_case
+from bangfu.policy.model import FUNDS
+from bangfu.policy.source_text import clause_texts
+from bangfu.registry import queries
+from bangfu.registry.stored_cases import stored_case
+from bangfu.reports.dashboard import dashboard
+from bangfu.web.deps import (
+    ANONYMOUS_CSRF_COOKIE,
+    PAGE_COOKIE,
+    CsrfViewer,
+    Db,
+    PageViewer,
+    check_anonymous_csrf,
+    client_address,
+)
+from bangfu.web.security import new_token
+
+router = APIRouter(include_in_schema=False)
+
+WORK_LABELS = {
+    "cross_province": "省外务工",
+    "in_province": "省内县外务工",
+    "in_county": "县内务工",
+    "organized_export": "其中有组织输出",
+    "not_working": "未就业（有劳动能力）",
+}
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site: never an absolute URL or a scheme-relative //host (open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_form(request: Request, *, error: str | None = None, next_path: str = "/", status_code: int = 200) -> Response:
+    token = new_token()
+    response = render(
+        request, "login.html", status_code=status_code, viewer=None, active="login",
+        csrf_token=token, error=error, next_path=safe_next(next_path),
+    )
+    response.set_cookie(
+        ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.https, path="/"
+    )
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    return login_form(request, next_path=next)
+
+
+@router.post("/login", dependencies=[Depends(check_anonymous_csrf)])
+def login(
+    request: Request,
+    session: Db,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=512)] = "/",
+) -> Response:
+    if not username or not password:
+        return login_form(request, error="请输入用户名和口令", next_path=next, status_code=400)
+    try:
+        account = authenticate(session, username, password, client_address(request))
+    except LoginThrottled as exc:
+        return login_form(request, error=str(exc), next_path=next, status_code=429)
+    except LoginFailed as exc:
+        return login_form(request, error=str(exc), next_path=next, status_code=401)
+    issued = open_session(session, account, "page")
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        PAGE_COOKIE, issued.token, httponly=True, samesite="strict", secure=request.app.state.https,
+        path="/", expires=issued.expires_at,
+    )
+    response.delete_cookie(ANONYMOUS_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: Db, viewer: CsrfViewer) -> Response:
+    token = request.cookies.get(PAGE_COOKIE)
+    if token:
+        revoke(session, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(PAGE_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def dashboard_page(request: Request, session: Db, viewer: PageViewer) -> Response:
+    board = dashboard(session.connection(), viewer.scope)
+    charts = {
+        "categories": [(CATEGORY_LABELS[c], board.categories.get(c, 0)) for c in CATEGORIES],
+        "work": [(label, board.work.get(key, 0)) for key, label in WORK_LABELS.items()],
+        "funds": [(FUNDS.get(fund, "其他"), fen) for fund, fen in sorted(board.funds.items())],
+    }
+    return render(request, "dashboard.html", viewer=viewer, active="dashboard", board=board, charts=charts)
+
+
+@router.get("/people")
+def people_page(
+    request: Request,
+    session: Db,
+    viewer: PageViewer,
+    id_number: str = "",
+    name: str = "",
+    region: str = "",
+    category: str = "",
+    page: int = 1,
+) -> Response:
+    filters = {"id_number": id_number.strip(), "name": name.strip(), "region": region.strip(), "category": category}
+    error = None
+    found = None
+    # A province holds millions: list only once something is asked (a township's list is short enough).
+    if any(filters.values()) or viewer.scope.level == "township":
+        try:
+            found = queries.search_people(
+                session.connection(), viewer.scope, id_number=filters["id_number"] or None,
+                name=filters["name"] or None, region=filters["region"] or None,
+                category=filters["category"] or None, page=max(page, 1), per_page=20,
+            )
+        except queries.QueryError as exc:
+            error = str(exc)
+    template = "partials/people_results.html" if request.headers.get("HX-Request") else "people.html"
+    return render(
+        request, template, status_code=422 if error else 200, viewer=viewer, active="people",
+        filters=filters, found=found, error=error, categories=CATEGORIES,
+    )
+
+
+def _evaluation_day(text: str | None) -> tuple[dt.date, str | None]:
+    if not text:
+        return dt.date.today(), None
+    try:
+        return dt.date.fromisoformat(text), None
+    except ValueError:
+        return dt.date.today(), f"评估日期 {text!r} 无效，应为 YYYY-MM-DD；已按今天评估"
+
+
+def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: int, date: str | None,
+                 unmasked: dict[str, Any] | None = None) -> Response:
+    connection = session.connection()
+    detail = queries.person_detail(connection, viewer.scope, person_id)
+    if detail is None:
+        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
+    day, date_error = _evaluation_day(date)
+    policy = request.app.state.policy
+    result = evaluate_case(policy, parse_case(stored_case(connection, "person", person_id, day)))
+    return render(
+        request, "person.html", viewer=viewer, active="people", person=detail, result=result, day=day,
+        date_error=date_error, clauses=clause_texts(policy), unmasked=unmasked,
+        last_day_in_force=policy.valid_to,
+    )
+
+
+@router.get("/people/{person_id}")
+def person_page(request: Request, session: Db, viewer: PageViewer, person_id: int, date: str | None = None) -> Response:
+    return _person_page(request, session, viewer, person_id, date)
+
+
+@router.post("/people/{person_id}/unmask")
+def unmask_person(request: Request, session: Db, viewer: CsrfViewer, person_id: int) -> Response:
+    try:
+        shown = queries.unmask_person(
+            session.connection(), viewer.scope, person_id, actor=viewer.account.username,
+            can_unmask=viewer.account.can_unmask, address=viewer.address,
+        )
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    if shown is None:
+        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
+    return _person_page(request, session, viewer, person_id, None, unmasked=dict(shown))
+
+
+@router.get("/organizations")
+def organizations_page(
+    request: Request, session: Db, viewer: PageViewer, name: str = "", kind: str = "", region: str = "", page: int = 1
+) -> Response:
+    filters = {"name": name.strip(), "kind": kind, "region": region.strip()}
+    error = None
+    found = None
+    try:
+        found = queries.search_organizations(
+            session.connection(), viewer.scope, name=filters["name"] or None, kind=filters["kind"] or None,
+            region=filters["region"] or None, page=max(page, 1), per_page=20,
+        )
+    except queries.QueryError as exc:
+        error = str(exc)
+    return render(
+        request, "organizations.html", status_code=422 if error else 200, viewer=viewer,
+        active="organizations", filters=filters, found=found, error=error, kinds=ORGANIZATION_KINDS,
+    )
+
+
+@router.get("/organizations/{org_id}")
+def organization_page(
+    request: Request, session: Db, viewer: PageViewer, org_id: int, date: str | None = None
+) -> Response:
+    connection = session.connection()
+    detail = queries.organization_detail(connection, viewer.scope, org_id)
+    if detail is None:
+        raise HTTPException(404, "未找到该单位（或不在您的地区范围内）")
+    day, date_error = _evaluation_day(date)
+    policy = request.app.state.policy
+    result = evaluate_case(policy, parse_case(stored_case(connection, "organization", org_id, day)))
+    return render(
+        request, "organization.html", viewer=viewer, active="organizations", org=detail, result=result,
+        day=day, date_error=date_error, clauses=clause_texts(policy), last_day_in_force=policy.valid_to,
+    )

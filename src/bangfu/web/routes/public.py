@@ -1,0 +1,68 @@
+"""Pages without login: the policy with its clauses, and the residents' self-check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from bangfu.core import regions
+from bangfu.core.vocabulary import CATEGORIES
+from bangfu.policy.case import CaseError, parse_case
+from bangfu.policy.catalog import describe_policy
+from bangfu.policy.engine import PolicyConflictError, evaluate_case
+from bangfu.policy.source_text import clause_texts
+from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, check_anonymous_csrf
+from bangfu.web.routes.pages import render
+from bangfu.web.security import new_token
+from bangfu.web.self_check import ORGANIZED, WORK_PLACES, SelfCheck
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/policy")
+def policy_page(request: Request, viewer: MaybeViewer) -> Response:
+    policy = request.app.state.policy
+    return render(
+        request, "policy.html", viewer=viewer, active="policy", info=describe_policy(policy),
+        clauses=clause_texts(policy), today=dt.date.today(), in_force=policy.in_force(dt.date.today()),
+    )
+
+
+def _self_check(request: Request, viewer: Any, form: SelfCheck, result: Any = None, error: str | None = None,
+                status_code: int = 200) -> Response:
+    token = new_token()
+    counties = [c for c in regions.shanxi_counties() if not c.statistics_only]
+    provinces = {code: name for code, name in regions.provinces().items() if code != regions.SHANXI}
+    response = render(
+        request, "self_check.html", status_code=status_code, viewer=viewer, active="self_check", form=form,
+        result=result, error=error, csrf_token=token, counties=counties, provinces=provinces,
+        categories=CATEGORIES, work_places=WORK_PLACES, organized=ORGANIZED,
+        clauses=clause_texts(request.app.state.policy),
+    )
+    response.set_cookie(
+        ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.https, path="/"
+    )
+    return response
+
+
+@router.get("/self-check")
+def self_check_page(request: Request, viewer: MaybeViewer) -> Response:
+    return _self_check(request, viewer, SelfCheck.blank(dt.date.today()))
+
+
+@router.post("/self-check", dependencies=[Depends(check_anonymous_csrf)])
+async def self_check(request: Request, viewer: MaybeViewer) -> Response:
+    submitted = await request.form()
+    categories = [str(c) for c in submitted.getlist("categories")]
+    form = SelfCheck.from_form(submitted, categories)
+    case = form.to_case()
+    if case is None:
+        return _self_check(request, viewer, form, error="请按提示修改标红的项目", status_code=422)
+    try:
+        result = evaluate_case(request.app.state.policy, parse_case(case))
+    except (CaseError, PolicyConflictError) as exc:
+        return _self_check(request, viewer, form, error=f"无法测算：{exc}", status_code=422)
+    return _self_check(request, viewer, form, result=result)

@@ -1,0 +1,139 @@
+"""``access.scope.Scope``: levels, counties, containment, and the SQL conditions on both back ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from scoped_registry import (
+    LIN,
+    LVLIANG,
+    TAIYUAN,
+    VISIBLE_ORGANIZATIONS,
+    VISIBLE_PERSONS,
+    WEIFEN,
+    WEIJIATAN,
+    XING,
+    World,
+    registry_database,
+)
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.dialects import postgresql
+
+from bangfu.access.scope import Scope, UnknownRegionError
+from bangfu.core import regions
+from bangfu.store.tables import Organization, Person
+from database_servers import BACKENDS
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, World]]:
+    with registry_database(request.param, tmp_path_factory.mktemp("scoped")) as database:
+        yield database
+
+
+@pytest.fixture
+def world(built: tuple[Engine, World]) -> Iterator[tuple[Connection, World]]:
+    """A connection to the small registry, in a transaction rolled back afterwards (audit entries included)."""
+    engine, registry = built
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection, registry
+        finally:
+            transaction.rollback()
+
+
+def test_levels_and_counties() -> None:
+    province = Scope.for_region("14")
+    assert (province.level, province.region_code) == ("province", "14")
+    assert set(province.county_codes) == {c.code for c in regions.shanxi_counties()}
+    assert len(province.county_codes) == 121
+
+    city = Scope.for_region(LVLIANG)
+    assert city.level == "city"
+    assert XING in city.county_codes and LIN in city.county_codes
+    assert all(code.startswith(LVLIANG) for code in city.county_codes)
+
+    assert Scope.for_region(XING).county_codes == (XING,)
+    township = Scope.for_region(WEIFEN)
+    assert (township.level, township.county_codes) == ("township", (XING,))
+    assert township.name == "山西省吕梁市兴县蔚汾镇"
+
+
+def test_six_digit_province_and_city_codes_are_accepted() -> None:
+    assert Scope.for_region("140000") == Scope.for_region("14")
+    assert Scope.for_region("141100") == Scope.for_region(LVLIANG)
+    assert Scope.for_region(" 141123 ").region_code == XING
+
+
+@pytest.mark.parametrize("code", ["999999", "1499", "", "abc", "141123999"])
+def test_unknown_codes_are_refused_in_chinese(code: str) -> None:
+    with pytest.raises(UnknownRegionError, match="不存在"):
+        Scope.for_region(code)
+
+
+def test_a_region_outside_shanxi_is_no_scope() -> None:
+    with pytest.raises(UnknownRegionError, match="不在山西省"):
+        Scope.for_region("44")
+
+
+def test_every_role_sees_its_regions_subtree() -> None:
+    for role in ("province", "city", "county", "township", "auditor"):
+        assert Scope.for_account(role, XING) == Scope.for_region(XING)
+
+
+def test_contains() -> None:
+    city = Scope.for_region(LVLIANG)
+    assert city.contains(XING) and city.contains(WEIFEN) and city.contains("141100") and city.contains(LVLIANG)
+    assert not city.contains(TAIYUAN) and not city.contains("14") and not city.contains(None) and not city.contains("")
+    county = Scope.for_region(XING)
+    assert county.contains(WEIFEN) and county.contains(XING)
+    assert not county.contains(LIN) and not county.contains(LVLIANG)
+    township = Scope.for_region(WEIFEN)
+    assert township.contains(WEIFEN) and township.contains(WEIFEN + "001")
+    assert not township.contains(WEIJIATAN) and not township.contains(XING)
+    assert Scope.for_region("14").contains("140105") and not Scope.for_region("14").contains("440305")
+
+
+def test_within_is_the_intersection_of_two_subtrees() -> None:
+    city = Scope.for_region(LVLIANG)
+    assert city.within(XING) == Scope.for_region(XING)
+    assert city.within("14") == city
+    assert city.within(TAIYUAN) is None
+    assert city.within("44") is None
+    assert Scope.for_region(WEIFEN).within(XING) == Scope.for_region(WEIFEN)
+    assert Scope.for_region(WEIFEN).within(WEIJIATAN) is None
+    with pytest.raises(UnknownRegionError):
+        city.within("999999")
+
+
+def test_conditions_are_index_friendly_on_postgresql() -> None:
+    """IN and equality on indexed columns; never LIKE (a prefix LIKE needs a special index on PostgreSQL)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    for code in ("14", LVLIANG, XING):
+        sql = str(Scope.for_region(code).persons().compile(dialect=dialect))
+        assert "persons.hukou_region IN" in sql and "LIKE" not in sql
+        assert "organizations.region_code IN" in str(Scope.for_region(code).organizations().compile(dialect=dialect))
+    township = Scope.for_region(WEIFEN)
+    assert str(township.persons().compile(dialect=dialect)).startswith("persons.township_code = %(")
+    assert str(township.organizations().compile(dialect=dialect)).startswith("organizations.region_code = %(")
+
+
+@pytest.mark.parametrize("code", sorted(VISIBLE_PERSONS))
+def test_conditions_select_exactly_the_subtree(world: tuple[Connection, World], code: str) -> None:
+    connection, built = world
+    scope = Scope.for_region(code)
+    persons = Person.__table__
+    organizations = Organization.__table__
+    seen_persons = connection.scalars(select(persons.c.id).where(scope.persons())).all()
+    seen_organizations = connection.scalars(select(organizations.c.id).where(scope.organizations())).all()
+    assert built.persons(seen_persons) == VISIBLE_PERSONS[code]
+    assert built.organizations(seen_organizations) == VISIBLE_ORGANIZATIONS[code]
+
+
+def test_conditions_work_on_an_alias(world: tuple[Connection, World]) -> None:
+    connection, built = world
+    alias = Person.__table__.alias("p")
+    seen = connection.scalars(select(alias.c.id).where(Scope.for_region(WEIJIATAN).persons(alias))).all()
+    assert built.persons(seen) == {"p2"}

@@ -1,0 +1,163 @@
+"""The pages in a real browser: Debian's headless Chromium driven by Playwright, against a live server.
+
+Playwright's own browser downloads cannot run on the intranet (or here), so the test launches the
+system Chromium (``/usr/bin/chromium``, Debian package ``chromium``; ``.ci/run`` installs it) and
+skips with the reason where it is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from web_support import PASSWORD, build_registry
+
+from bangfu.web.app import create_app
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="没有系统 Chromium（Debian 软件包 chromium）：浏览器测试跳过；.ci/run 会安装它"
+)
+# The flags of a headless Chromium on a machine without network or GPU (see the environment notes).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, object]]]:
+    url = f"sqlite:///{(tmp_path_factory.mktemp('browser') / 'bangfu.db').as_posix()}"
+    persons, _ = build_registry(url)
+    port = free_port()
+    app = create_app(url)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}", {key: placed for key, placed in persons.items()}
+    running.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    # A refused request shows in the console as a failed resource; tests that expect one name its status.
+    expected = request.node.get_closest_marker("expect_status")
+    allowed = [f"status of {code}" for code in (expected.args if expected else ())]
+    unexpected = [e for e in errors if not any(a in e for a in allowed)]
+    assert not unexpected, f"the browser reported errors (CSP violations included): {unexpected}"
+
+
+def login(page: object, base: str, username: str) -> None:
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/")  # type: ignore[attr-defined]
+
+
+def test_login_search_and_person_page(server: tuple[str, dict[str, object]], page: object) -> None:
+    base, persons = server
+    login(page, base, "county_xing")
+    assert "兴县" in page.inner_text("h1")  # type: ignore[attr-defined]
+    page.click("text=人员")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", "测试xing_a")  # type: ignore[attr-defined]
+    # htmx swaps the results in place and pushes the search into the address bar.
+    with page.expect_response(lambda r: "/people?" in r.url and "name=" in r.url):  # type: ignore[attr-defined]
+        page.click("form.search button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#results >> text=共 1 人")  # type: ignore[attr-defined]
+    assert "name=" in page.url  # type: ignore[attr-defined]
+    page.click("#results a:has-text('测试xing_a')")  # type: ignore[attr-defined]
+    page.wait_for_selector("h1:has-text('测试xing_a')")  # type: ignore[attr-defined]
+    page.fill("input[name=date]", "2024-06-30")  # type: ignore[attr-defined]
+    page.click("text=按该日评估")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=800.00 元")  # type: ignore[attr-defined]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert "跨省务工一次性交通补贴" in body and "（四）" in body
+    number = persons["xing_a"].id_number  # type: ignore[attr-defined]
+    assert number not in body  # masked
+
+
+@pytest.mark.expect_status(404)
+def test_other_region_is_not_found(server: tuple[str, dict[str, object]], page: object) -> None:
+    base, persons = server
+    login(page, base, "town_a")
+    response = page.goto(f"{base}/people/{persons['lin'].id}")  # type: ignore[attr-defined]
+    assert response.status == 404
+    assert "未找到" in page.inner_text("body")  # type: ignore[attr-defined]
+
+
+def test_self_check_in_the_browser(server: tuple[str, dict[str, object]], page: object) -> None:
+    base, _ = server
+    page.goto(f"{base}/self-check")  # type: ignore[attr-defined]
+    page.fill("input[name=date]", "2024-06-30")  # type: ignore[attr-defined]
+    page.select_option("select[name=hukou_region]", "141123")  # type: ignore[attr-defined]
+    page.check("input[value=poverty_alleviated]")  # type: ignore[attr-defined]
+    page.select_option("select[name=work_place]", "other_province")  # type: ignore[attr-defined]
+    page.select_option("select[name=work_province]", "44")  # type: ignore[attr-defined]
+    page.fill("input[name=work_start]", "2024-03-01")  # type: ignore[attr-defined]
+    page.fill("input[name=travel_cost]", "650")  # type: ignore[attr-defined]
+    page.click("button:has-text('测算')")  # type: ignore[attr-defined]
+    page.wait_for_selector("#result")  # type: ignore[attr-defined]
+    result = page.inner_text("#result")  # type: ignore[attr-defined]
+    assert "跨省务工一次性交通补贴" in result and "650.00 元" in result
+
+
+@pytest.mark.expect_status(403)
+def test_a_form_post_without_csrf_is_refused(server: tuple[str, dict[str, object]], page: object) -> None:
+    base, _ = server
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    # A cross-site style post: the form's hidden token removed before submitting.
+    page.evaluate("document.querySelector('input[name=csrf_token]').remove()")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", "province")  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    with page.expect_response(f"{base}/login") as answer:  # type: ignore[attr-defined]
+        page.click("button[type=submit]")  # type: ignore[attr-defined]
+    assert answer.value.status == 403
+    assert "CSRF" in page.inner_text("body")  # type: ignore[attr-defined]
+    assert not any(c["name"] == "bangfu_session" for c in page.context.cookies())  # type: ignore[attr-defined]
+
+
+def test_phone_width(server: tuple[str, dict[str, object]], browser: object) -> None:
+    base, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/self-check")
+        # Nothing wider than the screen: no horizontal scrolling of the whole page on a phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
