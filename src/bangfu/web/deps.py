@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,8 @@ from bangfu.accounts.users import Account
 from bangfu.web.security import tokens_match
 
 PAGE_COOKIE = "bangfu_session"
+# Row ids are BIGINT: a larger number is not a record of ours, and SQLite could not even bind it.
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="记录编号")]
 ANONYMOUS_CSRF_COOKIE = "bangfu_csrf"
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -78,21 +81,29 @@ class TokenCache:
     def _key(token: str, kind: str) -> tuple[str, str]:
         return hashlib.sha256(token.encode()).hexdigest(), kind
 
-    def resolve(self, sessions: sessionmaker[Session], token: str, kind: str) -> Authenticated | None:
-        key, now = self._key(token, kind), time.monotonic()
+    def cached(self, token: str, kind: str) -> Authenticated | None:
+        """The token's account if resolved within ``ttl`` (and not expired since), without any I/O."""
         with self._lock:
-            cached = self._entries.get(key)
-        if cached is not None and cached[0] > now and cached[1].expires_at > dt.datetime.now(dt.UTC):
-            return cached[1]
+            entry = self._entries.get(self._key(token, kind))
+        if entry is None or entry[0] <= time.monotonic() or entry[1].expires_at <= dt.datetime.now(dt.UTC):
+            return None
+        return entry[1]
+
+    def resolve(self, sessions: sessionmaker[Session], token: str, kind: str) -> Authenticated | None:
+        """The token's account: from the cache, else from the database (then cached)."""
+        found = self.cached(token, kind)
+        if found is not None:
+            return found
         with sessions() as session, session.begin():
             auth = resolve_token(session, token, kind)
+        key = self._key(token, kind)
         with self._lock:
             if auth is None:
                 self._entries.pop(key, None)
                 return None
             if len(self._entries) >= self.size:
                 self._entries.clear()  # rare: a full cache starts over rather than tracking ages
-            self._entries[key] = (now + self.ttl, auth)
+            self._entries[key] = (time.monotonic() + self.ttl, auth)
         return auth
 
     def forget(self, token: str, kind: str) -> None:
@@ -100,13 +111,17 @@ class TokenCache:
             self._entries.pop(self._key(token, kind), None)
 
 
-def api_viewer(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Viewer:
+async def api_viewer(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Viewer:
+    # Async, so that a cached token costs no hop to the thread pool; a lookup runs in the pool.
     if not token:
         raise HTTPException(
             401, "需要登录：请先用 POST /api/v1/auth/token 取得令牌，再以 Authorization: Bearer 令牌 访问",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    auth = request.app.state.tokens.resolve(request.app.state.sessions, token, "api")
+    tokens: TokenCache = request.app.state.tokens
+    auth = tokens.cached(token, "api") or await run_in_threadpool(
+        tokens.resolve, request.app.state.sessions, token, "api"
+    )
     if auth is None:
         raise HTTPException(401, "令牌无效或已过期：请重新取得令牌", headers={"WWW-Authenticate": "Bearer"})
     return _viewer(auth, request)

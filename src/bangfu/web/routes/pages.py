@@ -23,6 +23,7 @@ from bangfu.web.deps import (
     CsrfViewer,
     Db,
     PageViewer,
+    RecordId,
     check_anonymous_csrf,
     client_address,
 )
@@ -157,7 +158,7 @@ def _evaluation_day(text: str | None) -> tuple[dt.date, str | None]:
         return dt.date.today(), f"评估日期 {text!r} 无效，应为 YYYY-MM-DD；已按今天评估"
 
 
-def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: int, date: str | None,
+def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: RecordId, date: str | None,
                  unmasked: dict[str, Any] | None = None) -> Response:
     connection = session.connection()
     detail = queries.person_detail(connection, viewer.scope, person_id)
@@ -174,12 +175,14 @@ def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: i
 
 
 @router.get("/people/{person_id}")
-def person_page(request: Request, session: Db, viewer: PageViewer, person_id: int, date: str | None = None) -> Response:
+def person_page(
+    request: Request, session: Db, viewer: PageViewer, person_id: RecordId, date: str | None = None
+) -> Response:
     return _person_page(request, session, viewer, person_id, date)
 
 
 @router.post("/people/{person_id}/unmask")
-def unmask_person(request: Request, session: Db, viewer: CsrfViewer, person_id: int) -> Response:
+def unmask_person(request: Request, session: Db, viewer: CsrfViewer, person_id: RecordId) -> Response:
     try:
         shown = queries.unmask_person(
             session.connection(), viewer.scope, person_id, actor=viewer.account.username,
@@ -214,7 +217,7 @@ def organizations_page(
 
 @router.get("/organizations/{org_id}")
 def organization_page(
-    request: Request, session: Db, viewer: PageViewer, org_id: int, date: str | None = None
+    request: Request, session: Db, viewer: PageViewer, org_id: RecordId, date: str | None = None
 ) -> Response:
     connection = session.connection()
     detail = queries.organization_detail(connection, viewer.scope, org_id)

@@ -1,0 +1,49 @@
+"""The platform's commands: the main job `bangfu demo` (set-up only, with --no-serve) and `bangfu serve`'s refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from bangfu.cli import app
+from bangfu.cli.platform_cmds import DEMO_ACCOUNTS, DEMO_PASSWORD
+from bangfu.web.app import create_app
+
+
+def test_demo_prepares_data_accounts_and_a_working_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANGFU_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("BANGFU_DATABASE_URL", raising=False)
+    first = CliRunner().invoke(app, ["demo", "--no-serve", "--persons", "400"])
+    assert first.exit_code == 0, first.output
+    for username, *_ in DEMO_ACCOUNTS:
+        assert username in first.stdout
+    assert DEMO_PASSWORD in first.stdout and "仅供演示" in first.stdout
+    again = CliRunner().invoke(app, ["demo", "--no-serve", "--persons", "400"])
+    assert again.exit_code == 0 and "沿用现有数据" in again.stdout  # rerunning keeps the data
+    platform = create_app(f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}")
+    try:
+        with TestClient(platform) as client:
+            persons = {}
+            for username, *_ in DEMO_ACCOUNTS:
+                answer = client.post("/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+                assert answer.status_code == 200, username
+                headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+                board = client.get("/api/v1/dashboard", headers=headers)
+                assert board.status_code == 200
+                persons[username] = board.json()["persons"]
+            # The province sees the whole synthetic population; the county and the township a part of it.
+            assert persons["sheng"] == persons["shenji"] == 400
+            assert 0 <= persons["xiangzhen"] <= persons["xingxian"] < persons["lvliang"] < 400
+    finally:
+        platform.state.engine.dispose()
+
+
+def test_serve_refuses_a_missing_or_uninitialized_database(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["serve", "--database", f"sqlite:///{tmp_path}/none.db"])
+    assert missing.exit_code == 2 and "bangfuinit" in "".join(missing.stderr.split())
+    (tmp_path / "empty.db").touch()
+    empty = CliRunner().invoke(app, ["serve", "--database", f"sqlite:///{tmp_path}/empty.db"])
+    assert empty.exit_code == 2 and "尚未初始化" in "".join(empty.stderr.split())
