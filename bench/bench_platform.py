@@ -11,7 +11,9 @@ machine) drives each scenario for --seconds with --connections open connections:
   both with --search-connections clients (10: a county bureau's staff at once), and again with
   --connections for the record;
 the province dashboard (``GET /api/v1/dashboard`` and the page ``/``) is timed request by request,
-alone. Latency percentiles are wrk's (it records every request); every figure is the median over runs.
+alone. Each run starts with 3 unrecorded seconds of the evaluation (the workers' first requests import
+modules and fill caches). Latency percentiles are wrk's (it records every request); every figure is
+the median over runs.
 
 Usage:
   .venv/bin/python bench/bench_platform.py --persons 3300000 --organizations 50000 --runs 3 \
@@ -253,6 +255,8 @@ def one_run(base: str, numbers: list[str], pairs: list[tuple[str, str]], seconds
         ("GET", f"/api/v1/people?{urllib.parse.urlencode({'name': name, 'region': region})}", None)
         for name, region in pairs
     ]
+    # A few unrecorded seconds first: the workers' first requests import modules and fill caches.
+    run_wrk(base, wrk_script(province, cases), "warm_up", 3, connections)
     results = {
         "evaluate": run_wrk(base, wrk_script(province, cases), "evaluate", seconds, connections),
         "id_search": run_wrk(base, wrk_script(province, id_requests), "id_search", seconds, search_connections),

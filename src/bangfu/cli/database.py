@@ -110,3 +110,17 @@ def reported_failures(target: Target) -> Iterator[None]:
         )
     except SQLAlchemyError as exc:
         fail(f"数据库 {target.shown} 出错：{first_line(exc)}")
+
+
+def require_current(target: Target) -> None:
+    """Refuse (exit 2, with what to run) a database that ``bangfu init`` has not brought to this version."""
+    from bangfu.store.db import make_engine
+    from bangfu.store.migrate import require_head
+
+    with reported_failures(target):
+        engine = make_engine(target.url)
+        try:
+            with engine.connect() as connection:
+                require_head(connection)
+        finally:
+            engine.dispose()

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, reported_failures, resolve
+from bangfu.cli.database import DatabaseOption, existing, reported_failures, require_current, resolve
 
 HostOption = Annotated[str, typer.Option("--host", help="监听地址；内网部署可用 0.0.0.0")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="监听端口")]
@@ -104,16 +104,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """启动平台（网页与 /api/v1 接口）。数据库须先用 bangfu init 初始化。"""
         target = existing(database)
-        with reported_failures(target):
-            from bangfu.store.db import make_engine
-            from bangfu.store.migrate import require_head
-
-            engine = make_engine(target.url)
-            try:
-                with engine.connect() as connection:
-                    require_head(connection)
-            finally:
-                engine.dispose()
+        require_current(target)
         _say(f"帮扶平台：http://{host}:{port}/ （数据库 {target.shown}；按 Ctrl+C 停止）")
         run_server(target.url, host, port, workers)
 

@@ -30,6 +30,7 @@ from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import FUNDS
 from bangfu.registry.upsert.base import table_of
 from bangfu.store.tables import (
+    DECLARED_COUNTS,
     BenefitLedgerEntry,
     EmploymentSpell,
     Household,
@@ -185,16 +186,6 @@ class OrganizationDetail:
     employees_registered: int  # distinct persons with an employment spell at it, ever
     employees_today: int  # of whom in work there today
     ledger: list[LedgerView]
-
-
-DECLARED_COUNTS = (
-    "absorbed_poverty_alleviated",
-    "absorbed_edge_of_poverty",
-    "resident_entities",
-    "absorbed_poor_workers",
-    "placed_by_export",
-    "contracted_households",
-)
 
 
 # --- parameters ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from bangfu.policy.facts import ENTITIES, Entity, FactType, Field
 from bangfu.store.chunked_reads import query_chunks
 from bangfu.store.db import make_engine
 from bangfu.store.migrate import require_head
+from bangfu.store.tables import DECLARED_COUNTS
 
 ARROW_TYPES = {
     FactType.INT: pa.int64(),
@@ -69,14 +70,6 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
         "EXISTS (SELECT 1 FROM organization_recognitions r WHERE r.org_id = o.id "
         f"AND r.recognition = 'employment_base' AND {_holds('r', on)})"
     )
-    counts = (
-        "absorbed_poverty_alleviated",
-        "absorbed_edge_of_poverty",
-        "resident_entities",
-        "absorbed_poor_workers",
-        "placed_by_export",
-        "contracted_households",
-    )
     return {
         "persons": Source(
             f"persons p LEFT JOIN ({categories}) held ON held.person_id = p.id",
@@ -110,7 +103,7 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
                 "region": "o.region_code",
                 "recognized_base": recognized,
                 "operating_since": "o.operating_since",
-                **{name: f"o.{name}" for name in counts},
+                **{name: f"o.{name}" for name in DECLARED_COUNTS},
             },
         ),
         "trainees": Source(

@@ -36,6 +36,15 @@ from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KI
 REGION_LEVELS = ("province", "city", "county", "township")
 SEXES = ("male", "female")
 SEX_LABELS = {"male": "男", "female": "女"}
+# The counts an organization declares (persons absorbed, entities hosted …); unknown is NULL, not zero.
+DECLARED_COUNTS = (
+    "absorbed_poverty_alleviated",
+    "absorbed_edge_of_poverty",
+    "resident_entities",
+    "absorbed_poor_workers",
+    "placed_by_export",
+    "contracted_households",
+)
 RECOGNITIONS = ("employment_base", "workshop", "incubator", "heritage_workshop", "hr_agency", "labor_broker")
 
 # Constraint names are part of the schema: later migrations drop and alter them by name, and
@@ -161,14 +170,7 @@ class Organization(Base):
         CheckConstraint(one_of("kind", ORGANIZATION_KINDS), name="kind"),
         *(
             CheckConstraint(f"{column} IS NULL OR {column} >= 0", name=f"{column}_not_negative")
-            for column in (
-                "absorbed_poverty_alleviated",
-                "absorbed_edge_of_poverty",
-                "resident_entities",
-                "absorbed_poor_workers",
-                "placed_by_export",
-                "contracted_households",
-            )
+            for column in DECLARED_COUNTS
         ),
     )
 

@@ -171,3 +171,19 @@ def optional_viewer(request: Request, session: Db) -> Viewer | None:
 
 
 MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+def reveal_person(session: Session, viewer: Viewer, person_id: int) -> dict[str, str | None]:
+    """A person's ID number and phone in full, audited; 404 outside the scope, 403 without the permission."""
+    from bangfu.registry.queries import unmask_person
+
+    try:
+        shown = unmask_person(
+            session.connection(), viewer.scope, person_id, actor=viewer.account.username,
+            can_unmask=viewer.account.can_unmask, address=viewer.address,
+        )
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    if shown is None:
+        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
+    return dict(shown)

@@ -14,20 +14,13 @@ from datetime import date
 
 from bangfu.core import citizen_id
 from bangfu.core.vocabulary import CATEGORIES, KIND_LABELS, LABOR_CAPACITIES, ORGANIZATION_KINDS
+from bangfu.core.vocabulary import CATEGORY_LABELS as CATEGORY_LABELS_ZH
 
 _WHITESPACE = re.compile(r"[\s\u3000]+")
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+]?\d+")
 
 # The names the policy uses, in the order of vocabulary.CATEGORIES; the mapping below adds variants.
-CATEGORY_NAMES_ZH = (
-    "脱贫人口",
-    "边缘易致贫人口",
-    "脱贫不稳定户",
-    "突发严重困难户",
-    "防返贫监测对象",
-    "农村低收入人口",
-    "易地搬迁",
-)
+CATEGORY_NAMES_ZH = tuple(CATEGORY_LABELS_ZH.values())
 CATEGORY_LABELS: dict[str, str] = {
     "脱贫人口": "poverty_alleviated",
     "脱贫劳动力": "poverty_alleviated",

@@ -21,7 +21,7 @@ from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
-from bangfu.web.deps import ApiViewer, Db, RecordId, client_address
+from bangfu.web.deps import ApiViewer, Db, RecordId, client_address, reveal_person
 
 router = APIRouter(prefix="/api/v1")
 
@@ -183,17 +183,8 @@ async def entitlements(
 
 
 @router.post("/people/{person_id}/unmask", tags=["人员"], summary="查看完整身份证号与电话（需授权，记入审计日志）")
-def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> dict[str, Any]:
-    try:
-        shown = queries.unmask_person(
-            session.connection(), viewer.scope, person_id, actor=viewer.account.username,
-            can_unmask=viewer.account.can_unmask, address=viewer.address,
-        )
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
-    if shown is None:
-        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
-    return dict(shown)
+def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> dict[str, str | None]:
+    return reveal_person(session, viewer, person_id)
 
 
 @router.get("/organizations", tags=["单位"], summary="查询单位（名称、类型、地区）")

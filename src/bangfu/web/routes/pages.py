@@ -26,6 +26,7 @@ from bangfu.web.deps import (
     RecordId,
     check_anonymous_csrf,
     client_address,
+    reveal_person,
 )
 from bangfu.web.security import new_token
 
@@ -183,16 +184,8 @@ def person_page(
 
 @router.post("/people/{person_id}/unmask")
 def unmask_person(request: Request, session: Db, viewer: CsrfViewer, person_id: RecordId) -> Response:
-    try:
-        shown = queries.unmask_person(
-            session.connection(), viewer.scope, person_id, actor=viewer.account.username,
-            can_unmask=viewer.account.can_unmask, address=viewer.address,
-        )
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
-    if shown is None:
-        raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
-    return _person_page(request, session, viewer, person_id, None, unmasked=dict(shown))
+    shown = reveal_person(session, viewer, person_id)
+    return _person_page(request, session, viewer, person_id, None, unmasked=shown)
 
 
 @router.get("/organizations")
