@@ -70,7 +70,7 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
                 "张三",
                 mask(A),
                 "山西省吕梁市兴县",
-                "脱贫人口、易地搬迁",
+                "脱贫人口、易地搬迁群众",
                 "全劳力",
                 mask_phone("13912345678"),
                 "男",

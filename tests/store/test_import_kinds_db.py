@@ -175,3 +175,16 @@ def test_text_longer_than_its_column_is_refused_not_truncated(registry: Engine, 
     report = run(registry, "employment", write_csv(tmp_path / "e.csv", EMPLOYMENT_HEADER, rows))
     assert outcome(report) == (0, 0, 0, 1)
     assert rejects_rows(report.rejects_file)[1][1] == "用工单位超过 200 个字（201 个字），请核对"
+
+
+def test_an_import_is_on_the_audit_chain(registry: Engine, tmp_path: Path) -> None:
+    from bangfu.audit.log import verify
+    from bangfu.store.tables import AuditEntry
+
+    report = run(registry, "people", write_csv(tmp_path / "p.csv", PEOPLE_HEADER, [person_row(A, "张三")]))
+    with registry.connect() as connection:
+        entry = connection.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+        assert verify(connection).ok
+    assert (entry.action, entry.target_type, entry.target_id) == ("import.people", "import_batch", str(report.batch_id))
+    assert entry.actor.startswith("cli:")
+    assert '"inserted":1' in (entry.after or "") and '"file":"p.csv"' in (entry.after or "")

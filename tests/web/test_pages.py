@@ -38,7 +38,7 @@ def test_login_then_dashboard(platform: Platform) -> None:
         page = platform.client.get("/")
         assert page.status_code == 200
         assert "兴县" in page.text and "<svg" in page.text
-        assert "统计截至" in page.text
+        assert "统计日期" in page.text
     finally:
         platform.client.cookies.clear()
 

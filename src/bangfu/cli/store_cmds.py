@@ -72,8 +72,26 @@ def load_synthetic(target: Target, data_dir: Path, *, seed: int, year: int, appe
         result = load_population(target.url, data_dir, seed=seed, year=year, append=append)
     summary = "，".join(f"{table} {count:,} 行" for table, count in result.rows.items())
     _say(f"已写入数据库 {target.shown}：{summary}（{result.seconds:.1f} 秒）")
+    _audit_load(target, result.rows, seed=seed, year=year, append=append)
     # Synthetic facts are those of the data year: count them as of its last day (or today, if earlier).
     refresh_after_write(target, min(dt.date.today(), dt.date(year, 12, 31)))
+
+
+def _audit_load(target: Target, rows: dict[str, int], *, seed: int, year: int, append: bool) -> None:
+    """The load on the audit chain. Its own transaction right after the load's (the bulk loader owns
+    that one): a failure here is reported, the loaded data stays."""
+    from bangfu.audit.log import record
+    from bangfu.registry.importer import operator
+    from bangfu.store.db import make_engine
+
+    with reported_failures(target):
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as connection:
+                record(connection, actor=f"cli:{operator()}", action="synth.load", target_type="registry",
+                       after={"rows": rows, "seed": seed, "year": year, "append": append})
+        finally:
+            engine.dispose()
 
 
 @contextmanager

@@ -12,6 +12,7 @@ the rows read, which is checked before committing.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bangfu.audit import log as audit
 from bangfu.registry.import_log import ImportLog, now, sha256_of
 from bangfu.registry.imports.pipeline import ImportFile
 from bangfu.registry.imports.records import Record
@@ -147,6 +149,14 @@ def _write(feed: Feed, writer: BatchWriter[Any], rejects: RejectsFile, log: Impo
     return tally
 
 
+def operator() -> str:
+    """The operating-system account running the command, for the audit log ("unknown" if none)."""
+    try:
+        return getpass.getuser()[:48]
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "unknown"
+
+
 def import_file(
     target: Target,
     kind: str,
@@ -195,6 +205,16 @@ def import_file(
                 tally.check(read)
                 rejects.close()
                 log.finish({**tally.counts, "conflicts": tally.conflicts}, rejects.path)
+                # Every write is on the audit chain: the batch, what it did, and who ran it (the
+                # field-by-field changes are in import_changes, under the same batch id).
+                audit.record(
+                    connection,
+                    actor=f"cli:{operator()}",
+                    action=f"import.{kind}",
+                    target_type="import_batch",
+                    target_id=log.batch_id,
+                    after={"file": source_path.name, "sha256": digest, **tally.counts, "conflicts": tally.conflicts},
+                )
         except BaseException:
             rejects.discard()
             raise

@@ -72,6 +72,7 @@ class Dashboard:
     region_code: str
     region_name: str
     computed_at: dt.datetime | None
+    as_of: dt.date | None = None  # the day the figures describe; their "year" is its calendar year
     persons: int = 0
     categories: dict[str, int] = field(default_factory=dict)  # every category, 0 when none
     work: dict[str, int] = field(default_factory=dict)  # every WORK_KEYS key, 0 when none
@@ -194,7 +195,7 @@ def refresh_figures(connection: Connection, today: dt.date) -> int:
             connection.execute(
                 insert(FIGURES),
                 [
-                    {"region_code": r, "measure": m, "key": k, "value": v, "computed_at": computed_at}
+                    {"region_code": r, "measure": m, "key": k, "value": v, "as_of": today, "computed_at": computed_at}
                     for r, m, k, v in figures
                 ],
             )
@@ -217,11 +218,12 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 
 def dashboard(connection: Connection, scope: Scope) -> Dashboard:
     """The stored figures summed over ``scope``."""
-    computed_at = connection.scalar(select(func.max(FIGURES.c.computed_at)))
+    computed_at, as_of = connection.execute(select(func.max(FIGURES.c.computed_at), func.max(FIGURES.c.as_of))).one()
     result = Dashboard(
         region_code=scope.region_code,
         region_name=scope.name,
         computed_at=_utc(computed_at),
+        as_of=dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of,
         categories=dict.fromkeys(CATEGORIES, 0),
         work=dict.fromkeys(WORK_KEYS, 0),
     )

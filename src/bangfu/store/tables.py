@@ -422,6 +422,8 @@ class DashboardFigure(Base):
     measure: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+    # The day the figures describe (categories held, in work, paid in its year) and when they were counted.
+    as_of: Mapped[dt.date] = mapped_column(Date)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

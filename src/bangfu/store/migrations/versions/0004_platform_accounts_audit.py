@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("measure", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("region_code", "measure", "key", name=op.f("pk_dashboard_figures")),
     )
