@@ -27,7 +27,7 @@ from bangfu.core.vocabulary import (
 from bangfu.policy.facts import ENTITIES
 from bangfu.policy.model import FUNDS
 
-BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_AREA, VALUE_WIDTH = 22, 8, 150, 260, 120
+BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_AREA, VALUE_WIDTH = 24, 8, 180, 170, 110
 
 
 def region_name(code: str | None) -> str:
@@ -53,13 +53,13 @@ def bar_chart(items: Sequence[tuple[str, int]], title: str, money: bool = False)
         length = max(1, round(BAR_AREA * max(value, 0) / largest)) if value > 0 else 0
         shown = format_yuan(value) if money else f"{value:,}"
         rows.append(
-            f'<text x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR_HEIGHT}" rx="2"></rect>'
-            f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 15}">{escape(shown)}</text>'
+            f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 17}">{escape(shown)}</text>'
         )
     return Markup(
         f'<svg class="bars" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>{"".join(rows)}</svg>'
+        f'width="{width}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>{"".join(rows)}</svg>'
     )
 
 
