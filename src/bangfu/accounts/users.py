@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bangfu.accounts.passwords import check_password_strength, hash_password
 from bangfu.audit.log import record
+from bangfu.core import regions
 from bangfu.core.vocabulary import ROLE_LABELS
 from bangfu.store.tables import ROLES, Region, User
 
@@ -58,22 +59,6 @@ def account_of(user: User) -> Account:
     )
 
 
-def registry_code(code: str) -> str:
-    """The code as the regions table keeps it: provinces 2 digits, cities 4, townships 9.
-
-    GB/T 2260 writes a province or city as 6 digits padded with zeros (140000, 140100) and the
-    statistical township code may come with 12 digits (141123100000); both forms are accepted.
-    """
-    code = code.strip()
-    if len(code) == 6 and code.endswith("0000"):
-        return code[:2]
-    if len(code) == 6 and code.endswith("00"):
-        return code[:4]
-    if len(code) == 12 and code.endswith("000"):
-        return code[:9]
-    return code
-
-
 def _check_username(username: str) -> None:
     if not USERNAME.fullmatch(username):
         raise AccountError(
@@ -89,7 +74,7 @@ def _check_role(role: str) -> None:
 
 
 def _region(session: Session, role: str, code: str) -> Region:
-    found = session.get(Region, registry_code(code)) if code.strip().isdigit() else None
+    found = session.get(Region, regions.canonical(code)) if code.strip().isdigit() else None
     if found is None:
         raise AccountError(
             f"地区代码“{code}”不在登记库的行政区划中：请给出省 140000、市 140100、县 141123 或乡镇 141123100 这样的代码"

@@ -155,11 +155,14 @@ def is_shanxi(code: str) -> bool:
 
 def canonical(code: str) -> str:
     """A region code as the registry keys it: GB/T 2260's six-digit forms of a province (140000) and a
-    city (141100) become their significant prefixes (14, 1411); counties and townships stay as given."""
+    city (141100) become their significant prefixes (14, 1411), and a township's 12-digit statistical
+    code (141123100000) its 9 digits; counties and 9-digit townships stay as given."""
     code = code.strip()
     if len(code) == 6 and code.isdigit():
         if code.endswith("0000"):
             return code[:2]
         if code.endswith("00") and get(code[:4]) is not None:
             return code[:4]
+    if len(code) == 12 and code.isdigit() and code.endswith("000"):
+        return code[:9]
     return code
