@@ -4,7 +4,10 @@ which would confirm the record exists) and never appears in a list, a search or 
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 from web_support import ACCOUNTS, Platform, api_token, page_login, sees
 
 USERNAMES = [username for username, *_ in ACCOUNTS]
@@ -104,3 +107,15 @@ def test_pages_without_login_redirect_to_it(platform: Platform, path: str) -> No
     answer = platform.client.get(path, follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("username", USERNAMES)
+def test_exports_hold_exactly_the_scope(platform: Platform, username: str) -> None:
+    role, region = platform.accounts[username]
+    answer = platform.client.get("/api/v1/people/export", headers=api_token(platform.client, username))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    rows = list(load_workbook(io.BytesIO(answer.content), read_only=True).active.iter_rows(values_only=True))
+    expected = {f"测试{key}" for key, person in platform.persons.items() if sees(region, role, person)}
+    assert {row[0] for row in rows[1:]} == expected
+    assert not any(person.id_number in str(cell) for person in platform.persons.values() for r in rows for cell in r)

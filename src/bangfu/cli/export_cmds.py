@@ -26,7 +26,7 @@ def export_people(
     身份证号、联系电话已脱敏（如 1411**********1237、138****5678），不含出生日期（它与户籍县一起会还原被遮住的数字）。
     不脱敏的导出须记录审计日志，本版不提供。
     """
-    from bangfu.registry.people_export import UnknownRegionError
+    from bangfu.access.scope import Scope, UnknownRegionError
     from bangfu.registry.people_export import export_people as export
     from bangfu.store.db import make_engine
 
@@ -36,13 +36,15 @@ def export_people(
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"无法创建输出目录 {out.parent}（{exc.strerror}）")
+    try:
+        scope = Scope.for_region(region.strip())
+    except UnknownRegionError as exc:
+        fail(f"--region：{exc}")
     target = existing(database)
     with reported_failures(target):
         engine = make_engine(target.url)
         try:
-            report = export(engine, region.strip(), out)
-        except UnknownRegionError as exc:
-            fail(f"--region：{exc}")
+            report = export(engine, scope, out)
         except OSError as exc:
             fail(f"无法写入 {out}（{exc.strerror or exc}）")
         finally:

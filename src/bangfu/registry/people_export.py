@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import Connection, Engine, or_, select
 
+from bangfu.access.scope import Scope
 from bangfu.core import regions
 from bangfu.core.citizen_id import mask, mask_phone
 from bangfu.core.vocabulary import CATEGORIES
@@ -33,7 +33,7 @@ from bangfu.registry.imports.values import CATEGORY_NAMES_ZH
 from bangfu.registry.upsert.base import table_of
 from bangfu.registry.upsert.bulk_io import rows_in
 from bangfu.store.migrate import require_head
-from bangfu.store.tables import SEX_LABELS, Household, Person, PersonCategory, Region
+from bangfu.store.tables import SEX_LABELS, Household, Person, PersonCategory
 
 PAGE_ROWS = 5_000
 SHEET_TITLE = "人员"
@@ -41,25 +41,12 @@ SHEET_TITLE = "人员"
 EXPORTED_FIELDS = tuple(spec for spec in PEOPLE.fields if spec.name != "birth_date")
 HEADERS = tuple(spec.label for spec in EXPORTED_FIELDS)
 _COLUMN_WIDTHS = {"name": 10, "id_number": 22, "hukou_region": 24, "categories": 28, "phone": 16}
-_REGION_CODE = re.compile(r"\d{2}|\d{4}|\d{6}")
 _CATEGORY_ZH = dict(zip(CATEGORIES, CATEGORY_NAMES_ZH, strict=True))
 _CAPACITY_ZH = {"full": "全劳力", "weak": "弱劳力", "half": "半劳力"}
 
 PERSONS = table_of(Person)
 HOUSEHOLDS = table_of(Household)
 CATEGORY_ROWS = table_of(PersonCategory)
-REGIONS = table_of(Region)
-
-
-class UnknownRegionError(ValueError):
-    """The region code is not a province (2 digits), city (4) or county (6) the registry knows."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(
-            f"地区代码“{code}”不存在：应为登记库中的省（2 位，如 14）、市（4 位，如 1411）"
-            "或县（6 位，如 141123）行政区划代码"
-        )
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -68,15 +55,6 @@ class ExportReport:
     region_name: str
     rows: int
     path: Path
-
-
-def _region_name(connection: Connection, code: str) -> str:
-    if not _REGION_CODE.fullmatch(code):
-        raise UnknownRegionError(code)
-    name = connection.scalar(select(REGIONS.c.name).where(REGIONS.c.code == code))
-    if name is None:
-        raise UnknownRegionError(code)
-    return regions.full_name(code) if regions.get(code) else str(name)
 
 
 def _current_categories(connection: Connection, person_ids: list[int], today: dt.date) -> dict[int, set[str]]:
@@ -105,7 +83,7 @@ def _cells(row: Any, categories: set[str]) -> list[str]:
     return [values[spec.name] for spec in EXPORTED_FIELDS]
 
 
-def _pages(connection: Connection, code: str, page_rows: int) -> Any:
+def _pages(connection: Connection, scope: Scope, page_rows: int) -> Any:
     query = (
         select(
             PERSONS.c.id,
@@ -118,7 +96,7 @@ def _pages(connection: Connection, code: str, page_rows: int) -> Any:
             HOUSEHOLDS.c.household_number,
         )
         .select_from(PERSONS.outerjoin(HOUSEHOLDS, PERSONS.c.household_id == HOUSEHOLDS.c.id))
-        .where(PERSONS.c.hukou_region.startswith(code, autoescape=True))
+        .where(scope.persons(PERSONS))
         .order_by(PERSONS.c.id)
         .limit(page_rows)
     )
@@ -148,18 +126,17 @@ def _new_sheet() -> tuple[Any, Any]:
 
 
 def export_people(
-    engine: Engine, region: str, out: Path | str, *, today: dt.date | None = None, page_rows: int = PAGE_ROWS
+    engine: Engine, scope: Scope, out: Path | str, *, today: dt.date | None = None, page_rows: int = PAGE_ROWS
 ) -> ExportReport:
-    """Write everyone whose hukou county lies in ``region`` to ``out`` (XLSX), masked; returns the count."""
+    """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked."""
     out_path = Path(out)
     day = today or dt.date.today()
     written = 0
     with engine.connect() as connection:
         require_head(connection)
-        name = _region_name(connection, region)
         workbook, sheet = _new_sheet()
         try:
-            for page in _pages(connection, region, page_rows):
+            for page in _pages(connection, scope, page_rows):
                 held = _current_categories(connection, [row.id for row in page], day)
                 for row in page:
                     sheet.append(_cells(row, held.get(row.id, set())))
@@ -175,4 +152,4 @@ def export_people(
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)
-    return ExportReport(region=region, region_name=name, rows=written, path=out_path)
+    return ExportReport(region=scope.region_code, region_name=scope.name, rows=written, path=out_path)

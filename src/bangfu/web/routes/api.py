@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
@@ -22,6 +22,7 @@ from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
 from bangfu.web.deps import ApiViewer, Db, RecordId, client_address, reveal_person
+from bangfu.web.exports import people_roster
 
 router = APIRouter(prefix="/api/v1")
 
@@ -154,6 +155,16 @@ async def search_people(
         )
 
     return json_answer(await read(request, search))
+
+
+@router.get(
+    "/people/export",
+    tags=["人员"],
+    summary="导出本账号地区的人员名单（XLSX，身份证号与电话脱敏，记入审计日志）",
+    response_class=FileResponse,
+)
+def export_roster(request: Request, viewer: ApiViewer) -> FileResponse:
+    return people_roster(request, viewer)
 
 
 @router.get("/people/{person_id}", tags=["人员"], summary="人员详情（脱敏）；不在本账号地区范围内的答 404")

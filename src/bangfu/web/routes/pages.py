@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session, revoke
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
@@ -28,6 +28,7 @@ from bangfu.web.deps import (
     client_address,
     reveal_person,
 )
+from bangfu.web.exports import people_roster
 from bangfu.web.security import new_token
 
 router = APIRouter(include_in_schema=False)
@@ -173,6 +174,11 @@ def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: R
         date_error=date_error, clauses=clause_texts(policy), unmasked=unmasked,
         last_day_in_force=policy.valid_to,
     )
+
+
+@router.get("/people/export")
+def people_export(request: Request, viewer: PageViewer) -> FileResponse:
+    return people_roster(request, viewer)
 
 
 @router.get("/people/{person_id}")

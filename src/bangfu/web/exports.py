@@ -1,0 +1,38 @@
+"""A signed-in account's people as an XLSX roster: its scope exactly, masked, and on the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from bangfu.audit.log import record
+from bangfu.registry.people_export import export_people
+from bangfu.web.deps import Viewer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def people_roster(request: Request, viewer: Viewer) -> FileResponse:
+    """Write the roster to a temporary folder, record the export, and send the file (then delete it)."""
+    folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
+    try:
+        report = export_people(request.app.state.engine, viewer.scope, folder / "people.xlsx")
+        with request.app.state.sessions() as session, session.begin():
+            record(
+                session, actor=viewer.account.username, action="people.export", target_type="region",
+                target_id=viewer.scope.region_code, region_code=viewer.scope.region_code,
+                after={"rows": report.rows, "masked": True}, address=viewer.address,
+            )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    name = f"{report.region_name}人员名单（脱敏）{dt.date.today().isoformat()}.xlsx"
+    return FileResponse(
+        report.path, media_type=XLSX, filename=name, background=BackgroundTask(shutil.rmtree, folder, True)
+    )
