@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from scoped_registry import World, registry_database
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from store_support import Migrated
@@ -95,3 +96,25 @@ def registry(engine: Engine) -> Iterator[Engine]:
     empty()
     yield engine
     empty()
+
+
+# The small registry of scoped_registry.py (persons and organizations where scopes part), one database
+# per test module and back end; each test works in a transaction rolled back afterwards.
+@pytest.fixture(scope="module", params=BACKENDS)
+def scoped_registry(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Engine, World]]:
+    with registry_database(request.param, tmp_path_factory.mktemp("scoped")) as database:
+        yield database
+
+
+@pytest.fixture
+def world(scoped_registry: tuple[Engine, World]) -> Iterator[tuple[Connection, World]]:
+    """A connection to the small registry, in a transaction rolled back afterwards (audit entries included)."""
+    engine, registry = scoped_registry
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection, registry
+        finally:
+            transaction.rollback()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from scoped_registry import (
     WEIJIATAN,
     XING,
     World,
-    registry_database,
 )
 from sqlalchemy import Connection, Engine, event, func, select, text
 from typer.testing import CliRunner
@@ -37,27 +35,8 @@ from bangfu.registry.queries import (
 )
 from bangfu.store.db import make_engine
 from bangfu.store.tables import AuditEntry
-from database_servers import BACKENDS
 
 ALL_SCOPES = sorted(VISIBLE_PERSONS)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, World]]:
-    with registry_database(request.param, tmp_path_factory.mktemp("scoped")) as database:
-        yield database
-
-
-@pytest.fixture
-def world(built: tuple[Engine, World]) -> Iterator[tuple[Connection, World]]:
-    """A connection to the small registry, in a transaction rolled back afterwards (audit entries included)."""
-    engine, registry = built
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection, registry
-        finally:
-            transaction.rollback()
 
 
 def audit_entries(connection: Connection) -> list[Any]:
@@ -268,8 +247,8 @@ def test_unmask_needs_the_permission_and_is_audited(world: tuple[Connection, Wor
     ]
 
 
-def test_unmask_commits_its_audit_entry_when_no_transaction_is_open(built: tuple[Engine, World]) -> None:
-    engine, registry = built
+def test_unmask_commits_its_audit_entry_when_no_transaction_is_open(scoped_registry: tuple[Engine, World]) -> None:
+    engine, registry = scoped_registry
     with engine.connect() as connection:
         before = len(audit_entries(connection))
         connection.rollback()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from scoped_registry import (
     LIN,
@@ -15,33 +13,13 @@ from scoped_registry import (
     WEIJIATAN,
     XING,
     World,
-    registry_database,
 )
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql
 
 from bangfu.access.scope import Scope, UnknownRegionError
 from bangfu.core import regions
 from bangfu.store.tables import Organization, Person
-from database_servers import BACKENDS
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, World]]:
-    with registry_database(request.param, tmp_path_factory.mktemp("scoped")) as database:
-        yield database
-
-
-@pytest.fixture
-def world(built: tuple[Engine, World]) -> Iterator[tuple[Connection, World]]:
-    """A connection to the small registry, in a transaction rolled back afterwards (audit entries included)."""
-    engine, registry = built
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection, registry
-        finally:
-            transaction.rollback()
 
 
 def test_levels_and_counties() -> None:
