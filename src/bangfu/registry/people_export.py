@@ -27,13 +27,12 @@ from sqlalchemy import Connection, Engine, or_, select
 from bangfu.access.scope import Scope
 from bangfu.core import regions
 from bangfu.core.citizen_id import mask, mask_phone
-from bangfu.core.vocabulary import CATEGORIES
+from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.headers import PEOPLE
-from bangfu.registry.imports.values import CATEGORY_NAMES_ZH
 from bangfu.registry.upsert.base import table_of
 from bangfu.registry.upsert.bulk_io import rows_in
 from bangfu.store.migrate import require_head
-from bangfu.store.tables import SEX_LABELS, Household, Person, PersonCategory
+from bangfu.store.tables import Household, Person, PersonCategory
 
 PAGE_ROWS = 5_000
 SHEET_TITLE = "人员"
@@ -41,8 +40,6 @@ SHEET_TITLE = "人员"
 EXPORTED_FIELDS = tuple(spec for spec in PEOPLE.fields if spec.name != "birth_date")
 HEADERS = tuple(spec.label for spec in EXPORTED_FIELDS)
 _COLUMN_WIDTHS = {"name": 10, "id_number": 22, "hukou_region": 24, "categories": 28, "phone": 16}
-_CATEGORY_ZH = dict(zip(CATEGORIES, CATEGORY_NAMES_ZH, strict=True))
-_CAPACITY_ZH = {"full": "全劳力", "weak": "弱劳力", "half": "半劳力"}
 
 PERSONS = table_of(Person)
 HOUSEHOLDS = table_of(Household)
@@ -69,13 +66,13 @@ def _current_categories(connection: Connection, person_ids: list[int], today: dt
 
 
 def _cells(row: Any, categories: set[str]) -> list[str]:
-    named = "、".join(_CATEGORY_ZH[code] for code in CATEGORIES if code in categories)
+    named = "、".join(CATEGORY_LABELS[code] for code in CATEGORIES if code in categories)
     values = {
         "name": row.name,
         "id_number": mask(row.id_number),
         "hukou_region": regions.full_name(row.hukou_region),
         "categories": named,
-        "labor_capacity": _CAPACITY_ZH.get(row.labor_capacity or "", ""),
+        "labor_capacity": LABOR_CAPACITY_LABELS.get(row.labor_capacity or "", ""),
         "phone": mask_phone(row.phone) if row.phone else "",
         "sex": SEX_LABELS.get(row.sex, ""),
         "household_number": row.household_number or "",

@@ -31,11 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 from bangfu.core import citizen_id
-from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS
+from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS, SEX_LABELS
 
 REGION_LEVELS = ("province", "city", "county", "township")
 SEXES = ("male", "female")
-SEX_LABELS = {"male": "男", "female": "女"}
 # The counts an organization declares (persons absorbed, entities hosted …); unknown is NULL, not zero.
 DECLARED_COUNTS = (
     "absorbed_poverty_alleviated",

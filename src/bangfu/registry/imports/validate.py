@@ -13,6 +13,7 @@ from datetime import date
 from typing import TypeVar
 
 from bangfu.core.citizen_id import IdCheck
+from bangfu.core.vocabulary import SEX_LABELS
 from bangfu.registry.imports import places, values
 from bangfu.registry.imports.dates import parse_date
 from bangfu.registry.imports.headers import KINDS, ColumnMap
@@ -173,7 +174,7 @@ class PeopleValidator(Validator):
             )
         if sex is not None and sex != person.sex:
             cells.problems.append(
-                f"性别与身份证号不一致（性别列为{values.SEX_ZH[sex]}，身份证号第 17 位表示{values.SEX_ZH[person.sex]}）"
+                f"性别与身份证号不一致（性别列为{SEX_LABELS[sex]}，身份证号第 17 位表示{SEX_LABELS[person.sex]}）"
             )
         self._repeat(self._ids, _id_key(person.id), line, cells, "文件内身份证号重复（首次出现在第 {first} 行）")
         if name is None or hukou is None or categories is None or capacity is None:

@@ -69,7 +69,6 @@ SEX_LABELS = {"男": "male", "男性": "male", "m": "male", "male": "male", "1":
     "female": "female",
     "2": "female",
 }
-SEX_ZH = {"male": "男", "female": "女"}
 
 _TRUE = frozenset({"是", "有", "y", "yes", "true", "1", "√", "✓", "✔"})
 _FALSE = frozenset({"否", "无", "n", "no", "false", "0", "×", "✗", "✘"})
