@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, reported_failures, require_current, resolve
+from bangfu.cli.database import DatabaseOption, Target, existing, reported_failures, require_current, resolve
 
 HostOption = Annotated[str, typer.Option("--host", help="监听地址；内网部署可用 0.0.0.0")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="监听端口")]
@@ -75,23 +75,20 @@ def ensure_demo_accounts(url: str) -> list[tuple[str, str, str]]:
     return shown
 
 
-def load_demo_population(url: str, persons: int) -> None:
+def load_demo_population(target: Target, persons: int) -> None:
     """Fill an empty registry with a synthetic population (20,000 persons by default); keep a filled one."""
-    from bangfu.cli.database import Target
     from bangfu.cli.store_cmds import load_synthetic
     from bangfu.store.bulk import RegistryNotEmptyError, check_loadable
     from bangfu.synth.population import write_population
 
     try:
-        check_loadable(url, append=False)
+        check_loadable(target.url, append=False)
     except RegistryNotEmptyError:
         _say("登记库已有数据，沿用现有数据。")
         return
-    target = resolve(url)
     with tempfile.TemporaryDirectory(prefix="bangfu-demo-") as folder:
         write_population(Path(folder), persons, max(1, persons // 40), seed=2021, year=2024)
-        load_synthetic(Target(url=target.url, source=target.source, shown=target.shown), Path(folder),
-                       seed=2021, year=2024, append=False)
+        load_synthetic(target, Path(folder), seed=2021, year=2024, append=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -122,7 +119,7 @@ def register(app: typer.Typer) -> None:
         target = resolve(database)
         with reported_failures(target):
             upgrade(target.url)
-            load_demo_population(target.url, persons)
+            load_demo_population(target, persons)
             accounts = ensure_demo_accounts(target.url)
         _say(f"数据库：{target.shown}")
         _say(f"演示账号（口令均为 {DEMO_PASSWORD}，仅供演示，切勿用于生产）：")
