@@ -61,6 +61,14 @@ def unguard(connection: Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
 
 
+def unguard_head(connection: Connection) -> None:
+    """Let the head move back, as only someone who owns the table could."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("DROP TRIGGER audit_head_no_rewind")
+    else:
+        connection.exec_driver_sql("ALTER TABLE audit_head DISABLE TRIGGER audit_head_forward_only")
+
+
 def test_record_appends_a_chain_that_verifies(connection: Connection) -> None:
     start, start_hash = head(connection)
     ids = append(connection, 5)
@@ -184,8 +192,32 @@ def test_deleted_last_entries_are_caught_by_the_head(connection: Connection) -> 
     ]
 
 
+def test_head_cannot_move_back(connection: Connection) -> None:
+    ids = append(connection, 3)
+    with pytest.raises(DBAPIError, match="audit_head 只能前进"):
+        connection.execute(AuditHead.__table__.update().values(last_id=ids[1]))
+
+
+def test_head_cannot_be_deleted(connection: Connection) -> None:
+    append(connection, 1)
+    with pytest.raises(DBAPIError, match="audit_head 只能前进"):
+        connection.execute(AuditHead.__table__.delete())
+
+
+def test_log_cannot_be_truncated(connection: Connection) -> None:
+    append(connection, 1)
+    # SQLite has no TRUNCATE: emptying the table is a DELETE without WHERE, refused by 0004's trigger.
+    statement, refusal = (
+        ("DELETE FROM audit_log", "不可修改或删除") if connection.dialect.name == "sqlite"
+        else ("TRUNCATE audit_log", "不可修改、删除或清空")
+    )
+    with pytest.raises(DBAPIError, match=refusal):
+        connection.exec_driver_sql(statement)
+
+
 def test_head_moved_back_is_detected(connection: Connection) -> None:
     ids = append(connection, 3)
+    unguard_head(connection)
     connection.execute(AuditHead.__table__.update().values(last_id=ids[1]))
     result = verify(connection)
     assert not result.ok

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
@@ -328,7 +329,11 @@ class User(Base):
     """An account: a role, and the region whose subtree it sees (migration 0004)."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(one_of("role", ROLES), name="role"),
+        # A CHECK on PostgreSQL, triggers on SQLite (migration 0005): auditors read, they never unmask.
+        CheckConstraint("role <> 'auditor' OR NOT can_unmask", name="auditor_never_unmasks"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -341,6 +346,28 @@ class User(Base):
     can_unmask: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set for a temporary password (a new account, a reset): the next sign-in must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Base32 secret of the optional TOTP second factor (RFC 6238); NULL when not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Made by `bangfu demo` with the published password: `serve` warns (or refuses) while one exists.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class SignInDevice(Base):
+    """A browser or client that signed in with the right password: a stranger's failures do not slow it.
+
+    Only the SHA-256 of the device's cookie is stored (migration 0005).
+    """
+
+    __tablename__ = "sign_in_devices"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuthSession(Base):
