@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, FromClause, and_
 
 from bangfu.core import regions
 from bangfu.core.regions import Level
-from bangfu.store.tables import Organization, Person
+from bangfu.store.tables import Organization, Person, User
 
 
 class UnknownRegionError(ValueError):
@@ -112,6 +112,10 @@ class Scope:
         """Rows of ``organizations`` (or an alias of it) inside the scope; a township sees only its own."""
         if self.level == "township":
             return table.c.region_code == self.region_code
+        return self._subtree(table.c.region_code)
+
+    def users(self, table: FromClause = User.__table__) -> ColumnElement[bool]:
+        """Rows of ``users`` (accounts) placed inside the scope, for the administrator page."""
         return self._subtree(table.c.region_code)
 
     def contains(self, region_code: str | None) -> bool:

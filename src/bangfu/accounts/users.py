@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bangfu.accounts.passwords import check_password_strength, hash_password
+from bangfu.accounts.passwords import DEMO_PASSWORD, check_password_strength, hash_password
 from bangfu.audit.log import record
 from bangfu.core import regions
 from bangfu.core.vocabulary import ROLE_LABELS
@@ -41,6 +41,10 @@ class Account:
     region_code: str
     can_unmask: bool
     active: bool
+    # A temporary password (new account, reset by an administrator): nothing but changing it until then.
+    must_change_password: bool = False
+    second_factor: bool = False  # enrolled in TOTP: the sign-in asks for a code too
+    is_demo: bool = False
 
 
 def role_label(role: str) -> str:
@@ -56,6 +60,9 @@ def account_of(user: User) -> Account:
         region_code=user.region_code,
         can_unmask=user.can_unmask,
         active=user.active,
+        must_change_password=user.must_change_password,
+        second_factor=user.totp_secret is not None,
+        is_demo=user.is_demo,
     )
 
 
@@ -108,15 +115,26 @@ def add_user(
     can_unmask: bool = False,
     actor: str = "cli",
     address: str | None = None,
+    temporary: bool = False,
+    is_demo: bool = False,
 ) -> Account:
-    """Create an account, audited as ``user.add``; raises AccountError (nothing written) for bad input."""
+    """Create an account, audited as ``user.add``; raises AccountError (nothing written) for bad input.
+
+    ``temporary``: the password must be changed at the first sign-in. ``is_demo``: an account of
+    ``bangfu demo``, the only one allowed the published demo password.
+    """
     _check_username(username)
     _check_role(role)
+    if role == "auditor" and can_unmask:
+        raise AccountError(
+            "审计账号不能查看未脱敏的个人信息：审计只读、只看脱敏数据。请去掉 --can-unmask，"
+            "或给需要查看完整信息的人另建县、市或省级账户"
+        )
     region = _region(session, role, region_code)
     shown_name = (display_name or "").strip() or username
     if len(shown_name) > DISPLAY_NAME_LIMIT:
         raise AccountError(f"显示名称超过 {DISPLAY_NAME_LIMIT} 个字（{len(shown_name)} 个字）：请缩短")
-    if reason := check_password_strength(password, username):
+    if not (is_demo and password == DEMO_PASSWORD) and (reason := check_password_strength(password, username)):
         raise AccountError(reason)
     # Case-insensitive: "Zhang" beside "zhang" would let one pass for the other in the audit log.
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
@@ -129,6 +147,8 @@ def add_user(
         password_hash=hash_password(password),
         can_unmask=can_unmask,
         active=True,
+        must_change_password=temporary,
+        is_demo=is_demo,
     )
     try:
         # A savepoint: a concurrent insert of the same name must not abort the caller's transaction.
@@ -143,31 +163,10 @@ def add_user(
         target_type="user",
         target_id=user.id,
         region_code=region.code,
-        after={"username": username, "role": role, "region_code": region.code, "can_unmask": can_unmask},
-        address=address,
-    )
-    return account_of(user)
-
-
-def set_password(
-    session: Session, username: str, password: str, *, actor: str = "cli", address: str | None = None
-) -> Account:
-    """Replace an account's password, audited as ``user.set_password`` (the password itself is never logged)."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise AccountError(f"没有用户名为“{username}”的账户：请用 bangfu user list 查看已有账户")
-    if reason := check_password_strength(password, username):
-        raise AccountError(reason)
-    user.password_hash = hash_password(password)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="user.set_password",
-        target_type="user",
-        target_id=user.id,
-        region_code=user.region_code,
-        after={"username": username},
+        after={
+            "username": username, "role": role, "region_code": region.code, "can_unmask": can_unmask,
+            "temporary": temporary, "is_demo": is_demo,
+        },
         address=address,
     )
     return account_of(user)
@@ -181,6 +180,14 @@ def get_account(session: Session, user_id: int) -> Account | None:
 def find_account(session: Session, username: str) -> Account | None:
     user = session.scalar(select(User).where(User.username == username))
     return None if user is None else account_of(user)
+
+
+def find_user(session: Session, username: str) -> User:
+    """The user row of ``username``; AccountError (saying how to list accounts) when there is none."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"没有用户名为“{username}”的账户：请用 bangfu user list 查看已有账户")
+    return user
 
 
 def list_accounts(session: Session) -> list[Account]:

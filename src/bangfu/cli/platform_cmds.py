@@ -8,14 +8,15 @@ from typing import Annotated
 
 import typer
 
+from bangfu.accounts.passwords import DEMO_PASSWORD
 from bangfu.cli import render
 from bangfu.cli.database import DatabaseOption, Target, existing, reported_failures, require_current, resolve
+from bangfu.cli.demo_guard import check_demo_accounts_before_serving, refuse_unless_demo_database
 
 HostOption = Annotated[str, typer.Option("--host", help="监听地址；内网部署可用 0.0.0.0")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="监听端口")]
 
-# Demo accounts, one per role: printed by `bangfu demo`, never created anywhere else.
-DEMO_PASSWORD = "bangfu-demo-2024"
+# Demo accounts, one per role: printed by `bangfu demo`, never created anywhere else (users.is_demo).
 DEMO_COUNTY = "141123"  # 兴县 (吕梁市), a demo key county
 DEMO_ACCOUNTS = (
     ("sheng", "province", "14", "省级管理员（演示）", True),
@@ -67,7 +68,7 @@ def ensure_demo_accounts(url: str) -> list[tuple[str, str, str]]:
                 if find_account(session, username) is None:
                     add_user(
                         session, username=username, role=role, region_code=code, password=DEMO_PASSWORD,
-                        display_name=display_name, can_unmask=can_unmask, actor="bangfu demo",
+                        display_name=display_name, can_unmask=can_unmask, actor="bangfu demo", is_demo=True,
                     )
                 shown.append((username, ROLE_LABELS[role], region_name(code)))
     finally:
@@ -102,6 +103,7 @@ def register(app: typer.Typer) -> None:
         """启动平台（网页与 /api/v1 接口）。数据库须先用 bangfu init 初始化。"""
         target = existing(database)
         require_current(target)
+        check_demo_accounts_before_serving(target)
         _say(f"帮扶平台：http://{host}:{port}/ （数据库 {target.shown}；按 Ctrl+C 停止）")
         run_server(target.url, host, port, workers)
 
@@ -117,6 +119,7 @@ def register(app: typer.Typer) -> None:
         from bangfu.store.migrate import upgrade
 
         target = resolve(database)
+        refuse_unless_demo_database(target)
         with reported_failures(target):
             upgrade(target.url)
             load_demo_population(target, persons)

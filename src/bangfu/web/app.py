@@ -16,7 +16,7 @@ from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import require_head
-from bangfu.web.deps import LoginRequired, TokenCache, optional_viewer
+from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
 from bangfu.web.routes import api, pages, public
 from bangfu.web.security import SecurityHeaders
 from bangfu.web.views import make_templates
@@ -39,7 +39,9 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "；".join(parts) or "请求无效"
 
 
-def create_app(database_url: str, *, policy: Policy | None = None, https: bool = False) -> FastAPI:
+def create_app(
+    database_url: str, *, policy: Policy | None = None, https: bool = False, require_totp_for_unmask: bool = False
+) -> FastAPI:
     """The platform on ``database_url`` (which must be migrated: ``bangfu init``)."""
     pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
     engine = make_engine(database_url, **pool)
@@ -59,6 +61,7 @@ def create_app(database_url: str, *, policy: Policy | None = None, https: bool =
     app.state.policy = policy or load_bundled()
     app.state.templates = make_templates()
     app.state.https = https
+    app.state.require_totp_for_unmask = require_totp_for_unmask
     static = resources.files("bangfu.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -87,6 +90,10 @@ def _add_error_answers(app: FastAPI) -> None:
         from urllib.parse import quote
 
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse(PASSWORD_CHANGE_PAGE, status_code=303)
 
     # FastAPI's HTTPException subclasses Starlette's: one handler serves both.
     @app.exception_handler(StarletteHTTPException)
@@ -123,7 +130,8 @@ def app_from_environment() -> FastAPI:
 
     from bangfu.settings import Settings
 
-    app = create_app(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    app = create_app(settings.database_url, require_totp_for_unmask=settings.require_totp_for_unmask)
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.
     gc.freeze()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bangfu.access.scope import Scope
 from bangfu.accounts.sessions import Authenticated, resolve_token
+from bangfu.accounts.sign_in_steps import MUST_CHANGE_FOR_TOKEN
 from bangfu.accounts.users import Account
 from bangfu.web.security import tokens_match
 
@@ -52,6 +53,8 @@ class Viewer:
     auth: Authenticated
     scope: Scope
     address: str | None
+    # BANGFU_REQUIRE_TOTP_FOR_UNMASK is set and this account may unmask but has no second factor yet.
+    unmask_needs_second_factor: bool = False
 
     @property
     def account(self) -> Account:
@@ -64,7 +67,11 @@ def client_address(request: Request) -> str:
 
 def _viewer(auth: Authenticated, request: Request) -> Viewer:
     scope = Scope.for_account(auth.account.role, auth.account.region_code)
-    return Viewer(auth=auth, scope=scope, address=client_address(request))
+    account = auth.account
+    required = getattr(request.app.state, "require_totp_for_unmask", False)
+    needs_second_factor = required and account.can_unmask and not account.second_factor
+    return Viewer(auth=auth, scope=scope, address=client_address(request),
+                  unmask_needs_second_factor=needs_second_factor)
 
 
 class TokenCache:
@@ -113,6 +120,12 @@ class TokenCache:
         with self._lock:
             self._entries.pop(self._key(token, kind), None)
 
+    def forget_account(self, user_id: int) -> None:
+        """Drop every cached token of an account whose tokens were just revoked, disabled or reset."""
+        with self._lock:
+            for key in [key for key, (_, auth) in self._entries.items() if auth.account.id == user_id]:
+                del self._entries[key]
+
 
 async def api_viewer(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Viewer:
     # Async, so that a cached token costs no hop to the thread pool; a lookup runs in the pool.
@@ -127,7 +140,18 @@ async def api_viewer(request: Request, token: Annotated[str | None, Depends(bear
     )
     if auth is None:
         raise HTTPException(401, "令牌无效或已过期：请重新取得令牌", headers={"WWW-Authenticate": "Bearer"})
+    if auth.account.must_change_password:
+        raise HTTPException(403, MUST_CHANGE_FOR_TOKEN)
     return _viewer(auth, request)
+
+
+class PasswordChangeRequired(Exception):
+    """The account signed in with a temporary password: every page but the change itself redirects there."""
+
+
+# The only pages open to an account that must change its password first.
+PASSWORD_CHANGE_PAGE = "/account/password"
+OPEN_WHILE_CHANGING = (PASSWORD_CHANGE_PAGE, "/logout")
 
 
 class LoginRequired(Exception):
@@ -143,6 +167,8 @@ def page_viewer(request: Request, session: Db) -> Viewer:
     auth = resolve_token(session, token, "page") if token else None
     if auth is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if auth.account.must_change_password and request.url.path not in OPEN_WHILE_CHANGING:
+        raise PasswordChangeRequired
     return _viewer(auth, request)
 
 
@@ -180,6 +206,10 @@ def reveal_person(session: Session, viewer: Viewer, person_id: int) -> dict[str,
     """A person's ID number and phone in full, audited; 404 outside the scope, 403 without the permission."""
     from bangfu.registry.queries import unmask_person
 
+    if viewer.unmask_needs_second_factor:
+        raise HTTPException(
+            403, "本平台要求查看完整个人信息的账户先启用两步验证：请在“我的账户”页面设置后再查看"
+        )
     try:
         shown = unmask_person(
             session.connection(), viewer.scope, person_id, actor=viewer.account.username,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session
+from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
@@ -79,10 +80,13 @@ def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
     response_model=TokenResponse,
     responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
     tags=["认证"],
-    summary="以用户名和口令取得访问令牌（OAuth2 password）",
+    summary="以用户名和口令取得访问令牌（OAuth2 password）；启用两步验证的账户另加表单字段 totp_code",
 )
 def issue_token(
-    request: Request, session: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    session: Db,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    totp_code: Annotated[str, Form(max_length=16, description="两步验证的 6 位验证码（启用两步验证的账户）")] = "",
 ) -> TokenResponse | JSONResponse:
     # Refusals are returned, not raised: raising would roll back the request's transaction, and with
     # it the record of the failed attempt that throttling counts.
@@ -92,6 +96,8 @@ def issue_token(
         return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after_s)})
     except LoginFailed as exc:
         return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
+    if refusal := token_refusal(session, account, totp_code, client_address(request)):
+        return JSONResponse({"detail": refusal[1]}, refusal[0], headers={"WWW-Authenticate": "Bearer"})
     issued = open_session(session, account, "api")
     lifetime = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
     return TokenResponse(access_token=issued.token, expires_in=lifetime)
