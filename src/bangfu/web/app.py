@@ -17,7 +17,7 @@ from bangfu.registry.queries import QueryError
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import require_head
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
-from bangfu.web.routes import api, pages, public
+from bangfu.web.routes import account_pages, admin_pages, api, pages, public
 from bangfu.web.security import SecurityHeaders
 from bangfu.web.views import make_templates
 
@@ -66,6 +66,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(account_pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(public.router)
     app.add_middleware(SecurityHeaders, https=https)
     _add_error_answers(app)

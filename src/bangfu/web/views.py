@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from bangfu.accounts.administration import may_administer_accounts
 from bangfu.core import regions
 from bangfu.core.money import format_yuan
 from bangfu.core.vocabulary import (
@@ -86,6 +87,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(folder))
     helpers: dict[str, Any] = {
         "region_name": region_name,
+        "may_administer_accounts": may_administer_accounts,
         "fact_label": fact_label,
         "organization_fact_label": lambda name: getattr(ENTITIES["organization"].fields.get(name), "label", name),
         "yuan": yuan,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session, revoke
+from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, revoke
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
 from bangfu.policy.case import parse_case
 from bangfu.policy.engine import evaluate_case
@@ -89,14 +89,10 @@ def login(
         return login_form(request, error=str(exc), next_path=next, status_code=429)
     except LoginFailed as exc:
         return login_form(request, error=str(exc), next_path=next, status_code=401)
-    issued = open_session(session, account, "page")
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        PAGE_COOKIE, issued.token, httponly=True, samesite="strict", secure=request.app.state.https,
-        path="/", expires=issued.expires_at,
-    )
-    response.delete_cookie(ANONYMOUS_CSRF_COOKIE, path="/")
-    return response
+    # Imported here: account_pages builds on this module's render().
+    from bangfu.web.routes.account_pages import after_password
+
+    return after_password(request, session, account, next)
 
 
 @router.post("/logout")
