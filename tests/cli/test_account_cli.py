@@ -21,7 +21,7 @@ from bangfu.accounts.sessions import authenticate
 from bangfu.cli import app
 from bangfu.store.db import make_engine, make_sessionmaker, unit_of_work
 
-PASSWORD = "兴县就业帮扶2024"
+PASSWORD = "兴县就业帮扶工作2024"
 
 
 def invoke(*args: str, stdin: str | None = None) -> Result:
@@ -131,8 +131,8 @@ def test_user_list_of_no_accounts_says_how_to_add_one(database: str) -> None:
         (("--role", "admin", "--region", "141123"), PASSWORD, "角色“admin”不存在：应为 province（省级管理员）"),
         (("--role", "county", "--region", "999999"), PASSWORD, "地区代码“999999”不在登记库的行政区划中"),
         (("--role", "county", "--region", "140100"), PASSWORD, "须对应县级地区，而 1401（太原市）是市级"),
-        (("--role", "county", "--region", "141123"), "short", "口令至少需要 10 个字符，现在只有 5 个"),
-        (("--role", "county", "--region", "141123"), "", "口令至少需要 10 个字符，现在只有 0 个"),
+        (("--role", "county", "--region", "141123"), "short", "口令至少需要 12 个字符，现在只有 5 个"),
+        (("--role", "county", "--region", "141123"), "", "口令至少需要 12 个字符，现在只有 0 个"),
         (("--role", "county", "--region", "141123"), "12345678901", "口令不能全是数字"),
     ],
 )

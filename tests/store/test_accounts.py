@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bangfu.accounts import passwords, sessions
+from bangfu.accounts.life_cycle import set_password
 from bangfu.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from bangfu.accounts.sessions import (
     LoginFailed,
@@ -33,11 +34,10 @@ from bangfu.accounts.users import (
     find_account,
     get_account,
     list_accounts,
-    set_password,
 )
 from bangfu.store.tables import AuditEntry, AuditHead, AuthSession, LoginAttempt, User
 
-PASSWORD = "兴县就业帮扶2024"
+PASSWORD = "兴县就业帮扶工作2024"
 T = dt.datetime(2024, 6, 30, 9, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 
@@ -109,15 +109,35 @@ def test_each_hash_is_salted() -> None:
 @pytest.mark.parametrize(
     ("plain", "username", "reason"),
     [
-        ("short1", None, "至少需要 10 个字符，现在只有 6 个"),
+        ("short1", None, "至少需要 12 个字符，现在只有 6 个"),
         ("", None, "现在只有 0 个"),
-        ("13812345678", None, "不能全是数字"),
+        ("13812345678901", None, "不能全是数字"),
         ("Zhang.San.2024", "zhang.san.2024", "不能与用户名相同"),
+        ("我是zhang.san的口令", "zhang.san", "包含用户名"),
+        ("aaaaaaaaaaaaaaa", None, "一两个字符反复"),
+        ("bangfu-demo-2024", "zhang.san", "演示口令"),
+        ("BANGFU-DEMO-2024", None, "演示口令"),
+        ("woaini1314520", None, "最常见的口令"),
+        ("1qaz2wsx3edc", None, "最常见的口令"),
+        ("qwertyuiop123", None, "最常见的口令"),
+        ("Password1234", None, "最常见的口令"),
     ],
 )
 def test_password_policy_refusals(plain: str, username: str | None, reason: str) -> None:
     message = check_password_strength(plain, username)
     assert message is not None and reason in message
+
+
+def test_common_password_list_is_bundled_and_holds_chinese_favourites() -> None:
+    common = passwords.common_passwords()
+    assert len(common) >= 300
+    assert {"123456", "woaini1314", "qq123456", "a123456", "5201314"} <= common
+
+
+def test_temporary_passwords_pass_the_rules_and_differ() -> None:
+    made = {passwords.temporary_password() for _ in range(20)}
+    assert len(made) == 20
+    assert all(check_password_strength(p, "zhang.san") is None and len(p) == 19 for p in made)
 
 
 def test_password_policy_accepts_a_long_mixed_password() -> None:
@@ -147,6 +167,8 @@ def test_add_user_stores_account_hash_and_audit_entry(db: Session) -> None:
         "role": "county",
         "region_code": "141123",
         "can_unmask": True,
+        "temporary": False,
+        "is_demo": False,
     }
     assert entry.before is None
     assert PASSWORD not in (entry.after or "") and user.password_hash not in (entry.after or "")
@@ -203,7 +225,9 @@ def test_region_codes_for_each_role(db: Session, role: str, given: str, stored: 
         ({"role": "county", "region_code": "140100"}, "须对应县级地区，而 1401（太原市）是市级"),
         ({"role": "township", "region_code": "141123"}, "须对应乡镇级地区，而 141123（兴县）是县级"),
         ({"region_code": "140171"}, "是统计用区域，不是行政区划"),
-        ({"password": "short"}, "口令至少需要 10 个字符"),
+        ({"password": "short"}, "口令至少需要 12 个字符"),
+        ({"password": "bangfu-demo-2024"}, "公开的演示口令"),
+        ({"role": "auditor", "region_code": "1411", "can_unmask": True}, "审计账号不能查看未脱敏的个人信息"),
         ({"password": "1234567890123"}, "口令不能全是数字"),
         ({"username": "wang.wu.2024", "password": "Wang.Wu.2024"}, "口令不能与用户名相同"),
         ({"display_name": "名" * 65}, "显示名称超过 64 个字"),
@@ -235,8 +259,8 @@ def test_set_password_replaces_hash_and_is_audited(db: Session) -> None:
     assert user is not None and verify_password(user.password_hash, "另一个足够长的口令abc")
     assert not verify_password(user.password_hash, PASSWORD)
     [entry] = audit_rows(db, "user.set_password")
-    assert json.loads(entry.after or "") == {"username": "zhang.san"}
-    with pytest.raises(AccountError, match="至少需要 10 个字符"):
+    assert json.loads(entry.after or "") == {"username": "zhang.san", "temporary": False, "sessions_revoked": 0}
+    with pytest.raises(AccountError, match="至少需要 12 个字符"):
         set_password(db, "zhang.san", "short")
     with pytest.raises(AccountError, match="没有用户名为“nobody”的账户"):
         set_password(db, "nobody", PASSWORD)

@@ -69,7 +69,8 @@ def create_user(
     form = {"username": username, "display_name": display_name, "role": role, "region": region}
     error = None
     if role not in ROLE_LABELS or not may_administer(viewer.account, role, region.strip()):
-        error = f"您不能在地区“{region}”新建{ROLE_LABELS.get(role, '该角色的')}账户：只能在本地区及其下级、本级及以下角色中新建"
+        label = ROLE_LABELS.get(role, "该角色的")
+        error = f"您不能在地区“{region}”新建{label}账户：只能在本地区及其下级新建本级及以下角色的账户"
     elif can_unmask and not viewer.account.can_unmask:
         error = "您自己无权查看完整个人信息，也就不能把这项权限授予他人"
     if error is None:
