@@ -133,7 +133,10 @@ def test_user_list_of_no_accounts_says_how_to_add_one(database: str) -> None:
         (("--role", "county", "--region", "140100"), PASSWORD, "须对应县级地区，而 1401（太原市）是市级"),
         (("--role", "county", "--region", "141123"), "short", "口令至少需要 12 个字符，现在只有 5 个"),
         (("--role", "county", "--region", "141123"), "", "口令至少需要 12 个字符，现在只有 0 个"),
-        (("--role", "county", "--region", "141123"), "12345678901", "口令不能全是数字"),
+        (("--role", "county", "--region", "141123"), "123456789012", "口令不能全是数字"),
+        (("--role", "county", "--region", "141123"), "bangfu-demo-2024", "公开的演示口令"),
+        (("--role", "county", "--region", "141123"), "woaini1314520", "最常见的口令"),
+        (("--role", "auditor", "--region", "1411", "--can-unmask"), PASSWORD, "审计账号不能查看未脱敏的个人信息"),
     ],
 )
 def test_user_add_refusals_exit_2_and_write_nothing(
@@ -196,3 +199,66 @@ def test_audit_verify_exits_1_after_tampering(database: str) -> None:
     assert "第 2 条记录的内容与其哈希不符（记录被修改）" in result.stderr
     payload = audit(database)
     assert payload["ok"] is False and payload["problems"] == ["第 2 条记录的内容与其哈希不符（记录被修改）"]
+
+
+def change(database: str, *args: str, stdin: str | None = None) -> Result:
+    return invoke("user", *args, "--database", database, stdin=stdin)
+
+
+def signs_in(database: str, username: str, password: str) -> bool:
+    from bangfu.accounts.sessions import LoginFailed
+
+    engine = make_engine(database)
+    try:
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            try:
+                authenticate(session, username, password, "127.0.0.1")
+            except LoginFailed:
+                return False
+            return True
+    finally:
+        engine.dispose()
+
+
+def test_disable_enable_passwd_and_revoke_change_the_account_and_are_audited(database: str) -> None:
+    assert add(database, "zhang.san", "--role", "county", "--region", "141123").exit_code == 0
+    disabled = change(database, "disable", "zhang.san")
+    assert disabled.exit_code == 0 and "已停用账户 zhang.san" in disabled.stdout
+    assert not signs_in(database, "zhang.san", PASSWORD)
+    assert accounts(database)[0]["active"] is False
+    again = change(database, "disable", "zhang.san")
+    assert again.exit_code == 2 and "已经是停用状态" in one_line(again.stderr)
+    assert change(database, "enable", "zhang.san").exit_code == 0
+    assert signs_in(database, "zhang.san", PASSWORD)
+    reset = change(database, "passwd", "zhang.san", "--password-stdin", "--temporary", stdin="临时口令要足够长才行啊呀\n")
+    assert reset.exit_code == 0, reset.output
+    assert "临时口令" in reset.stdout
+    [listed] = accounts(database)
+    assert listed["must_change_password"] is True and listed["second_factor"] is False
+    assert "须改口令" in invoke("user", "list", "--database", database).stdout
+    revoked = change(database, "revoke-tokens", "zhang.san")
+    assert revoked.exit_code == 0 and "个网页会话与 API 令牌" in revoked.stdout
+    totp = change(database, "totp-reset", "zhang.san")
+    assert totp.exit_code == 2 and "没有启用两步验证" in one_line(totp.stderr)
+    payload = audit(database)
+    assert payload["ok"] and payload["entries"] >= 6
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("disable", "nobody"), None, "没有用户名为“nobody”的账户"),
+        (("passwd", "zhang.san"), None, "请加--password-stdin"),
+        (("passwd", "zhang.san", "--password-stdin"), "bangfu-demo-2024\n", "公开的演示口令"),
+        (("revoke-tokens", "nobody"), None, "没有用户名为“nobody”的账户"),
+    ],
+)
+def test_account_changes_refuse_bad_input_with_exit_2(
+    database: str, args: tuple[str, ...], stdin: str | None, message: str
+) -> None:
+    add(database, "zhang.san", "--role", "county", "--region", "141123")
+    before = audit(database)["entries"]
+    result = change(database, *args, stdin=stdin)
+    assert result.exit_code == 2
+    assert one_line(message) in one_line(result.stderr)
+    assert audit(database)["entries"] == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ def test_demo_prepares_data_accounts_and_a_working_platform(tmp_path: Path, monk
     assert DEMO_PASSWORD in first.stdout and "仅供演示" in first.stdout
     again = CliRunner().invoke(app, ["demo", "--no-serve", "--persons", "400"])
     assert again.exit_code == 0 and "沿用现有数据" in again.stdout  # rerunning keeps the data
+    listed = CliRunner().invoke(app, ["user", "list", "--json"])
+    assert {a["username"]: a["is_demo"] for a in json.loads(listed.stdout)} == dict.fromkeys(
+        (username for username, *_ in DEMO_ACCOUNTS), True
+    )
     platform = create_app(f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}")
     try:
         with TestClient(platform) as client:
@@ -47,3 +52,55 @@ def test_serve_refuses_a_missing_or_uninitialized_database(tmp_path: Path) -> No
     (tmp_path / "empty.db").touch()
     empty = CliRunner().invoke(app, ["serve", "--database", f"sqlite:///{tmp_path}/empty.db"])
     assert empty.exit_code == 2 and "尚未初始化" in "".join(empty.stderr.split())
+
+
+def initialized(tmp_path: Path) -> str:
+    url = f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}"
+    assert CliRunner().invoke(app, ["init", "--database", url]).exit_code == 0
+    return url
+
+
+def test_demo_refuses_a_database_with_a_real_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BANGFU_ENV", raising=False)
+    url = initialized(tmp_path)
+    added = CliRunner().invoke(
+        app, ["user", "add", "zhang.san", "--role", "county", "--region", "141123", "--password-stdin",
+              "--database", url], input="兴县就业帮扶工作2024\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    refused = CliRunner().invoke(app, ["demo", "--no-serve", "--persons", "100", "--database", url])
+    assert refused.exit_code == 2
+    said = "".join(refused.stderr.split())
+    assert "非演示账户（如zhang.san）" in said and "请用一个新的数据库演示" in said
+    listed = CliRunner().invoke(app, ["user", "list", "--json", "--database", url])
+    assert [a["username"] for a in json.loads(listed.stdout)] == ["zhang.san"]  # nothing added
+
+
+def test_demo_refuses_to_run_in_production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANGFU_ENV", "production")
+    refused = CliRunner().invoke(app, ["demo", "--no-serve", "--database", f"sqlite:///{tmp_path}/x.db"])
+    assert refused.exit_code == 2 and "生产环境" in refused.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_serve_warns_about_demo_accounts_and_refuses_them_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bangfu.cli.database import resolve
+    from bangfu.cli.demo_guard import check_demo_accounts_before_serving
+    from bangfu.cli.platform_cmds import ensure_demo_accounts
+
+    url = initialized(tmp_path)
+    ensure_demo_accounts(url)
+    monkeypatch.delenv("BANGFU_ENV", raising=False)
+    check_demo_accounts_before_serving(resolve(url))  # warns, does not stop
+    warning = "".join(capsys.readouterr().err.split())
+    assert "警告：数据库中有演示账户sheng" in warning and "切勿在生产中使用" in warning
+    monkeypatch.setenv("BANGFU_ENV", "production")
+    refused = CliRunner().invoke(app, ["serve", "--database", url])
+    assert refused.exit_code == 2
+    assert "拒绝在生产环境" in "".join(refused.stderr.split())
+    for username, *_ in DEMO_ACCOUNTS:
+        assert CliRunner().invoke(app, ["user", "disable", username, "--database", url]).exit_code == 0
+    check_demo_accounts_before_serving(resolve(url))  # disabled demo accounts no longer count
+    assert capsys.readouterr().err == ""
