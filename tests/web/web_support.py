@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -142,12 +143,32 @@ def api_token(client: TestClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def page_login(client: TestClient, username: str) -> None:
-    """Sign in through the login form, as a browser does (CSRF cookie and field included)."""
+def csrf_of(html: str) -> str:
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def login_answer(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    """The login form's answer (not followed), after a fresh start with the form's CSRF cookie."""
     client.cookies.clear()
-    form = client.get("/login")
-    token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                         follow_redirects=False)
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                       follow_redirects=False)
+
+
+def page_login(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a browser does (CSRF cookie and field included)."""
+    answer = login_answer(client, username, password)
     assert answer.status_code == 303, answer.text
+
+
+def add_accounts(url: str, accounts: list[tuple[str, str, str]], **extra: Any) -> None:
+    """Accounts (username, role, region) with PASSWORD, for tests that change them."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            for username, role, region in accounts:
+                add_user(session, username=username, role=role, region_code=region, password=PASSWORD,
+                         actor="tests", **extra)
+    finally:
+        engine.dispose()
 

@@ -1,0 +1,142 @@
+"""The account pages and sign-in steps on both back ends: a temporary password must be changed before
+anything else, the own password change, the TOTP second factor on the page and the token endpoint,
+and the administrator page's create and reset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher, profiles
+from web_support import PASSWORD, Platform, add_accounts, api_token, csrf_of, login_answer, page_login
+
+from bangfu.accounts import passwords
+
+NEW = "我自己的新口令足够长了吧"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
+@pytest.fixture
+def signed_out(platform: Platform) -> Iterator[Platform]:
+    platform.client.cookies.clear()
+    yield platform
+    platform.client.cookies.clear()
+
+
+def admin_creates(platform: Platform, admin: str, **form: str) -> str:
+    """Create an account on the administrator page; its one-time temporary password."""
+    page_login(platform.client, admin)
+    page = platform.client.get("/admin/users")
+    assert page.status_code == 200
+    answer = platform.client.post("/admin/users", data={"csrf_token": csrf_of(page.text), **form})
+    assert answer.status_code == 200, answer.text
+    return answer.text.split('<code class="mono">', 1)[1].split("<", 1)[0]
+
+
+def test_a_temporary_password_allows_nothing_but_changing_it(signed_out: Platform) -> None:
+    platform, client = signed_out, signed_out.client
+    temporary = admin_creates(platform, "county_xing", username="new.staff", role="township",
+                              region="141123100", display_name="新同事")  # fmt: skip
+    assert len(temporary) == 19
+    refused = client.post("/api/v1/auth/token", data={"username": "new.staff", "password": temporary})
+    assert refused.status_code == 403 and "/login" in refused.json()["detail"]
+    page_login(client, "new.staff", temporary)
+    for path in ("/", "/people", "/account", "/admin/users"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/account/password", path
+    form = client.get("/account/password")
+    assert form.status_code == 200 and "临时口令" in form.text
+    weak = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "old": temporary,
+                                                  "new": "qwertyuiop123", "repeated": "qwertyuiop123"})
+    assert weak.status_code == 422 and "最常见的口令" in weak.text
+    done = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "old": temporary,
+                                                  "new": NEW, "repeated": NEW}, follow_redirects=False)
+    assert done.status_code == 303
+    assert client.get("/").status_code == 200
+    token = client.post("/api/v1/auth/token", data={"username": "new.staff", "password": NEW})
+    assert token.status_code == 200
+
+
+def test_changing_the_own_password_ends_the_other_sessions(signed_out: Platform) -> None:
+    platform, client = signed_out, signed_out.client
+    add_accounts(platform.url, [("own.change", "county", "141124")])
+    headers = api_token(client, "own.change")
+    page_login(client, "own.change")
+    form = client.get("/account/password")
+    no_csrf = client.post("/account/password", data={"old": PASSWORD, "new": NEW, "repeated": NEW})
+    assert no_csrf.status_code == 403
+    done = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "old": PASSWORD,
+                                                   "new": NEW, "repeated": NEW})
+    assert done.status_code == 200 and "口令已修改" in done.text
+    platform.client.app.state.tokens.forget_account(0)  # nothing cached for another account: no effect
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert login_answer(client, "own.change", PASSWORD).status_code == 401
+
+
+def test_second_factor_enrolment_and_sign_in(signed_out: Platform) -> None:
+    platform, client = signed_out, signed_out.client
+    add_accounts(platform.url, [("totp.user", "county", "141124")], can_unmask=True)
+    page_login(client, "totp.user")
+    page = client.get("/account")
+    assert page.status_code == 200 and "<svg" in page.text and "style=" not in page.text
+    secret = page.text.split('name="secret" value="', 1)[1].split('"', 1)[0]
+    wrong = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": secret,
+                                                        "code": "12345"})
+    assert wrong.status_code == 422 and "验证码不对" in wrong.text
+    enrolled = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": secret,
+                                                           "code": pyotp.TOTP(secret).now()})
+    assert enrolled.status_code == 200 and "两步验证已启用" in enrolled.text
+    # The password alone gives a pending step, not a session.
+    step = login_answer(client, "totp.user")
+    assert step.status_code == 200 and "两步验证" in step.text and "bangfu_session" not in step.cookies
+    assert client.get("/", follow_redirects=False).status_code == 303
+    bad = client.post("/login/code", data={"csrf_token": csrf_of(step.text), "code": "000000"})
+    if pyotp.TOTP(secret).now() != "000000":
+        assert bad.status_code == 401 and "验证码不对" in bad.text
+    good = client.post("/login/code", data={"csrf_token": csrf_of(bad.text), "code": pyotp.TOTP(secret).now()},
+                       follow_redirects=False)
+    assert good.status_code == 303 and "bangfu_session" in good.cookies
+    # The token endpoint wants the code in the form field totp_code.
+    missing = client.post("/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD})
+    assert missing.status_code == 401 and "totp_code" in missing.json()["detail"]
+    token = client.post("/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD,
+                                                    "totp_code": pyotp.TOTP(secret).now()})
+    assert token.status_code == 200
+
+
+def test_unmask_can_be_made_to_require_the_second_factor(signed_out: Platform) -> None:
+    platform = signed_out
+    person = next(iter(platform.persons.values()))
+    headers = api_token(platform.client, "province")
+    platform.client.app.state.require_totp_for_unmask = True
+    try:
+        refused = platform.client.post(f"/api/v1/people/{person.id}/unmask", headers=headers)
+    finally:
+        platform.client.app.state.require_totp_for_unmask = False
+    assert refused.status_code == 403 and "两步验证" in refused.json()["detail"]
+    assert platform.client.post(f"/api/v1/people/{person.id}/unmask", headers=headers).status_code == 200
+
+
+def test_administrator_page_refusals(signed_out: Platform) -> None:
+    platform, client = signed_out, signed_out.client
+    page_login(client, "county_xing")
+    page = client.get("/admin/users")
+    assert "账户管理" in page.text and "town_a" in page.text and "county_xiaodian" not in page.text
+    for form, reason in [
+        ({"username": "up.there", "role": "city", "region": "1411"}, "不能在地区"),
+        ({"username": "elsewhere", "role": "county", "region": "140105"}, "不能在地区"),
+        ({"username": "auditor.x", "role": "auditor", "region": "141123"}, "不能在地区"),
+        ({"username": "x", "role": "township", "region": "141123100"}, "用户名“x”不可用"),
+    ]:
+        answer = client.post("/admin/users", data={"csrf_token": csrf_of(page.text), **form})
+        assert answer.status_code == 422 and reason in answer.text, form
+    page_login(client, "city_lvliang")  # may not unmask, so may not grant it
+    page = client.get("/admin/users")
+    answer = client.post("/admin/users", data={"csrf_token": csrf_of(page.text), "username": "grant.x",
+                                               "role": "county", "region": "141124", "can_unmask": "true"})
+    assert answer.status_code == 422 and "不能把这项权限授予他人" in answer.text
