@@ -7,8 +7,26 @@ from __future__ import annotations
 import io
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from openpyxl import load_workbook
-from web_support import ACCOUNTS, Platform, api_token, page_login, sees
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web_support import (
+    ACCOUNTS,
+    TOWN_A,
+    XIAODIAN,
+    XING,
+    Platform,
+    add_accounts,
+    api_token,
+    csrf_of,
+    page_login,
+    sees,
+)
+
+from bangfu.accounts import passwords
+from bangfu.store.db import make_engine
+from bangfu.store.tables import User
 
 USERNAMES = [username for username, *_ in ACCOUNTS]
 PERSON_API = ("/api/v1/people/{id}", "/api/v1/people/{id}/entitlements?date=2024-06-30")
@@ -119,3 +137,75 @@ def test_exports_hold_exactly_the_scope(platform: Platform, username: str) -> No
     expected = {f"测试{key}" for key, person in platform.persons.items() if sees(region, role, person)}
     assert {row[0] for row in rows[1:]} == expected
     assert not any(person.id_number in str(cell) for person in platform.persons.values() for r in rows for cell in r)
+
+
+# --- account administration --------------------------------------------------------------------------
+
+# Targets placed where the administrators' reaches part: (role, region) by a short key.
+TARGETS = {
+    "city_lvliang": ("city", "1411"),
+    "county_xing": ("county", XING),
+    "county_xiaodian": ("county", XIAODIAN),
+    "town_a": ("township", TOWN_A),
+    "auditor": ("auditor", "1411"),
+}
+ADMIN_ACTIONS = ("disable", "enable", "reset-password", "revoke-tokens")
+RANK = {"province": 0, "city": 1, "county": 2, "township": 3}
+
+
+def administers(role: str, region: str, target_role: str, target_region: str) -> bool:
+    """The rule written out independently of accounts/administration.py."""
+    if role == "province":
+        return True
+    if role in ("township", "auditor") or target_role == "auditor":
+        return False
+    return RANK[target_role] >= RANK[role] and target_region.startswith(region)
+
+
+def account_ids(url: str, usernames: list[str]) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            rows = session.execute(select(User.username, User.id).where(User.username.in_(usernames)))
+            return {name: user_id for name, user_id in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
+@pytest.mark.usefixtures("cheap_hashing")
+@pytest.mark.parametrize("username", USERNAMES)
+def test_account_administration_follows_role_and_region(platform: Platform, username: str) -> None:
+    role, region = platform.accounts[username]
+    names = {key: f"t.{username}.{key}"[:64] for key in TARGETS}
+    add_accounts(platform.url, [(names[key], *TARGETS[key]) for key in TARGETS])
+    ids = account_ids(platform.url, list(names.values()))
+    client = platform.client
+    page_login(client, username)
+    try:
+        listing = client.get("/admin/users")
+        if role in ("township", "auditor"):
+            assert listing.status_code == 403 and "不能管理账户" in listing.text
+            assert 'href="/admin/users"' not in client.get("/").text
+        else:
+            assert listing.status_code == 200
+        csrf = csrf_of(client.get("/account").text)  # the session's token, the same on every page
+        for key, (target_role, target_region) in TARGETS.items():
+            allowed = administers(role, region, target_role, target_region)
+            if role not in ("township", "auditor"):
+                assert (f"<td>{names[key]}</td>" in listing.text) == allowed, (username, key)
+            for action in ADMIN_ACTIONS:
+                answer = client.post(f"/admin/users/{ids[names[key]]}/{action}", data={"csrf_token": csrf})
+                expected = 403 if role in ("township", "auditor") else (200 if allowed else 404)
+                assert answer.status_code == expected, (username, key, action, answer.text[-300:])
+        # Never itself: its own id answers 404 like an account outside its reach.
+        own = account_ids(platform.url, [username])[username]
+        answer = client.post(f"/admin/users/{own}/disable", data={"csrf_token": csrf})
+        assert answer.status_code == (403 if role in ("township", "auditor") else 404)
+        assert client.get("/").status_code == 200  # still signed in and active
+    finally:
+        client.cookies.clear()
