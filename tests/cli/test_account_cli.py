@@ -230,7 +230,8 @@ def test_disable_enable_passwd_and_revoke_change_the_account_and_are_audited(dat
     assert again.exit_code == 2 and "已经是停用状态" in one_line(again.stderr)
     assert change(database, "enable", "zhang.san").exit_code == 0
     assert signs_in(database, "zhang.san", PASSWORD)
-    reset = change(database, "passwd", "zhang.san", "--password-stdin", "--temporary", stdin="临时口令要足够长才行啊呀\n")
+    temporary = "临时口令要足够长才行啊呀\n"
+    reset = change(database, "passwd", "zhang.san", "--password-stdin", "--temporary", stdin=temporary)
     assert reset.exit_code == 0, reset.output
     assert "临时口令" in reset.stdout
     [listed] = accounts(database)

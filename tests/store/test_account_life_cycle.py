@@ -99,9 +99,10 @@ def test_temporary_reset_forces_a_change_and_revokes_everything(db: Session) -> 
 
 def test_revoke_tokens_ends_every_session_and_token(db: Session) -> None:
     account = add(db, "zhang.san")
-    tokens = [open_session(db, account, kind).token for kind in ("page", "api", "api")]
+    kinds = ("page", "api", "api")
+    tokens = [open_session(db, account, kind).token for kind in kinds]
     assert revoke_tokens(db, "zhang.san", actor="cli:admin") == 3
-    assert all(resolve_token(db, token, kind) is None for token, kind in zip(tokens, ("page", "api", "api")))
+    assert all(resolve_token(db, token, kind) is None for token, kind in zip(tokens, kinds, strict=True))
     [entry] = db.scalars(select(AuditEntry).where(AuditEntry.action == "user.revoke_tokens"))
     assert json.loads(entry.after or "") == {"username": "zhang.san", "sessions_revoked": 3}
     with pytest.raises(AccountError, match="没有用户名为“nobody”的账户"):

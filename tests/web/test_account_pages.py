@@ -123,7 +123,7 @@ def test_unmask_can_be_made_to_require_the_second_factor(signed_out: Platform) -
 
 
 def test_administrator_page_refusals(signed_out: Platform) -> None:
-    platform, client = signed_out, signed_out.client
+    client = signed_out.client
     page_login(client, "county_xing")
     page = client.get("/admin/users")
     assert "账户管理" in page.text and "town_a" in page.text and "county_xiaodian" not in page.text
