@@ -161,3 +161,22 @@ def test_phone_width(server: tuple[str, dict[str, object]], browser: object) -> 
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:
         context.close()
+
+
+def test_account_pages_fit_a_phone_and_pass_the_csp(server: tuple[str, dict[str, object]], browser: object) -> None:
+    base, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")  # type: ignore[attr-defined]
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        login(page, base, "county_xing")
+        pages = (("/admin/users", "账户管理"), ("/account/password", "修改口令"), ("/account", "我的账户"))
+        for path, heading in pages:
+            page.goto(f"{base}{path}")
+            assert heading in page.inner_text("h1"), path
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+        assert page.locator(".qr svg").count() == 1  # the enrolment QR code, drawn without script or style
+        assert not errors, f"the browser reported errors (CSP violations included): {errors}"
+    finally:
+        context.close()
