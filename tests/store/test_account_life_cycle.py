@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pyotp
 import pytest
 from argon2 import PasswordHasher, profiles
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,9 @@ from bangfu.accounts.life_cycle import (
 from bangfu.accounts.sessions import LoginFailed, authenticate, open_session, resolve_token
 from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.accounts.users import Account, AccountError, add_user, find_account
-from bangfu.store.tables import AuditEntry, AuditHead, ImportBatch, User
+from bangfu.audit.log import record
+from bangfu.store.bulk import registry_counts
+from bangfu.store.tables import AuditEntry, AuditHead, Household, ImportBatch, User
 
 PASSWORD = "兴县就业帮扶工作2024"
 NEW = "另一个足够长的新口令啊呀"
@@ -167,15 +169,20 @@ def test_administration_follows_role_and_region(db: Session) -> None:
 
 def test_demo_refuses_real_accounts_imports_and_data_it_did_not_load(db: Session) -> None:
     connection = db.connection()
-    assert demo_refusal(connection) is None or "非演示账户" not in (demo_refusal(connection) or "")
+    # Whatever the registry holds now counts as the demo's own synthetic load ...
+    record(db, actor="tests", action="synth.load", after={"rows": registry_counts(connection)})
     add_user(db, username="sheng", role="province", region_code="14", password=passwords.DEMO_PASSWORD,
-             is_demo=True)
+             is_demo=True)  # fmt: skip
     db.flush()
+    assert demo_refusal(connection) is None
     assert demo_usernames(connection) == ["sheng"]
+    # ... and one household more is data the demo did not load.
+    db.add(Household(household_number="REAL-1", region_code="141123", address="真实的户"))
+    db.flush()
+    assert "登记库中的户多于演示载入的合成数据" in (demo_refusal(connection) or "")
     db.add(ImportBatch(kind="people", file_name="a.csv", sha256="0" * 64, started_at=dt.datetime.now(dt.UTC)))
     db.flush()
     assert "导入过的登记文件" in (demo_refusal(connection) or "")
     add(db, "zhang.san")
     db.flush()
     assert "非演示账户（如 zhang.san）" in (demo_refusal(connection) or "")
-    assert db.execute(text("SELECT 1")).scalar() == 1

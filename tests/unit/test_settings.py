@@ -29,3 +29,12 @@ def test_sqlite_file_follows_the_data_dir(tmp_path: Path) -> None:
 def test_empty_variables_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert Settings.from_env({"BANGFU_DATABASE_URL": "", "BANGFU_DATA_DIR": ""}) == Settings.from_env({})
+
+
+def test_production_mode_and_totp_requirement_come_from_the_environment() -> None:
+    plain = Settings.from_env({})
+    assert (plain.production, plain.require_totp_for_unmask) == (False, False)
+    strict = Settings.from_env({"BANGFU_ENV": " Production ", "BANGFU_REQUIRE_TOTP_FOR_UNMASK": "1"})
+    assert (strict.production, strict.require_totp_for_unmask) == (True, True)
+    other = Settings.from_env({"BANGFU_ENV": "staging", "BANGFU_REQUIRE_TOTP_FOR_UNMASK": "0"})
+    assert (other.production, other.require_totp_for_unmask) == (False, False)

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, inspect, select
 
 from bangfu.store.tables import AuditEntry, ImportBatch, User
 
-SYNTHETIC_TABLES = ("households", "persons", "organizations")
+SYNTHETIC_TABLES = {"households": "户", "persons": "人员", "organizations": "单位"}
 
 
 def _synthetic_rows(connection: Connection) -> Counter[str]:
@@ -50,9 +50,9 @@ def demo_refusal(connection: Connection) -> str | None:
         return "数据库中有导入过的登记文件，说明它存有真实数据"
     counts = registry_counts(connection)
     loaded = _synthetic_rows(connection) if "audit_log" in tables else Counter()
-    beyond = [table for table in SYNTHETIC_TABLES if counts.get(table, 0) > loaded[table]]
+    beyond = [label for table, label in SYNTHETIC_TABLES.items() if counts.get(table, 0) > loaded[table]]
     if beyond:
-        return f"登记库中的数据（{'、'.join(beyond)}）多于演示载入的合成数据，说明它存有真实数据"
+        return f"登记库中的{'、'.join(beyond)}多于演示载入的合成数据，说明它存有真实数据"
     return None
 
 
