@@ -127,8 +127,8 @@ def add_user(
     _check_role(role)
     if role == "auditor" and can_unmask:
         raise AccountError(
-            "审计账号不能查看未脱敏的个人信息：审计只读、只看脱敏数据。请去掉 --can-unmask，"
-            "或给需要查看完整信息的人另建县、市或省级账户"
+            "审计账号不能查看未脱敏的个人信息：审计只读、只看脱敏数据。请不要授予查看完整信息的权限"
+            "（命令行去掉 --can-unmask）；确需查看完整信息的人请另建县、市或省级账户"
         )
     region = _region(session, role, region_code)
     shown_name = (display_name or "").strip() or username
@@ -164,8 +164,12 @@ def add_user(
         target_id=user.id,
         region_code=region.code,
         after={
-            "username": username, "role": role, "region_code": region.code, "can_unmask": can_unmask,
-            "temporary": temporary, "is_demo": is_demo,
+            "username": username,
+            "role": role,
+            "region_code": region.code,
+            "can_unmask": can_unmask,
+            "temporary": temporary,
+            "is_demo": is_demo,
         },
         address=address,
     )

@@ -92,9 +92,7 @@ def user_add(
     can_unmask: Annotated[
         bool, typer.Option("--can-unmask", help="允许查看未脱敏的身份证号与电话（每次查看都记入审计日志）")
     ] = False,
-    temporary: Annotated[
-        bool, typer.Option("--temporary", help="临时口令：账户首次登录时必须改设自己的口令")
-    ] = False,
+    temporary: Annotated[bool, typer.Option("--temporary", help="临时口令：账户首次登录时必须改设自己的口令")] = False,
     database: DatabaseOption = None,
 ) -> None:
     """新建账户：角色与所辖地区决定能看到哪些数据；口令从标准输入读取，操作记入审计日志。"""
@@ -217,9 +215,7 @@ def user_passwd(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="从标准输入的第一行读取新口令（必需）")
     ] = False,
-    temporary: Annotated[
-        bool, typer.Option("--temporary", help="临时口令：账户下次登录时必须改设自己的口令")
-    ] = False,
+    temporary: Annotated[bool, typer.Option("--temporary", help="临时口令：账户下次登录时必须改设自己的口令")] = False,
     database: DatabaseOption = None,
 ) -> None:
     """重设账户口令（如忘记口令）；该账户的网页会话与 API 令牌均作废；记入审计日志（不含口令）。"""
@@ -231,10 +227,12 @@ def user_passwd(
             "--password-stdin --temporary；口令不接受命令行参数，因为命令行会留在 shell 历史和进程列表中"
         )
     password = _read_password()
-    _change(database, lambda session: set_password(session, username, password, temporary=temporary,
-                                                  actor=_actor()))
-    _say(f"已重设账户 {username} 的口令" + ("（临时口令：下次登录须改设）" if temporary else "")
-         + "；其网页会话与 API 令牌均已作废")
+    _change(database, lambda session: set_password(session, username, password, temporary=temporary, actor=_actor()))
+    _say(
+        f"已重设账户 {username} 的口令"
+        + ("（临时口令：下次登录须改设）" if temporary else "")
+        + "；其网页会话与 API 令牌均已作废"
+    )
 
 
 def user_revoke_tokens(username: UsernameArgument, database: DatabaseOption = None) -> None:

@@ -70,8 +70,9 @@ def _viewer(auth: Authenticated, request: Request) -> Viewer:
     account = auth.account
     required = getattr(request.app.state, "require_totp_for_unmask", False)
     needs_second_factor = required and account.can_unmask and not account.second_factor
-    return Viewer(auth=auth, scope=scope, address=client_address(request),
-                  unmask_needs_second_factor=needs_second_factor)
+    return Viewer(
+        auth=auth, scope=scope, address=client_address(request), unmask_needs_second_factor=needs_second_factor
+    )
 
 
 class TokenCache:
@@ -207,9 +208,7 @@ def reveal_person(session: Session, viewer: Viewer, person_id: int) -> dict[str,
     from bangfu.registry.queries import unmask_person
 
     if viewer.unmask_needs_second_factor:
-        raise HTTPException(
-            403, "本平台要求查看完整个人信息的账户先启用两步验证：请在“我的账户”页面设置后再查看"
-        )
+        raise HTTPException(403, "本平台要求查看完整个人信息的账户先启用两步验证：请在“我的账户”页面设置后再查看")
     try:
         shown = unmask_person(
             session.connection(), viewer.scope, person_id, actor=viewer.account.username,

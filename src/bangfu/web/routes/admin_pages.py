@@ -33,9 +33,7 @@ def _require_administrator(viewer: Viewer) -> None:
         raise HTTPException(403, NOT_AN_ADMINISTRATOR)
 
 
-def _page(
-    request: Request, session: Session, viewer: Viewer, *, status_code: int = 200, **context: Any
-) -> Response:
+def _page(request: Request, session: Session, viewer: Viewer, *, status_code: int = 200, **context: Any) -> Response:
     roles = {role: label for role, label in ROLE_LABELS.items() if _may_create_role(viewer, role)}
     return render(
         request, "admin_users.html", status_code=status_code, viewer=viewer, active="admin",
@@ -141,9 +139,7 @@ def revoke_tokens(request: Request, session: Db, viewer: CsrfViewer, user_id: Re
 @router.post("/admin/users/{user_id}/totp-reset")
 def reset_totp(request: Request, session: Db, viewer: CsrfViewer, user_id: RecordId) -> Response:
     def reset(username: str) -> Any:
-        return life_cycle.reset_second_factor(
-            session, username, actor=viewer.account.username, address=viewer.address
-        )
+        return life_cycle.reset_second_factor(session, username, actor=viewer.account.username, address=viewer.address)
 
     return _act(request, session, viewer, user_id, reset, "已取消账户 {username} 的两步验证")
 
