@@ -140,3 +140,20 @@ def test_administrator_page_refusals(signed_out: Platform) -> None:
     answer = client.post("/admin/users", data={"csrf_token": csrf_of(page.text), "username": "grant.x",
                                                "role": "county", "region": "141124", "can_unmask": "true"})
     assert answer.status_code == 422 and "不能把这项权限授予他人" in answer.text
+
+
+def test_accounts_created_through_the_api_get_a_temporary_password(signed_out: Platform) -> None:
+    client = signed_out.client
+    headers = api_token(client, "province")
+    body = {"username": "api.made", "role": "county", "region_code": "141124", "display_name": "接口新建"}
+    made = client.post("/api/v1/users", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["account"]["must_change_password"] is True
+    temporary = made.json()["temporary_password"]
+    refused = client.post("/api/v1/auth/token", data={"username": "api.made", "password": temporary})
+    assert refused.status_code == 403
+    auditor = {"username": "api.audit", "role": "auditor", "region_code": "14", "can_unmask": True}
+    answer = client.post("/api/v1/users", json=auditor, headers=headers)
+    assert answer.status_code == 422 and "审计账号不能查看未脱敏的个人信息" in answer.json()["detail"]
+    town = client.post("/api/v1/users", json=body | {"username": "api.town"}, headers=api_token(client, "town_a"))
+    assert town.status_code == 403

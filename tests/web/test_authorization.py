@@ -209,3 +209,22 @@ def test_account_administration_follows_role_and_region(platform: Platform, user
         assert client.get("/").status_code == 200  # still signed in and active
     finally:
         client.cookies.clear()
+    # The JSON API applies the same rule.
+    headers = api_token(client, username)
+    listed = client.get("/api/v1/users", headers=headers)
+    if role in ("township", "auditor"):
+        assert listed.status_code == 403
+    else:
+        shown = {item["username"] for item in listed.json()}
+        assert {key for key in TARGETS if names[key] in shown} == {
+            key for key, (target_role, target_region) in TARGETS.items()
+            if administers(role, region, target_role, target_region)
+        }  # fmt: skip
+    for key, (target_role, target_region) in TARGETS.items():
+        for action in ADMIN_ACTIONS:
+            answer = client.post(f"/api/v1/users/{ids[names[key]]}/{action}", headers=headers)
+            allowed = administers(role, region, target_role, target_region)
+            expected = 403 if role in ("township", "auditor") else (200 if allowed else 404)
+            assert answer.status_code == expected, (username, key, action, answer.text)
+            if action == "reset-password" and allowed:
+                assert len(answer.json()["temporary_password"]) == 19

@@ -17,7 +17,7 @@ from bangfu.registry.queries import QueryError
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import require_head
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
-from bangfu.web.routes import account_pages, admin_pages, api, pages, public
+from bangfu.web.routes import account_pages, admin_pages, api, pages, public, users_api
 from bangfu.web.security import SecurityHeaders
 from bangfu.web.views import make_templates
 
@@ -65,6 +65,7 @@ def create_app(
     static = resources.files("bangfu.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(users_api.router)
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(admin_pages.router)

@@ -1,0 +1,87 @@
+"""Account administration through the JSON API (``/api/v1/users``): the same rule and operations as the
+administrator page (``accounts/administration.py``), for scripts of a province or county office."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from bangfu.accounts import administration
+from bangfu.accounts.administration import Action, NotAnAdministrator, Outcome, OutOfReach
+from bangfu.accounts.users import Account, AccountError
+from bangfu.web.deps import ApiViewer, Db, RecordId
+
+router = APIRouter(prefix="/api/v1/users", tags=["账户管理"])
+
+
+class NewAccount(BaseModel):
+    username: str = Field(max_length=64, description="用户名：3–64 个字符，字母、数字、汉字和 . _ -")
+    role: str = Field(max_length=16, description="角色：province、city、county、township 或 auditor")
+    region_code: str = Field(max_length=16, description="所辖地区代码，如县 141123、乡镇 141123100")
+    display_name: str = Field(default="", max_length=64, description="显示名称（如姓名）")
+    can_unmask: bool = Field(default=False, description="可查看完整个人信息（审计账户不可）")
+
+
+def _account(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role,
+        "region_code": account.region_code,
+        "can_unmask": account.can_unmask,
+        "active": account.active,
+        "must_change_password": account.must_change_password,
+        "second_factor": account.second_factor,
+        "is_demo": account.is_demo,
+    }
+
+
+def _answer(request: Request, outcome: Outcome) -> dict[str, Any]:
+    request.app.state.tokens.forget_account(outcome.account.id)
+    answer: dict[str, Any] = {"account": _account(outcome.account), "done": outcome.done}
+    if outcome.temporary_password is not None:
+        answer["temporary_password"] = outcome.temporary_password
+    return answer
+
+
+def _refused(exc: Exception) -> HTTPException:
+    status = 403 if isinstance(exc, NotAnAdministrator) else 404 if isinstance(exc, OutOfReach) else 422
+    return HTTPException(status, str(exc))
+
+
+@router.get("", summary="本账户可管理的账户（本地区内本级及以下，不含自己）")
+def list_users(session: Db, viewer: ApiViewer) -> list[dict[str, Any]]:
+    if not administration.may_administer_accounts(viewer.account):
+        raise HTTPException(403, administration.NOT_AN_ADMINISTRATOR)
+    return [_account(account) for account in administration.administered(session, viewer.account)]
+
+
+def _create(session: Session, viewer: ApiViewer, body: NewAccount) -> Outcome:
+    return administration.create_account(
+        session, viewer.account, username=body.username, role=body.role, region_code=body.region_code,
+        display_name=body.display_name, can_unmask=body.can_unmask, address=viewer.address,
+    )  # fmt: skip
+
+
+@router.post("", status_code=201, summary="新建账户（系统生成临时口令，只在本次回答中给出）")
+def create_user(request: Request, session: Db, viewer: ApiViewer, body: NewAccount) -> dict[str, Any]:
+    try:
+        return _answer(request, _create(session, viewer, body))
+    except (NotAnAdministrator, AccountError) as exc:
+        raise _refused(exc) from None
+
+
+@router.post(
+    "/{user_id}/{action}",
+    summary="停用 disable、启用 enable、重设口令 reset-password、作废令牌 revoke-tokens、重置两步验证 totp-reset",
+)
+def administer_user(request: Request, session: Db, viewer: ApiViewer, user_id: RecordId, action: Action) -> Any:
+    try:
+        outcome = administration.administer(session, viewer.account, user_id, action, address=viewer.address)
+    except (NotAnAdministrator, OutOfReach, AccountError) as exc:
+        raise _refused(exc) from None
+    return _answer(request, outcome)
