@@ -9,9 +9,13 @@ from collections.abc import Iterator
 import pyotp
 import pytest
 from argon2 import PasswordHasher, profiles
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from web_support import PASSWORD, Platform, add_accounts, api_token, csrf_of, login_answer, page_login
 
-from bangfu.accounts import passwords
+from bangfu.accounts import passwords, second_factor
+from bangfu.store.db import make_engine
+from bangfu.store.tables import User
 
 NEW = "我自己的新口令足够长了吧"
 
@@ -157,3 +161,28 @@ def test_accounts_created_through_the_api_get_a_temporary_password(signed_out: P
     assert answer.status_code == 422 and "审计账号不能查看未脱敏的个人信息" in answer.json()["detail"]
     town = client.post("/api/v1/users", json=body | {"username": "api.town"}, headers=api_token(client, "town_a"))
     assert town.status_code == 403
+
+
+def test_three_wrong_codes_send_the_user_back_to_the_password(signed_out: Platform) -> None:
+    platform, client = signed_out, signed_out.client
+    add_accounts(platform.url, [("totp.guess", "county", "141124")])
+    secret = pyotp.random_base32()
+    engine = make_engine(platform.url)
+    try:
+        with Session(engine) as session, session.begin():
+            user_id = session.scalar(select(User.id).where(User.username == "totp.guess"))
+            assert user_id is not None
+            second_factor.enrol(session, user_id, secret, pyotp.TOTP(secret).now())
+    finally:
+        engine.dispose()
+    step = login_answer(client, "totp.guess")
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    page = step.text
+    for _ in range(second_factor.MAX_CODE_FAILURES):
+        answer = client.post("/login/code", data={"csrf_token": csrf_of(page), "code": wrong})
+        assert answer.status_code == 401
+        page = answer.text
+    late = client.post("/login/code", data={"csrf_token": csrf_of(page), "code": pyotp.TOTP(secret).now()},
+                       follow_redirects=False)  # fmt: skip
+    assert late.status_code == 303 and late.headers["location"].startswith("/login?next=")
+    assert "bangfu_session" not in late.cookies
