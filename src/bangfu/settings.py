@@ -4,6 +4,8 @@
   SQLite database, imports, exports.
 - ``BANGFU_DATABASE_URL`` (default: the SQLite file ``bangfu.db`` in the data folder): a SQLAlchemy
   URL such as ``postgresql+psycopg://bangfu@db.example/bangfu``.
+- ``BANGFU_IMPORT_MAX_*``: what one import file may hold (``ImportLimits``; docs/import-headers.md, 限额).
+- ``BANGFU_MAX_BODY_BYTES`` / ``BANGFU_MAX_JSON_BODY_BYTES``: the largest request body (``BodyLimits``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
 DEFAULT_DATA_DIR = "var"
 SQLITE_FILE_NAME = "bangfu.db"
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,67 @@ class Settings:
         # Absolute, so that the URL names the same file whichever directory a later command runs in.
         database_url = env.get(DATABASE_URL_ENV) or f"sqlite:///{(data_dir / SQLITE_FILE_NAME).as_posix()}"
         return cls(database_url=database_url, data_dir=data_dir)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or ""
+    if not raw.strip():
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"环境变量 {name}={raw!r} 无效：应为正整数（默认 {default}）")
+    return value
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import file may hold, so that no file can exhaust memory or time.
+
+    Each default lets the largest real file through: a province roster of a few million rows, the
+    1 GB benchmark file (12.6 million rows, docs/benchmarks.md), Excel's own sheet (1,048,576 rows,
+    32,767 characters a cell).
+    """
+
+    max_rows: int = 20_000_000
+    max_columns: int = 500
+    max_cell_chars: int = 32_767
+    max_line_bytes: int = 1 * MIB
+    max_xlsx_bytes: int = 2048 * MIB
+    max_xlsx_member_bytes: int = 1024 * MIB
+    max_xlsx_ratio: int = 200
+
+    ENV = {
+        "max_rows": "BANGFU_IMPORT_MAX_ROWS",
+        "max_columns": "BANGFU_IMPORT_MAX_COLUMNS",
+        "max_cell_chars": "BANGFU_IMPORT_MAX_CELL_CHARS",
+        "max_line_bytes": "BANGFU_IMPORT_MAX_LINE_BYTES",
+        "max_xlsx_bytes": "BANGFU_IMPORT_MAX_XLSX_BYTES",
+        "max_xlsx_member_bytes": "BANGFU_IMPORT_MAX_XLSX_MEMBER_BYTES",
+        "max_xlsx_ratio": "BANGFU_IMPORT_MAX_XLSX_RATIO",
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ImportLimits:
+        # Read at each import (not once per process): the reading worker inherits the same environment.
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """The largest request body: JSON cases and forms are small; nothing uploads files yet."""
+
+    max_body_bytes: int = 1 * MIB
+    max_json_body_bytes: int = 256 * 1024
+
+    ENV = {"max_body_bytes": "BANGFU_MAX_BODY_BYTES", "max_json_body_bytes": "BANGFU_MAX_JSON_BODY_BYTES"}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BodyLimits:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})
