@@ -56,7 +56,8 @@ def inline_row(number: int, cells: Sequence[str], first_column: str = "A") -> st
 
 
 def sheet_xml(rows: str, prologue: str = "") -> str:
-    return f'<?xml version="1.0" encoding="UTF-8"?>{prologue}<worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>'
+    body = f'<worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>'
+    return f'<?xml version="1.0" encoding="UTF-8"?>{prologue}{body}'
 
 
 def shared_strings_xml(strings: Sequence[str], prologue: str = "") -> str:

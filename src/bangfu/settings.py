@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -67,7 +68,7 @@ class ImportLimits:
     max_xlsx_member_bytes: int = 1024 * MIB
     max_xlsx_ratio: int = 200
 
-    ENV = {
+    ENV: ClassVar[dict[str, str]] = {
         "max_rows": "BANGFU_IMPORT_MAX_ROWS",
         "max_columns": "BANGFU_IMPORT_MAX_COLUMNS",
         "max_cell_chars": "BANGFU_IMPORT_MAX_CELL_CHARS",
@@ -92,7 +93,10 @@ class BodyLimits:
     max_body_bytes: int = 1 * MIB
     max_json_body_bytes: int = 256 * 1024
 
-    ENV = {"max_body_bytes": "BANGFU_MAX_BODY_BYTES", "max_json_body_bytes": "BANGFU_MAX_JSON_BODY_BYTES"}
+    ENV: ClassVar[dict[str, str]] = {
+        "max_body_bytes": "BANGFU_MAX_BODY_BYTES",
+        "max_json_body_bytes": "BANGFU_MAX_JSON_BODY_BYTES",
+    }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BodyLimits:

@@ -11,6 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from bangfu.registry.imports.reading import ReadError, open_table
+from bangfu.settings import ImportLimits
 from hostile_files import (
     ENTITY_BOMB,
     EXTERNAL_ENTITY,
@@ -20,9 +23,6 @@ from hostile_files import (
     sheet_xml,
     write_xlsx_parts,
 )
-
-from bangfu.registry.imports.reading import ReadError, open_table
-from bangfu.settings import ImportLimits
 
 HEADER_ROW = inline_row(1, PEOPLE_LABELS)
 ONE_PERSON = inline_row(2, ["张三", "141123198001011234", "兴县", "脱贫人口", "全劳力", ""])
@@ -54,7 +54,7 @@ def test_defaults_let_the_largest_real_files_through() -> None:
 def test_limits_are_read_from_the_environment() -> None:
     limits = ImportLimits.from_env({"BANGFU_IMPORT_MAX_ROWS": "1_000", "BANGFU_IMPORT_MAX_COLUMNS": ""})
     assert (limits.max_rows, limits.max_columns) == (1000, ImportLimits().max_columns)
-    with pytest.raises(ValueError, match="BANGFU_IMPORT_MAX_ROWS.*正整数"):
+    with pytest.raises(ValueError, match=r"BANGFU_IMPORT_MAX_ROWS.*正整数"):
         ImportLimits.from_env({"BANGFU_IMPORT_MAX_ROWS": "-5"})
 
 
@@ -81,7 +81,7 @@ def test_unpacked_size_limits_per_member_and_in_total(tmp_path: Path, monkeypatc
         read_all(path)
     monkeypatch.delenv("BANGFU_IMPORT_MAX_XLSX_MEMBER_BYTES")
     monkeypatch.setenv("BANGFU_IMPORT_MAX_XLSX_BYTES", str(sheet_size))
-    with pytest.raises(ReadError, match="解压后共有 .* 字节.*分成几个文件"):
+    with pytest.raises(ReadError, match=r"解压后共有 .* 字节.*分成几个文件"):
         read_all(path)
     monkeypatch.delenv("BANGFU_IMPORT_MAX_XLSX_BYTES")
     assert len(read_all(path)) == 398
@@ -91,7 +91,7 @@ def test_a_truncated_xlsx_is_refused_as_damaged(tmp_path: Path) -> None:
     whole = write_xlsx_parts(tmp_path / "whole.xlsx", sheet_xml(HEADER_ROW + ONE_PERSON)).read_bytes()
     cut = tmp_path / "cut.xlsx"
     cut.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(ReadError, match="无法打开 Excel 文件“cut.xlsx”：文件已损坏或不完整"):
+    with pytest.raises(ReadError, match=r"无法打开 Excel 文件“cut.xlsx”：文件已损坏或不完整"):
         read_all(cut)
 
 
@@ -104,7 +104,7 @@ def test_a_corrupted_member_is_refused_as_damaged(tmp_path: Path) -> None:
     middle = start + info.compress_size // 2
     data[middle : middle + 16] = bytes(16)  # zeroes in the middle of the compressed sheet
     path.write_bytes(bytes(data))
-    with pytest.raises(ReadError, match="Excel 文件“bad.xlsx”.*(已损坏|无法解析)"):
+    with pytest.raises(ReadError, match=r"Excel 文件“bad.xlsx”.*(已损坏|无法解析)"):
         read_all(path)
 
 
@@ -119,14 +119,14 @@ def test_an_entity_bomb_is_refused(tmp_path: Path, part: str) -> None:
         path = write_xlsx_parts(
             tmp_path / "lol.xlsx", sheet_xml(HEADER_ROW), shared_strings_xml(["&ha3;"], ENTITY_BOMB)
         )
-    with pytest.raises(ReadError, match="XML 实体声明或外部引用.*为安全起见拒绝读取"):
+    with pytest.raises(ReadError, match=r"XML 实体声明或外部引用.*为安全起见拒绝读取"):
         read_all(path)
 
 
 def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:
     sheet = sheet_xml(HEADER_ROW + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>')
     path = write_xlsx_parts(tmp_path / "xxe.xlsx", sheet, shared_strings_xml(["&xxe;"], EXTERNAL_ENTITY))
-    with pytest.raises(ReadError, match="XML 实体声明或外部引用") as refused:
+    with pytest.raises(ReadError, match=r"XML 实体声明或外部引用") as refused:
         read_all(path)
     assert "root:" not in str(refused.value)
 
@@ -134,7 +134,7 @@ def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:
 def test_a_shared_string_index_past_the_table_names_its_row(tmp_path: Path) -> None:
     rows = HEADER_ROW + ONE_PERSON + '<row r="3"><c r="A3" t="s"><v>7</v></c></row>'
     path = write_xlsx_parts(tmp_path / "index.xlsx", sheet_xml(rows), shared_strings_xml(["张三"]))
-    with pytest.raises(ReadError, match="“index.xlsx”第 3 行：单元格引用了文件中不存在的共享文本"):
+    with pytest.raises(ReadError, match=r"“index.xlsx”第 3 行：单元格引用了文件中不存在的共享文本"):
         read_all(path)
 
 

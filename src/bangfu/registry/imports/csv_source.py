@@ -54,7 +54,10 @@ def bounded_lines(stream: BinaryIO, path: Path, max_bytes: int) -> Iterator[byte
         number += 1
         if len(line) > max_bytes and not line.endswith(b"\n"):
             raise refuse(
-                f"“{path.name}”第 {number:,} 行已超过 {max_bytes:,} 字节仍未换行", "max_line_bytes", max_bytes, "字节",
+                f"“{path.name}”第 {number:,} 行已超过 {max_bytes:,} 字节仍未换行",
+                "max_line_bytes",
+                max_bytes,
+                "字节",
                 "文件可能不是按行保存的表格，或某个单元格过大；请用 Excel 或 WPS 打开检查，另存为“CSV UTF-8”后重新导入",
             )
         yield line

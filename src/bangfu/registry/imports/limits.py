@@ -23,13 +23,17 @@ def column_name(number: int) -> str:
 
 def refuse(what: str, limit_field: str, limit: int, unit: str, fix: str) -> ReadError:
     setting = ImportLimits.ENV[limit_field]
-    return ReadError(f"{what}，超过上限 {limit:,} {unit}；{fix}（确需导入更大的文件，可由管理员调高环境变量 {setting}）")
+    raised = f"确需导入更大的文件，可由管理员调高环境变量 {setting}"
+    return ReadError(f"{what}，超过上限 {limit:,} {unit}；{fix}（{raised}）")
 
 
 def check_width(line: int, columns: int, limits: ImportLimits) -> None:
     if columns > limits.max_columns:
         raise refuse(
-            f"第 {line} 行有 {columns:,} 列", "max_columns", limits.max_columns, "列",
+            f"第 {line} 行有 {columns:,} 列",
+            "max_columns",
+            limits.max_columns,
+            "列",
             "请删除表格右侧多余的列后重新导入",
         )
 
@@ -41,6 +45,9 @@ def check_cells(line: int, cells: list[str], limits: ImportLimits) -> None:
         return
     column = next(index for index, cell in enumerate(cells, 1) if len(cell) == longest)
     raise refuse(
-        f"第 {line} 行{column_name(column)}的单元格有 {longest:,} 个字符", "max_cell_chars",
-        limits.max_cell_chars, "个字符", "登记表格的单元格不会这么长，请检查该单元格（可能粘贴了整段文字或文件）后重新导入",
+        f"第 {line} 行{column_name(column)}的单元格有 {longest:,} 个字符",
+        "max_cell_chars",
+        limits.max_cell_chars,
+        "个字符",
+        "登记表格的单元格不会这么长，请检查该单元格（可能粘贴了整段文字或文件）后重新导入",
     )

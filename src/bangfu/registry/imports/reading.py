@@ -164,8 +164,11 @@ class Table:
     def _too_many_rows(self, item: Item) -> ReadError:
         line = item.line if isinstance(item, Rejection) else item[0]
         return refuse(
-            f"“{self.path.name}”的数据超过 {self.limits.max_rows:,} 行（读到第 {line:,} 行）", "max_rows",
-            self.limits.max_rows, "行", "请把数据分成几个文件分别导入",
+            f"“{self.path.name}”的数据超过 {self.limits.max_rows:,} 行（读到第 {line:,} 行）",
+            "max_rows",
+            self.limits.max_rows,
+            "行",
+            "请把数据分成几个文件分别导入",
         )
 
     def _overflow_reason(self, extra: list[str]) -> str:

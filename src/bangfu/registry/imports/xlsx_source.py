@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
 from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils.datetime import CALENDAR_MAC_1904  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped, unused-ignore]
@@ -37,8 +37,17 @@ EXCEL_MAX_ROWS = 1_048_576
 _RATIO_MIN_BYTES = 1024 * 1024
 # What a hostile or damaged archive raises from zipfile, zlib, the XML parser or openpyxl's readers.
 _DAMAGE = (
-    zipfile.BadZipFile, zlib.error, EOFError, OSError, ParseError, InvalidFileException,
-    KeyError, IndexError, TypeError, ValueError, AttributeError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ParseError,
+    InvalidFileException,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    AttributeError,
 )
 _FIX = "请用 Excel 或 WPS 打开该文件，另存为新的 .xlsx 后重新导入"
 
@@ -78,7 +87,9 @@ def damage_message(name: str, error: BaseException, row: int | None = None) -> s
     where = f"无法打开 Excel 文件“{name}”：" if row is None else f"无法读取 Excel 文件“{name}”第 {row:,} 行："
     error = _root_cause(error)
     if isinstance(error, DefusedXmlException):
-        reason = "文件含有 XML 实体声明或外部引用（Excel 和 WPS 保存的文件不会有），可能被篡改或恶意构造，为安全起见拒绝读取"
+        reason = (
+            "文件含有 XML 实体声明或外部引用（Excel 和 WPS 保存的文件不会有），可能被篡改或恶意构造，为安全起见拒绝读取"
+        )
     elif isinstance(error, IndexError):
         reason = "单元格引用了文件中不存在的共享文本，文件已损坏"
     elif isinstance(error, zipfile.BadZipFile | zlib.error | EOFError):
@@ -103,18 +114,27 @@ def check_archive(path: Path, limits: ImportLimits) -> None:
         if member.file_size > limits.max_xlsx_member_bytes:
             raise refuse(
                 f"Excel 文件“{path.name}”的组成部分 {member.filename} 解压后有 {member.file_size:,} 字节",
-                "max_xlsx_member_bytes", limits.max_xlsx_member_bytes, "字节", "请把数据分成几个文件分别导入",
+                "max_xlsx_member_bytes",
+                limits.max_xlsx_member_bytes,
+                "字节",
+                "请把数据分成几个文件分别导入",
             )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size >= _RATIO_MIN_BYTES and ratio > limits.max_xlsx_ratio:
             raise refuse(
                 f"Excel 文件“{path.name}”的组成部分 {member.filename} 压缩比为 {ratio:,.0f} 倍"
                 "（正常表格约为 5–30 倍，过高的压缩比是“压缩炸弹”的特征）",
-                "max_xlsx_ratio", limits.max_xlsx_ratio, "倍", _FIX,
+                "max_xlsx_ratio",
+                limits.max_xlsx_ratio,
+                "倍",
+                _FIX,
             )
     if total > limits.max_xlsx_bytes:
         raise refuse(
-            f"Excel 文件“{path.name}”解压后共有 {total:,} 字节", "max_xlsx_bytes", limits.max_xlsx_bytes, "字节",
+            f"Excel 文件“{path.name}”解压后共有 {total:,} 字节",
+            "max_xlsx_bytes",
+            limits.max_xlsx_bytes,
+            "字节",
             "请把数据分成几个文件分别导入，或另存为 CSV 后导入",
         )
 
@@ -174,15 +194,22 @@ class XlsxRows:
         try:
             with sheet._get_source() as source:
                 parser = WorkSheetParser(
-                    source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
-                    date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+                    source,
+                    sheet._shared_strings,
+                    data_only=True,
+                    epoch=workbook.epoch,
+                    date_formats=workbook._date_formats,
+                    timedelta_formats=workbook._timedelta_formats,
                 )
                 for number, cells in parser.parse():
                     if number <= last:
                         continue  # a repeated row number: openpyxl keeps the first as well
                     if number > max_rows:
                         raise refuse(
-                            f"Excel 文件“{self.path.name}”的工作表有第 {number:,} 行", "max_rows", max_rows, "行",
+                            f"Excel 文件“{self.path.name}”的工作表有第 {number:,} 行",
+                            "max_rows",
+                            max_rows,
+                            "行",
                             "请把数据分成几个文件分别导入",
                         )
                     for missing in range(last + 1, number):
@@ -204,7 +231,10 @@ class XlsxRows:
             column = cell["column"]
             if column > self._limits.max_columns:
                 raise refuse(
-                    f"第 {number} 行{column_name(column)}有内容", "max_columns", self._limits.max_columns, "列",
+                    f"第 {number} 行{column_name(column)}有内容",
+                    "max_columns",
+                    self._limits.max_columns,
+                    "列",
                     "请删除表格右侧多余的列后重新导入",
                 )
             width = max(width, column)
