@@ -36,7 +36,7 @@ from bangfu.registry.imports.records import (
     Record,
     TrainingRecord,
 )
-from bangfu.registry.imports.rows import RawRow, ReadError, Rejection
+from bangfu.registry.imports.rows import FileRefused, RawRow, ReadError, Rejection
 
 T = TypeVar("T")
 
@@ -169,7 +169,8 @@ class WorkerFeed:
                 self.stats = FeedStats(*payload)
                 return
             elif tag == "refused":
-                raise ReadError(payload)
+                refused, message = payload
+                raise (FileRefused if refused else ReadError)(message)
             else:
                 raise WorkerFeedError(f"读取进程出错：{payload}")
 
@@ -223,7 +224,7 @@ def _work(arguments: list[str], stream: IO[bytes]) -> int:
         return 1  # the importer stopped reading (it failed, or was interrupted): nothing to report
     except ReadError as error:
         # Past a limit or damaged part-way (imports.limits): the importer refuses the file as if read here.
-        _send(stream, ("refused", str(error)))
+        _send(stream, ("refused", (isinstance(error, FileRefused), str(error))))
         return 1
     except (ValueError, OSError) as error:
         # The file changed or vanished since the importer read its header: the reason is enough.

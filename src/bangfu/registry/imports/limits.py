@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 
-from bangfu.registry.imports.rows import ReadError
+from bangfu.registry.imports.rows import FileRefused
 from bangfu.settings import ImportLimits
 
 __all__ = ["ImportLimits", "check_cells", "check_width", "column_name", "refuse"]
@@ -21,10 +21,10 @@ def column_name(number: int) -> str:
     return f"第 {number} 列（{letter} 列）"
 
 
-def refuse(what: str, limit_field: str, limit: int, unit: str, fix: str) -> ReadError:
+def refuse(what: str, limit_field: str, limit: int, unit: str, fix: str) -> FileRefused:
     setting = ImportLimits.ENV[limit_field]
     raised = f"确需导入更大的文件，可由管理员调高环境变量 {setting}"
-    return ReadError(f"{what}，超过上限 {limit:,} {unit}；{fix}（{raised}）")
+    return FileRefused(f"{what}，超过上限 {limit:,} {unit}；{fix}（{raised}）")
 
 
 def check_width(line: int, columns: int, limits: ImportLimits) -> None:

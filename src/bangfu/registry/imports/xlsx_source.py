@@ -26,7 +26,7 @@ from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-un
 from openpyxl.xml import DEFUSEDXML  # type: ignore[import-untyped, unused-ignore]
 
 from bangfu.registry.imports.limits import ImportLimits, column_name, refuse
-from bangfu.registry.imports.rows import ReadError
+from bangfu.registry.imports.rows import FileRefused, ReadError
 
 # Integers stored as floats are exact up to 2**53; beyond that (an 18-digit ID number typed as a
 # number, for instance) the digits are already lost and must be shown as Excel holds them.
@@ -107,7 +107,7 @@ def check_archive(path: Path, limits: ImportLimits) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-        raise ReadError(damage_message(path.name, error)) from error
+        raise FileRefused(damage_message(path.name, error)) from error
     total = 0
     for member in members:
         total += member.file_size
@@ -144,7 +144,7 @@ class XlsxRows:
 
     def __init__(self, path: Path, sheet: str | None = None, limits: ImportLimits | None = None) -> None:
         if not DEFUSEDXML:
-            raise ReadError(
+            raise FileRefused(
                 "本机未启用安全的 XML 解析（需要安装 defusedxml，且不得设置环境变量 OPENPYXL_DEFUSEDXML=False），"
                 "为安全起见不读取 .xlsx 文件；请联系管理员，或把表格另存为 CSV 后导入"
             )
@@ -155,7 +155,7 @@ class XlsxRows:
             # data_only: a formula cell yields the value Excel last calculated, not the formula text.
             self._workbook = load_workbook(path, read_only=True, data_only=True)
         except _DAMAGE as error:
-            raise ReadError(damage_message(path.name, error)) from error
+            raise FileRefused(damage_message(path.name, error)) from error
         names: list[str] = list(self._workbook.sheetnames)
         worksheets = list(self._workbook.worksheets)
         if not worksheets:
@@ -220,7 +220,7 @@ class XlsxRows:
             raise
         except _DAMAGE as error:
             row = getattr(parser, "row_counter", None) or last + 1
-            raise ReadError(damage_message(self.path.name, error, row)) from error
+            raise FileRefused(damage_message(self.path.name, error, row)) from error
 
     def _row_text(self, number: int, cells: list[dict[str, Any]]) -> list[str]:
         width = 0
