@@ -7,6 +7,7 @@ import itertools
 import os
 from pathlib import Path
 
+from bangfu.core.private_files import refuse_symlink
 from bangfu.registry.imports.rejects import RejectsWriter
 from bangfu.registry.imports.rows import Rejection
 
@@ -41,6 +42,7 @@ class RejectsFile:
         for attempt in itertools.count(1):
             suffix = "" if attempt == 1 else f"-{attempt}"
             path = self.folder / f"{self.source.stem}_拒绝_{stamp}{suffix}.csv"
+            refuse_symlink(path)  # a link planted at the next name (dangling or not) is never followed
             if not path.exists():
                 return path
         raise AssertionError("unreachable")

@@ -169,8 +169,7 @@ class WorkerFeed:
                 self.stats = FeedStats(*payload)
                 return
             elif tag == "refused":
-                refused, message = payload
-                raise (FileRefused if refused else ReadError)(message)
+                raise FileRefused(payload)
             else:
                 raise WorkerFeedError(f"读取进程出错：{payload}")
 
@@ -222,11 +221,11 @@ def _work(arguments: list[str], stream: IO[bytes]) -> int:
             _send(stream, ("done", (counts.records, counts.rejected, source.table.blank_rows)))
     except (BrokenPipeError, KeyboardInterrupt):
         return 1  # the importer stopped reading (it failed, or was interrupted): nothing to report
-    except ReadError as error:
+    except FileRefused as error:
         # Past a limit or damaged part-way (imports.limits): the importer refuses the file as if read here.
-        _send(stream, ("refused", (isinstance(error, FileRefused), str(error))))
+        _send(stream, ("refused", str(error)))
         return 1
-    except (ValueError, OSError) as error:
+    except (ReadError, ValueError, OSError) as error:
         # The file changed or vanished since the importer read its header: the reason is enough.
         _send(stream, ("error", str(error)))
         return 1

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
+from bangfu.core.spreadsheet_safety import QUOTE, restore
 from bangfu.registry.imports.csv_source import ENCODING_LABELS, CsvRecords
 from bangfu.registry.imports.dates import parse_date
 from bangfu.registry.imports.header_rows import MAX_HEADER_ROWS, HeaderCheck, combine_header, header_depth
@@ -147,7 +148,13 @@ class Table:
             if isinstance(item, Rejection):
                 yield item
                 continue
-            line, cells = item
+            line, original = item
+            cells = original
+            for cell in original:
+                if cell[:1] == QUOTE:
+                    # A roster or rejects file Bangfu wrote: its formula-proof apostrophes come off.
+                    cells = [restore(text) for text in original]
+                    break
             if len(cells) > width:
                 extra = cells[width:]
                 if "".join(extra).strip():
