@@ -87,3 +87,36 @@ ENTITY_BOMB = (
 )
 # An external entity naming a local file: what an XXE attack reads.
 EXTERNAL_ENTITY = '<!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+# Names that Excel, WPS or LibreOffice would run as formulas (a DDE command, a link, a function).
+FORMULA_NAMES = (
+    '=HYPERLINK("http://x","y")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1",
+    "-1+1",
+    "\t=1+1",
+    "\r=1+1",
+    "-张三",
+    "＝1+1",
+    "＠SUM(1)",
+)
+
+
+def assert_no_formula_cells(workbook_bytes: bytes, formula_names: tuple[str, ...] = FORMULA_NAMES) -> list[str]:
+    """Every cell of every sheet is plain text or a value, and each formula-like name starts with '."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(workbook_bytes))  # not read-only: data_type is exact
+    names = []
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (cell.coordinate, cell.value)
+                text = cell.value
+                if isinstance(text, str) and text[1:].strip() in {name.strip() for name in formula_names}:
+                    assert text.startswith("'"), text
+                    names.append(text)
+    return names

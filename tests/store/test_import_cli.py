@@ -214,3 +214,30 @@ def test_a_limit_passed_in_the_reading_worker_refuses_the_file(
         import_file(registry, "people", source, tmp_path / "out", worker=True)
     assert count(registry, Person) == 0
     assert not list((tmp_path / "out").iterdir())
+
+
+def test_rejects_file_is_private_and_a_planted_symlink_is_never_followed(
+    registry: Engine, tmp_path: Path
+) -> None:
+    import datetime as dt
+    import stat
+
+    source = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [person_row(A), ["王五", "123", "兴县", "", "", ""]])
+    out = tmp_path / "out"
+    first = import_json(registry, "people", source, "--rejects-dir", str(out))
+    assert stat.S_IMODE(Path(first["rejects_file"]).stat().st_mode) == 0o600
+
+    # Links, pointing nowhere yet, at the names the next rejects files will take (one per second).
+    stolen = tmp_path / "elsewhere" / "stolen.csv"
+    stolen.parent.mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    now = dt.datetime.now()
+    for second in range(-1, 30):
+        stamp = (now + dt.timedelta(seconds=second)).strftime("%Y%m%d-%H%M%S")
+        (shared / f"people_拒绝_{stamp}.csv").symlink_to(stolen)
+    result = invoke("import", "people", str(source), "--database", url_of(registry), "--rejects-dir", str(shared))
+    assert result.exit_code == 2, result.output
+    assert "符号链接" in one_line(result.output) and "本次导入没有写入任何数据" in one_line(result.output)
+    assert not stolen.exists()
+    assert count(registry, Person) == 1  # the first import only

@@ -32,8 +32,9 @@ class RejectsFile:
 
     def write(self, rejection: Rejection) -> None:
         if self._writer is None:
-            self.path = self._new_path()
-            self._writer = RejectsWriter(self.path, self.header)
+            path = self._new_path()
+            self._writer = RejectsWriter(path, self.header)
+            self.path = path  # only once it is ours: ``discard`` must never remove a file it did not create
         self._writer.write(rejection)
 
     def _new_path(self) -> Path:
