@@ -16,6 +16,7 @@ from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import require_head
+from bangfu.web.body_limit import BodyLimit
 from bangfu.web.deps import LoginRequired, TokenCache, optional_viewer
 from bangfu.web.routes import api, pages, public
 from bangfu.web.security import SecurityHeaders
@@ -64,6 +65,7 @@ def create_app(database_url: str, *, policy: Policy | None = None, https: bool =
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(public.router)
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     app.add_middleware(SecurityHeaders, https=https)
     _add_error_answers(app)
     return app
