@@ -37,7 +37,8 @@ class RejectsWriter:
         self.count = 0
 
     def write(self, rejection: Rejection) -> None:
-        self._writer.writerow([rejection.line, rejection.reason_zh, *map(neutralize, rejection.original)])
+        # The reason quotes cells too (劳动能力“…”无法识别), so it is neutralized with them.
+        self._writer.writerow([rejection.line, *map(neutralize, [rejection.reason_zh, *rejection.original])])
         self.count += 1
 
     def close(self) -> None:
