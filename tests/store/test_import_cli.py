@@ -174,7 +174,7 @@ def _hostile_file(tmp_path: Path, case: str) -> tuple[Path, str]:
     if case == "header without newline":
         endless = tmp_path / "endless.csv"
         endless.write_bytes(b"x," * (600 * 1024))
-        return endless, "仍未换行"
+        return endless, "仍没有换行"
     rows = [person_row(make_id("141123", "19800101", f"{n:03d}")) for n in range(2, 6)]
     rows.append(["张三", "1" * 40_000, "兴县", "脱贫人口", "全劳力", ""])
     return write_csv(tmp_path / "cell.csv", PEOPLE_HEADER, rows), "40,000个字符"

@@ -54,7 +54,7 @@ def bounded_lines(stream: BinaryIO, path: Path, max_bytes: int) -> Iterator[byte
         number += 1
         if len(line) > max_bytes and not line.endswith(b"\n"):
             raise refuse(
-                f"“{path.name}”第 {number:,} 行已超过 {max_bytes:,} 字节仍未换行",
+                f"“{path.name}”第 {number:,} 行过长（读到 {max_bytes:,} 字节仍没有换行）",
                 "max_line_bytes",
                 max_bytes,
                 "字节",
