@@ -172,7 +172,8 @@ def test_a_header_without_a_line_break_is_refused_after_reading_only_the_limit(
     path = tmp_path / "endless.csv"
     path.write_bytes(b"a," * (2 * 1024 * 1024))
     monkeypatch.setenv("BANGFU_IMPORT_MAX_LINE_BYTES", str(64 * 1024))
-    peak = peak_bytes_of_refusal(path, r"第 1 行过长（读到 65,536 字节仍没有换行），超过上限 65,536 字节.*BANGFU_IMPORT_MAX_LINE_BYTES")
+    refusal = r"第 1 行过长（读到 65,536 字节仍没有换行），超过上限 65,536 字节.*BANGFU_IMPORT_MAX_LINE_BYTES"
+    peak = peak_bytes_of_refusal(path, refusal)
     assert peak < 1024 * 1024
 
 
