@@ -29,3 +29,12 @@ def test_sqlite_file_follows_the_data_dir(tmp_path: Path) -> None:
 def test_empty_variables_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert Settings.from_env({"BANGFU_DATABASE_URL": "", "BANGFU_DATA_DIR": ""}) == Settings.from_env({})
+
+
+def test_body_limits_from_the_environment() -> None:
+    from bangfu.settings import BodyLimits
+
+    limits = BodyLimits.from_env({"BANGFU_MAX_JSON_BODY_BYTES": "65536", "BANGFU_MAX_BODY_BYTES": ""})
+    assert (limits.max_json_body_bytes, limits.max_body_bytes) == (65536, 1024 * 1024)
+    with pytest.raises(ValueError, match=r"BANGFU_MAX_BODY_BYTES='lots' 无效：应为正整数"):
+        BodyLimits.from_env({"BANGFU_MAX_BODY_BYTES": "lots"})
