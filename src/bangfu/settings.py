@@ -8,6 +8,8 @@
   demo accounts (with their published password) exist, and ``bangfu demo`` refuse to run at all.
 - ``BANGFU_REQUIRE_TOTP_FOR_UNMASK`` (default off): ``1`` refuses unmasking to accounts that have not
   enrolled in the second factor (TOTP) yet.
+- ``BANGFU_IMPORT_MAX_*``: what one import file may hold (``ImportLimits``; docs/import-headers.md, 限额).
+- ``BANGFU_MAX_BODY_BYTES`` / ``BANGFU_MAX_JSON_BODY_BYTES``: the largest request body (``BodyLimits``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -25,6 +28,7 @@ ENVIRONMENT_ENV = "BANGFU_ENV"
 PRODUCTION = "production"
 REQUIRE_TOTP_ENV = "BANGFU_REQUIRE_TOTP_FOR_UNMASK"
 TRUE_WORDS = ("1", "true", "yes", "on")
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,70 @@ class Settings:
             production=(env.get(ENVIRONMENT_ENV) or "").strip().lower() == PRODUCTION,
             require_totp_for_unmask=(env.get(REQUIRE_TOTP_ENV) or "").strip().lower() in TRUE_WORDS,
         )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or ""
+    if not raw.strip():
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"环境变量 {name}={raw!r} 无效：应为正整数（默认 {default}）")
+    return value
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import file may hold, so that no file can exhaust memory or time.
+
+    Each default lets the largest real file through: a province roster of a few million rows, the
+    1 GB benchmark file (12.6 million rows, docs/benchmarks.md), Excel's own sheet (1,048,576 rows,
+    32,767 characters a cell).
+    """
+
+    max_rows: int = 20_000_000
+    max_columns: int = 500
+    max_cell_chars: int = 32_767
+    max_line_bytes: int = 1 * MIB
+    max_xlsx_bytes: int = 2048 * MIB
+    max_xlsx_member_bytes: int = 1024 * MIB
+    max_xlsx_ratio: int = 200
+
+    ENV: ClassVar[dict[str, str]] = {
+        "max_rows": "BANGFU_IMPORT_MAX_ROWS",
+        "max_columns": "BANGFU_IMPORT_MAX_COLUMNS",
+        "max_cell_chars": "BANGFU_IMPORT_MAX_CELL_CHARS",
+        "max_line_bytes": "BANGFU_IMPORT_MAX_LINE_BYTES",
+        "max_xlsx_bytes": "BANGFU_IMPORT_MAX_XLSX_BYTES",
+        "max_xlsx_member_bytes": "BANGFU_IMPORT_MAX_XLSX_MEMBER_BYTES",
+        "max_xlsx_ratio": "BANGFU_IMPORT_MAX_XLSX_RATIO",
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ImportLimits:
+        # Read at each import (not once per process): the reading worker inherits the same environment.
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """The largest request body: JSON cases and forms are small; nothing uploads files yet."""
+
+    max_body_bytes: int = 1 * MIB
+    max_json_body_bytes: int = 256 * 1024
+
+    ENV: ClassVar[dict[str, str]] = {
+        "max_body_bytes": "BANGFU_MAX_BODY_BYTES",
+        "max_json_body_bytes": "BANGFU_MAX_JSON_BODY_BYTES",
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BodyLimits:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})

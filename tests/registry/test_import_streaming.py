@@ -35,6 +35,7 @@ SCRIPT = textwrap.dedent(
 
     def run(limit):
         records = rejected = 0
+        rejects_path.unlink(missing_ok=True)  # a rejects file is always created new
         with open_table(source, header_accepts=accepts("people")) as table:
             columns = map_columns("people", table.header)
             with RejectsWriter(rejects_path, table.header) as out:

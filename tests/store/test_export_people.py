@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +15,8 @@ from bangfu.access.scope import Scope
 from bangfu.cli import app
 from bangfu.core.citizen_id import mask, mask_phone
 from bangfu.registry.importer import import_file
+from bangfu.registry.imports.reading import open_table
+from bangfu.registry.imports.rows import RawRow
 from bangfu.registry.people_export import HEADERS, export_people
 
 A = make_id("141123", "19800101", "123")  # 兴县, 吕梁市
@@ -117,3 +120,48 @@ def test_out_must_be_xlsx(people: Engine, tmp_path: Path) -> None:
     result = invoke("export", "people", "--region", "14", "--out", str(tmp_path / "x.csv"), "--database", url)
     assert result.exit_code == 2
     assert "--out 应为 .xlsx 文件" in result.stderr
+
+
+def test_formula_names_are_exported_and_rejected_as_text(registry: Engine, tmp_path: Path) -> None:
+    from hostile_files import FORMULA_NAMES, assert_no_formula_cells
+
+    # Imported (the importer stores names as written), exported by the CLI, and refused into the rejects file.
+    good = [person_row(make_id("141123", "19800101", f"{n:03d}"), name) for n, name in enumerate(FORMULA_NAMES, 1)]
+    refused = [[name, "123", "兴县", "脱贫人口", "全劳力", ""] for name in FORMULA_NAMES]
+    source = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, good + refused)
+    report = import_file(registry, "people", source, tmp_path / "rejects", today=TODAY)
+    assert (report.inserted, report.rejected) == (len(FORMULA_NAMES), len(FORMULA_NAMES))
+
+    out = tmp_path / "roster.xlsx"
+    url = registry.url.render_as_string(hide_password=False)
+    result = invoke("export", "people", "--region", "141123", "--out", str(out), "--database", url)
+    assert result.exit_code == 0, result.output
+    written = assert_no_formula_cells(out.read_bytes())
+    assert sorted(written) == sorted("'" + name.strip() for name in FORMULA_NAMES)
+
+    assert report.rejects_file is not None
+    raw = report.rejects_file.read_bytes()
+    assert b'"\'=HYPERLINK(""http://x"",""y"")"' in raw  # quoted, and text to Excel and WPS
+    with report.rejects_file.open(encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.reader(stream))[1:]
+    assert [row[2] for row in rows] == ["'" + name for name in FORMULA_NAMES]
+    # Staff correct the rejects file and import it again: the names come back as they were written.
+    with open_table(report.rejects_file) as table:
+        assert [row.values["姓名"] for row in table.rows() if isinstance(row, RawRow)] == list(FORMULA_NAMES)
+
+
+def test_export_is_private_and_a_symlink_at_the_path_is_refused(people: Engine, tmp_path: Path) -> None:
+    import stat
+
+    url = people.url.render_as_string(hide_password=False)
+    out = tmp_path / "roster.xlsx"
+    assert invoke("export", "people", "--region", "14", "--out", str(out), "--database", url).exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+    stolen = tmp_path / "elsewhere.xlsx"
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(stolen)  # dangling: following it would create the file there
+    result = invoke("export", "people", "--region", "14", "--out", str(link), "--database", url)
+    assert result.exit_code == 2
+    assert "符号链接" in "".join(result.output.split())
+    assert not stolen.exists() and link.is_symlink()

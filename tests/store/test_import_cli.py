@@ -152,3 +152,92 @@ def test_a_database_failure_exits_2_and_writes_nothing(
     assert "本次导入没有写入任何数据" in message and "simulated" in message
     assert count(registry, Person) == 0
     assert list(tmp_path.glob("*拒绝*")) == []
+
+
+def _hostile_file(tmp_path: Path, case: str) -> tuple[Path, str]:
+    """The findings' hostile files, small: each with valid rows first, so that a partial import would show."""
+    from hostile_files import ENTITY_BOMB, inline_row, shared_strings_xml, sheet_xml, write_xlsx_parts
+
+    header = inline_row(1, PEOPLE_HEADER)
+    good = "".join(inline_row(n, person_row(make_id("141123", "19800101", f"{n:03d}"))) for n in range(2, 6))
+    if case == "entity bomb":
+        sheet = sheet_xml(header + good, ENTITY_BOMB)
+        return write_xlsx_parts(tmp_path / "lol.xlsx", sheet), "XML实体声明"
+    if case == "bad shared-string index":
+        sheet = sheet_xml(header + good + '<row r="6"><c r="A6" t="s"><v>42</v></c></row>')
+        return write_xlsx_parts(tmp_path / "index.xlsx", sheet, shared_strings_xml(["张三"])), "共享文本"
+    if case == "truncated zip":
+        whole = write_xlsx_parts(tmp_path / "whole.xlsx", sheet_xml(header + good)).read_bytes()
+        cut = tmp_path / "cut.xlsx"
+        cut.write_bytes(whole[: len(whole) * 2 // 3])
+        return cut, "已损坏或不完整"
+    if case == "header without newline":
+        endless = tmp_path / "endless.csv"
+        endless.write_bytes(b"x," * (600 * 1024))
+        return endless, "仍没有换行"
+    rows = [person_row(make_id("141123", "19800101", f"{n:03d}")) for n in range(2, 6)]
+    rows.append(["张三", "1" * 40_000, "兴县", "脱贫人口", "全劳力", ""])
+    return write_csv(tmp_path / "cell.csv", PEOPLE_HEADER, rows), "40,000个字符"
+
+
+@pytest.mark.parametrize(
+    "case", ["entity bomb", "bad shared-string index", "truncated zip", "header without newline", "giant cell"]
+)
+def test_hostile_files_exit_2_and_write_nothing(
+    registry: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    monkeypatch.setenv("BANGFU_IMPORT_MAX_LINE_BYTES", str(512 * 1024))
+    source, reason = _hostile_file(tmp_path, case)
+    out = tmp_path / "out"
+    result = invoke("import", "people", str(source), "--database", url_of(registry), "--rejects-dir", str(out))
+    assert result.exit_code == 2, result.output
+    message = one_line(result.output)
+    assert message.startswith("错误：拒绝导入") and reason in message and "本次导入没有写入任何数据" in message
+    assert "Traceback" not in result.output and "应有的列" not in message
+    assert count(registry, Person) == 0
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_a_limit_passed_in_the_reading_worker_refuses_the_file(
+    registry: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bangfu.registry.importer import import_file
+    from bangfu.registry.imports.rows import ReadError
+
+    # Refused rows first (a rejects file is started), then more rows than the limit allows.
+    rows = [["王五", "123", "兴县", "", "", ""]] + [
+        person_row(make_id("141123", "19800101", f"{n:03d}")) for n in range(10)
+    ]
+    source = write_csv(tmp_path / "many.csv", PEOPLE_HEADER, rows)
+    monkeypatch.setenv("BANGFU_IMPORT_MAX_ROWS", "5")  # the worker process inherits the environment
+    with pytest.raises(ReadError, match="数据超过 5 行"):
+        import_file(registry, "people", source, tmp_path / "out", worker=True)
+    assert count(registry, Person) == 0
+    assert not list((tmp_path / "out").iterdir())
+
+
+def test_rejects_file_is_private_and_a_planted_symlink_is_never_followed(
+    registry: Engine, tmp_path: Path
+) -> None:
+    import datetime as dt
+    import stat
+
+    source = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [person_row(A), ["王五", "123", "兴县", "", "", ""]])
+    out = tmp_path / "out"
+    first = import_json(registry, "people", source, "--rejects-dir", str(out))
+    assert stat.S_IMODE(Path(first["rejects_file"]).stat().st_mode) == 0o600
+
+    # Links, pointing nowhere yet, at the names the next rejects files will take (one per second).
+    stolen = tmp_path / "elsewhere" / "stolen.csv"
+    stolen.parent.mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    now = dt.datetime.now()
+    for second in range(-1, 30):
+        stamp = (now + dt.timedelta(seconds=second)).strftime("%Y%m%d-%H%M%S")
+        (shared / f"people_拒绝_{stamp}.csv").symlink_to(stolen)
+    result = invoke("import", "people", str(source), "--database", url_of(registry), "--rejects-dir", str(shared))
+    assert result.exit_code == 2, result.output
+    assert "符号链接" in one_line(result.output) and "本次导入没有写入任何数据" in one_line(result.output)
+    assert not stolen.exists()
+    assert count(registry, Person) == 1  # the first import only

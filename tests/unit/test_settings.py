@@ -38,3 +38,10 @@ def test_production_mode_and_totp_requirement_come_from_the_environment() -> Non
     assert (strict.production, strict.require_totp_for_unmask) == (True, True)
     other = Settings.from_env({"BANGFU_ENV": "staging", "BANGFU_REQUIRE_TOTP_FOR_UNMASK": "0"})
     assert (other.production, other.require_totp_for_unmask) == (False, False)
+def test_body_limits_from_the_environment() -> None:
+    from bangfu.settings import BodyLimits
+
+    limits = BodyLimits.from_env({"BANGFU_MAX_JSON_BODY_BYTES": "65536", "BANGFU_MAX_BODY_BYTES": ""})
+    assert (limits.max_json_body_bytes, limits.max_body_bytes) == (65536, 1024 * 1024)
+    with pytest.raises(ValueError, match=r"BANGFU_MAX_BODY_BYTES='lots' 无效：应为正整数"):
+        BodyLimits.from_env({"BANGFU_MAX_BODY_BYTES": "lots"})

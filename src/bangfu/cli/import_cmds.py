@@ -72,7 +72,7 @@ def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, re
 
     from bangfu.registry.importer import import_file
     from bangfu.registry.imports.headers import HeaderError
-    from bangfu.registry.imports.rows import ReadError
+    from bangfu.registry.imports.rows import FileRefused, ReadError
     from bangfu.registry.row_feed import WorkerFeedError
     from bangfu.store.db import make_engine
 
@@ -86,6 +86,8 @@ def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, re
             report = import_file(engine, kind, file, rejects_dir)
         except HeaderError as exc:
             fail(f"{file.name}：{exc}")
+        except FileRefused as exc:
+            fail(f"拒绝导入 {file.name}：{exc}；{nothing}")
         except ReadError as exc:
             fail(f"无法读取 {file.name}：{exc}{_expected(kind)}")
         except PermissionError as exc:

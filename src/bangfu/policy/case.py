@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bangfu.policy.facts import ENTITIES, Entity, FactType, Field
+from bangfu.policy.facts import DATES, ENTITIES, Entity, FactType, Field
 
 Row = dict[str, Any]
 
@@ -83,7 +83,7 @@ def _read_field(body: Mapping[str, Any], f: Field, prefix: str) -> Any:
             break
         value = value.get(part)
     where = f"{prefix}.{'.'.join(f.path)}"
-    converted = _convert(value, f.type, where)
+    converted = _convert(value, f.type, where, bounds=f.bounds)
     if f.choices and converted is not None:
         items = converted if isinstance(converted, list) else [converted]
         bad = [v for v in items if v not in f.choices]
@@ -99,25 +99,17 @@ def _check_region(code: str, where: str) -> None:
         raise CaseError(where, f"地区代码 {code!r} 应为 6 位县级行政区划代码（如 141123）")
 
 
-def _convert(value: Any, kind: FactType, where: str, required: bool = False) -> Any:
+def _convert(
+    value: Any, kind: FactType, where: str, required: bool = False, bounds: tuple[int, int] | None = None
+) -> Any:
     if value is None:
         if required:
             raise CaseError(where, "缺少必填字段")
         return None
     if kind is FactType.DATE:
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise CaseError(where, f"{value!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
+        return _date(value, where)
     if kind is FactType.INT:
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value < 0:
-                raise CaseError(where, f"{value} 不能为负数")
-            return value
-        hint = "；金额以分为单位的整数，如 950 元写 95000" if where.endswith("_fen") else ""
-        raise CaseError(where, f"{value!r} 应为非负整数{hint}")
+        return _integer(value, where, bounds)
     if kind is FactType.BOOL:
         if isinstance(value, bool):
             return value
@@ -129,3 +121,30 @@ def _convert(value: Any, kind: FactType, where: str, required: bool = False) -> 
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     raise CaseError(where, f'{value!r} 应为字符串数组，如 ["poverty_alleviated"]')
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            first, last = DATES
+            if not first <= day <= last:
+                raise CaseError(where, f"日期 {value} 超出范围，应在 {first} 至 {last} 之间")
+            return day
+    raise CaseError(where, f"{value!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
+
+
+def _integer(value: Any, where: str, bounds: tuple[int, int] | None) -> int:
+    # JSON numbers with a fraction, an exponent (1e20), NaN or Infinity arrive as floats: never counts.
+    hint = "；金额以分为单位的整数，如 950 元写 95000" if where.endswith("_fen") else ""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise CaseError(where, f"{value!r} 应为非负整数（不带小数点或指数）{hint}")
+    if value < 0:
+        raise CaseError(where, f"{value} 不能为负数")
+    low, high = bounds or (0, value)
+    if not low <= value <= high:
+        raise CaseError(where, f"{value} 超出范围，应在 {low:,} 至 {high:,} 之间{hint}")
+    return value

@@ -7,10 +7,20 @@ caught when the policy loads, not when a case happens to reach it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bangfu.core.vocabulary import CATEGORIES, KIND_LABELS, LABOR_CAPACITIES, ORGANIZATION_KINDS
+
+# The ranges a case's numbers and dates may take (docs/policy-authoring.md, 案例取值范围). They are
+# far wider than any real case and exist so that a typo or an attack (training.days = 1e20) is a
+# clear refusal instead of an overflow or an amount of 10**23 fen.
+DAYS = (0, 366)  # one training course, in days
+MONTHS = (0, 120)  # one 以工代训 spell, in months
+COUNT = (0, 1_000_000)  # people or households counted by an organization
+FEN = (0, 10**11)  # an amount in fen: up to 10 亿元
+DATES = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))  # every date of a case
 
 
 class FactType(StrEnum):
@@ -30,6 +40,8 @@ class Field:
     choices: tuple[str, ...] = ()
     # False where an empty value is itself a fact (an employment spell with no end is still running)
     missing_is_unknown: bool = True
+    # The smallest and largest value an INT field may take (every INT field declares one).
+    bounds: tuple[int, int] | None = None
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -88,7 +100,7 @@ PERSON = Entity(
                 Field("end", FactType.DATE, "结束日期（空为在岗）", missing_is_unknown=False),
                 Field("work_region", FactType.STR, "务工地区代码"),
                 Field("organized_export", FactType.BOOL, "是否有组织劳务输出"),
-                Field("travel_cost_fen", FactType.INT, "申报交通费（分）"),
+                Field("travel_cost_fen", FactType.INT, "申报交通费（分）", bounds=FEN),
             ),
         ),
         "training": Collection(
@@ -97,7 +109,7 @@ PERSON = Entity(
             "training",
             _fields(
                 Field("start", FactType.DATE, "培训开始日期"),
-                Field("days", FactType.INT, "培训天数"),
+                Field("days", FactType.INT, "培训天数", bounds=DAYS),
             ),
         ),
         "received": Collection("received", "已享受政策", "received", RECEIVED_FIELDS),
@@ -118,18 +130,20 @@ ORGANIZATION = Entity(
             FactType.INT,
             "吸纳脱贫人口数",
             json_path=("absorbed", "poverty_alleviated"),
+            bounds=COUNT,
         ),
         Field(
             "absorbed_edge_of_poverty",
             FactType.INT,
             "吸纳边缘易致贫人口数",
             json_path=("absorbed", "edge_of_poverty"),
+            bounds=COUNT,
         ),
         Field("operating_since", FactType.DATE, "开始运营日期"),
-        Field("resident_entities", FactType.INT, "入驻实体户数"),
-        Field("absorbed_poor_workers", FactType.INT, "吸纳贫困劳动力人数"),
-        Field("placed_by_export", FactType.INT, "有组织输出脱贫人口人数"),
-        Field("contracted_households", FactType.INT, "建立业务承揽关系的脱贫家庭户数"),
+        Field("resident_entities", FactType.INT, "入驻实体户数", bounds=COUNT),
+        Field("absorbed_poor_workers", FactType.INT, "吸纳贫困劳动力人数", bounds=COUNT),
+        Field("placed_by_export", FactType.INT, "有组织输出脱贫人口人数", bounds=COUNT),
+        Field("contracted_households", FactType.INT, "建立业务承揽关系的脱贫家庭户数", bounds=COUNT),
     ),
     collections={
         "trainees": Collection(
@@ -138,7 +152,7 @@ ORGANIZATION = Entity(
             "trainees",
             _fields(
                 Field("start", FactType.DATE, "以工代训开始日期"),
-                Field("months", FactType.INT, "以工代训月数"),
+                Field("months", FactType.INT, "以工代训月数", bounds=MONTHS),
                 Field("previously_subsidized", FactType.BOOL, "是否已享受过以工代训补贴"),
             ),
         ),

@@ -6,7 +6,10 @@ birth date is left out, because together with the county and the masked number's
 give the masked digits back. An unmasked export needs an audit trail and is not offered.
 
 Rows are read a page at a time (keyset pagination on ``persons.id``) and written with openpyxl's
-write-only workbook, so memory stays flat for a whole province. The file appears only when complete.
+write-only workbook, so memory stays flat for a whole province. The file appears only when complete,
+readable by its owner only, and never through a symbolic link (``core.private_files``). Registered
+text came from county files anyone may have written, so a name such as ``=HYPERLINK(…)`` is written
+as text that no spreadsheet runs (``core.spreadsheet_safety``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from sqlalchemy import Connection, Engine, or_, select
 from bangfu.access.scope import Scope
 from bangfu.core import regions
 from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.private_files import create_private, refuse_symlink
+from bangfu.core.spreadsheet_safety import safe_row
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.headers import PEOPLE
 from bangfu.registry.upsert.base import table_of
@@ -127,6 +132,7 @@ def export_people(
 ) -> ExportReport:
     """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked."""
     out_path = Path(out)
+    refuse_symlink(out_path)  # before the work: os.replace would put the roster in the link's place anyway
     day = today or dt.date.today()
     written = 0
     with engine.connect() as connection:
@@ -136,7 +142,7 @@ def export_people(
             for page in _pages(connection, scope, page_rows):
                 held = _current_categories(connection, [row.id for row in page], day)
                 for row in page:
-                    sheet.append(_cells(row, held.get(row.id, set())))
+                    sheet.append(safe_row(_cells(row, held.get(row.id, set()))))
                 written += len(page)
         except BaseException:
             # Finish the sheet's temporary file, which openpyxl would otherwise complain about when collected.
@@ -145,7 +151,8 @@ def export_people(
             raise
     partial = _temporary_path(out_path)
     try:
-        workbook.save(partial)
+        with create_private(partial, "wb") as stream:
+            workbook.save(stream)
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)

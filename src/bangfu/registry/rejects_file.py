@@ -7,6 +7,7 @@ import itertools
 import os
 from pathlib import Path
 
+from bangfu.core.private_files import refuse_symlink
 from bangfu.registry.imports.rejects import RejectsWriter
 from bangfu.registry.imports.rows import Rejection
 
@@ -31,8 +32,9 @@ class RejectsFile:
 
     def write(self, rejection: Rejection) -> None:
         if self._writer is None:
-            self.path = self._new_path()
-            self._writer = RejectsWriter(self.path, self.header)
+            path = self._new_path()
+            self._writer = RejectsWriter(path, self.header)
+            self.path = path  # only once it is ours: ``discard`` must never remove a file it did not create
         self._writer.write(rejection)
 
     def _new_path(self) -> Path:
@@ -41,6 +43,7 @@ class RejectsFile:
         for attempt in itertools.count(1):
             suffix = "" if attempt == 1 else f"-{attempt}"
             path = self.folder / f"{self.source.stem}_拒绝_{stamp}{suffix}.csv"
+            refuse_symlink(path)  # a link planted at the next name (dangling or not) is never followed
             if not path.exists():
                 return path
         raise AssertionError("unreachable")

@@ -36,7 +36,7 @@ from bangfu.registry.imports.records import (
     Record,
     TrainingRecord,
 )
-from bangfu.registry.imports.rows import RawRow, ReadError, Rejection
+from bangfu.registry.imports.rows import FileRefused, RawRow, ReadError, Rejection
 
 T = TypeVar("T")
 
@@ -168,6 +168,8 @@ class WorkerFeed:
             elif tag == "done":
                 self.stats = FeedStats(*payload)
                 return
+            elif tag == "refused":
+                raise FileRefused(payload)
             else:
                 raise WorkerFeedError(f"读取进程出错：{payload}")
 
@@ -219,6 +221,10 @@ def _work(arguments: list[str], stream: IO[bytes]) -> int:
             _send(stream, ("done", (counts.records, counts.rejected, source.table.blank_rows)))
     except (BrokenPipeError, KeyboardInterrupt):
         return 1  # the importer stopped reading (it failed, or was interrupted): nothing to report
+    except FileRefused as error:
+        # Past a limit or damaged part-way (imports.limits): the importer refuses the file as if read here.
+        _send(stream, ("refused", str(error)))
+        return 1
     except (ReadError, ValueError, OSError) as error:
         # The file changed or vanished since the importer read its header: the reason is enough.
         _send(stream, ("error", str(error)))

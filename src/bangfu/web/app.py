@@ -16,6 +16,7 @@ from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import require_head
+from bangfu.web.body_limit import BodyLimit
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
 from bangfu.web.routes import account_pages, admin_pages, api, pages, public, users_api
 from bangfu.web.security import SecurityHeaders
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(account_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(public.router)
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     app.add_middleware(SecurityHeaders, https=https)
     _add_error_answers(app)
     return app

@@ -18,7 +18,9 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
+from bangfu.registry.imports.limits import ImportLimits, refuse
 from bangfu.registry.imports.rows import ReadError, Rejection
 
 UTF8 = "utf-8"
@@ -45,7 +47,23 @@ SAME_ENCODING_HINT = "；请把整个文件另存为同一种编码（建议“C
 UNCLOSED_QUOTE = "引号不配对：本行有一个以英文双引号开头的单元格没有结束引号，请删除多余的引号或补全后重新导入本行"
 
 
-def detect_encoding(path: Path) -> str:
+def bounded_lines(stream: BinaryIO, path: Path, max_bytes: int) -> Iterator[bytes]:
+    """The file's lines, each read with a bound: a file with no line break is refused, not read whole."""
+    number = 0
+    while line := stream.readline(max_bytes + 1):
+        number += 1
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            raise refuse(
+                f"“{path.name}”第 {number:,} 行过长（读到 {max_bytes:,} 字节仍没有换行）",
+                "max_line_bytes",
+                max_bytes,
+                "字节",
+                "文件可能不是按行保存的表格，或某个单元格过大；请用 Excel 或 WPS 打开检查，另存为“CSV UTF-8”后重新导入",
+            )
+        yield line
+
+
+def detect_encoding(path: Path, max_line_bytes: int | None = None) -> str:
     """UTF-8 (BOM or not) or GB18030, decided by strict UTF-8 decoding of the first non-ASCII lines.
 
     An all-ASCII start decides nothing, so the scan goes on (streaming) until non-ASCII text is
@@ -62,7 +80,7 @@ def detect_encoding(path: Path) -> str:
             )
         stream.seek(0)
         good = bad = examined = 0
-        for line in stream:
+        for line in bounded_lines(stream, path, max_line_bytes or ImportLimits().max_line_bytes):
             if line.isascii():
                 continue
             try:
@@ -169,15 +187,19 @@ def _for_display(data: bytes, *encodings: str) -> str:
 class CsvRecords:
     """Iterates a CSV file as ``(line, cells)`` records or ``Rejection``s, holding one record at a time."""
 
-    def __init__(self, path: Path, encoding: str | None = None) -> None:
+    def __init__(self, path: Path, encoding: str | None = None, limits: ImportLimits | None = None) -> None:
         self.path = path
-        self.encoding = encoding or detect_encoding(path)
+        self.limits = limits or ImportLimits.from_env()
+        self.encoding = encoding or detect_encoding(path, self.limits.max_line_bytes)
         self.delimiter = self._detect_delimiter()
+
+    def _lines(self, stream: BinaryIO) -> Iterator[bytes]:
+        return bounded_lines(stream, self.path, self.limits.max_line_bytes)
 
     def _detect_delimiter(self) -> str:
         # Tab-separated text is what Excel writes as "文本文件（制表符分隔）"; commas are the norm.
         with self.path.open("rb") as stream:
-            for line in stream:
+            for line in self._lines(stream):
                 if line.strip():
                     return "\t" if b"\t" in line and b"," not in line else ","
         return ","
@@ -204,7 +226,7 @@ class CsvRecords:
         delimiter = self.delimiter
         decode = self._decode
         with self.path.open("rb") as stream:
-            for number, data, closed in _byte_records(stream, ord(delimiter)):
+            for number, data, closed in _byte_records(self._lines(stream), ord(delimiter)):
                 if number == 1 and data.startswith(codecs.BOM_UTF8):
                     data = data[len(codecs.BOM_UTF8) :]
                 text, problem = decode(data)

@@ -29,3 +29,7 @@ class Rejection:
 
 class ReadError(Exception):
     """The file as a whole cannot be read (unknown format, no header, unsupported encoding)."""
+
+
+class FileRefused(ReadError):
+    """The file passes a limit of ``ImportLimits`` or is damaged or hostile: refused whole, whatever its header."""
