@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from bangfu.access.scope import Scope
 from bangfu.cli import app
-from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.registry.importer import import_file
 from bangfu.registry.people_export import HEADERS, export_people
 
@@ -69,18 +69,18 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
         [
             (
                 "张三",
-                mask(A),
+                masked_id_number(A),
                 "山西省吕梁市兴县",
                 "脱贫人口、易地搬迁群众",
                 "全劳力",
-                mask_phone("13912345678"),
+                masked_phone("13912345678"),
                 "男",
                 None,
             ),
-            ("李四", mask(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳力", None, "女", None),
+            ("李四", masked_id_number(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳力", None, "女", None),
         ]
     )
-    assert mask(A) == "1411**********" + A[-4:]
+    assert masked_id_number(A) == "1411" + "*" * 12 + A[-2:]
     assert all(A not in str(cell) and "13912345678" not in str(cell) for row in rows for cell in row)
 
 
@@ -98,8 +98,8 @@ def test_county_province_and_an_empty_region(people: Engine, tmp_path: Path, reg
 def test_pages_do_not_lose_or_repeat_rows(people: Engine, tmp_path: Path) -> None:
     report = export_people(people, Scope.for_region("14"), tmp_path / "x.xlsx", page_rows=2)
     rows = read_back(tmp_path / "x.xlsx")[1:]
-    assert report.rows == 3 and sorted(row[1] for row in rows) == sorted(mask(i) for i in (A, B, C))
-    assert {row[5] for row in rows} == {mask_phone("13912345678"), mask_phone("0351-1234567"), None}
+    assert report.rows == 3 and sorted(row[1] for row in rows) == sorted(masked_id_number(i) for i in (A, B, C))
+    assert {row[5] for row in rows} == {masked_phone("13912345678"), masked_phone("0351-1234567"), None}
 
 
 @pytest.mark.parametrize("region", ["9999", "1499", "abc", "140105999"])

@@ -1,9 +1,9 @@
 """Export the registered people of a region (province, city or county) to an XLSX roster, masked.
 
 Columns carry the import headers (姓名, 身份证号, 户籍所在县, …) so that a roster reads the same in
-both directions. ID numbers and phones are masked (``core.citizen_id.mask`` / ``mask_phone``); the
-birth date is left out, because together with the county and the masked number's ends it would
-give the masked digits back. An unmasked export needs an audit trail and is not offered.
+both directions. ID numbers and phones are masked by the one disclosure policy
+(``core.disclosure``); the birth date is left out, because together with the county and the masked
+number's ends it would narrow the masked digits down. An unmasked export needs an audit trail and is not offered.
 
 Rows are read a page at a time (keyset pagination on ``persons.id``) and written with openpyxl's
 write-only workbook, so memory stays flat for a whole province. The file appears only when complete.
@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, or_, select
 
 from bangfu.access.scope import Scope
 from bangfu.core import regions
-from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.headers import PEOPLE
 from bangfu.registry.upsert.base import table_of
@@ -69,11 +69,11 @@ def _cells(row: Any, categories: set[str]) -> list[str]:
     named = "、".join(CATEGORY_LABELS[code] for code in CATEGORIES if code in categories)
     values = {
         "name": row.name,
-        "id_number": mask(row.id_number),
+        "id_number": masked_id_number(row.id_number),
         "hukou_region": regions.full_name(row.hukou_region),
         "categories": named,
         "labor_capacity": LABOR_CAPACITY_LABELS.get(row.labor_capacity or "", ""),
-        "phone": mask_phone(row.phone) if row.phone else "",
+        "phone": masked_phone(row.phone) or "",
         "sex": SEX_LABELS.get(row.sex, ""),
         "household_number": row.household_number or "",
     }

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bangfu.access.scope import Scope
 from bangfu.accounts.sessions import Authenticated, resolve_token
 from bangfu.accounts.users import Account
+from bangfu.registry.queries import Reader
 from bangfu.web.security import tokens_match
 
 PAGE_COOKIE = "bangfu_session"
@@ -56,6 +57,10 @@ class Viewer:
     @property
     def account(self) -> Account:
         return self.auth.account
+
+    @property
+    def reader(self) -> Reader:
+        return Reader(self.auth.account.username, self.address)
 
 
 def client_address(request: Request) -> str:
