@@ -3,7 +3,8 @@
 Columns carry the import headers (姓名, 身份证号, 户籍所在县, …) so that a roster reads the same in
 both directions. ID numbers and phones are masked by the one disclosure policy
 (``core.disclosure``); the birth date is left out, because together with the county and the masked
-number's ends it would narrow the masked digits down. An unmasked export needs an audit trail and is not offered.
+number's ends it would narrow the masked digits down. Every export is on the audit log before the file
+is there; an unmasked export is not offered.
 
 Rows are read a page at a time (keyset pagination on ``persons.id``) and written with openpyxl's
 write-only workbook, so memory stays flat for a whole province. The file appears only when complete.
@@ -25,10 +26,12 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unu
 from sqlalchemy import Connection, Engine, or_, select
 
 from bangfu.access.scope import Scope
+from bangfu.audit.log import record
 from bangfu.core import regions
 from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.headers import PEOPLE
+from bangfu.registry.queries import Reader
 from bangfu.registry.upsert.base import table_of
 from bangfu.registry.upsert.bulk_io import rows_in
 from bangfu.store.migrate import require_head
@@ -122,10 +125,30 @@ def _new_sheet() -> tuple[Any, Any]:
     return workbook, sheet
 
 
+def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader) -> None:
+    """The export's audit entry, committed on its own before the file is handed over."""
+    with engine.begin() as connection:
+        record(
+            connection, actor=exported_by.actor, action="people.export", target_type="region",
+            target_id=scope.region_code, region_code=scope.region_code,
+            after={"rows": rows, "masked": True}, address=exported_by.address,
+        )
+
+
 def export_people(
-    engine: Engine, scope: Scope, out: Path | str, *, today: dt.date | None = None, page_rows: int = PAGE_ROWS
+    engine: Engine,
+    scope: Scope,
+    out: Path | str,
+    *,
+    exported_by: Reader,
+    today: dt.date | None = None,
+    page_rows: int = PAGE_ROWS,
 ) -> ExportReport:
-    """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked."""
+    """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked.
+
+    The file appears at ``out`` only after its audit entry is committed: if the entry cannot be
+    written, the half-made file is deleted and the error propagates, so no roster leaves unrecorded.
+    """
     out_path = Path(out)
     day = today or dt.date.today()
     written = 0
@@ -146,6 +169,7 @@ def export_people(
     partial = _temporary_path(out_path)
     try:
         workbook.save(partial)
+        _record_export(engine, scope, written, exported_by)
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)

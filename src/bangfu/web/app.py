@@ -19,6 +19,7 @@ from bangfu.store.migrate import require_head
 from bangfu.web.deps import LoginRequired, TokenCache, optional_viewer
 from bangfu.web.routes import api, pages, public
 from bangfu.web.security import SecurityHeaders
+from bangfu.web.server_errors import UnhandledErrors
 from bangfu.web.views import make_templates
 
 FIELD_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie"}
@@ -64,6 +65,8 @@ def create_app(database_url: str, *, policy: Policy | None = None, https: bool =
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(public.router)
+    # The last added is the outermost: the headers are added to the 500 answers too.
+    app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders, https=https)
     _add_error_answers(app)
     return app
