@@ -6,11 +6,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from audit_sabotage import refuse_audit_appends
 from import_db_support import PEOPLE_HEADER, TODAY, make_id, person_row, write_csv
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
+from audit_sabotage import refuse_audit_appends
 from bangfu.access.scope import Scope
 from bangfu.audit.log import verify
 from bangfu.cli import app
@@ -138,7 +138,8 @@ def test_every_export_is_audited_before_the_file_appears(people: Engine, tmp_pat
 
 
 def test_no_file_when_the_audit_entry_cannot_be_written(fresh_database: str, tmp_path: Path) -> None:
-    source = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [person_row(A, "张三", "兴县", "脱贫人口", "全劳力", "")])
+    row = person_row(A, "张三", "兴县", "脱贫人口", "全劳力", "")
+    source = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [row])
     engine = make_engine(fresh_database)
     try:
         assert import_file(engine, "people", source, today=TODAY).inserted == 1

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
-from audit_sabotage import refuse_audit_appends
 from served import serving
 from sqlalchemy import select
 from web_support import PASSWORD, Placed, build_registry
 
+from audit_sabotage import refuse_audit_appends
 from bangfu.audit.log import verify
 from bangfu.store.db import make_engine
 from bangfu.store.tables import AuditEntry
@@ -27,7 +27,9 @@ KILLS = 5
 
 
 @pytest.fixture(params=BACKENDS)
-def registry_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Placed]]]:
+def registry_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, Placed]]]:
     if request.param == "sqlite":
         databases: Iterator[str] = iter([f"sqlite:///{(tmp_path_factory.mktemp('served') / 'b.db').as_posix()}"])
     else:

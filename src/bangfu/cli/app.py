@@ -15,6 +15,7 @@ import typer
 
 from bangfu.cli import (
     account_cmds,
+    audit_cmds,
     export_cmds,
     import_cmds,
     platform_cmds,
@@ -36,6 +37,7 @@ registry_cmds.register(app)
 import_cmds.register(app)
 export_cmds.register(app)
 account_cmds.register(app)
+audit_cmds.register(app)
 platform_cmds.register(app)
 report_cmds.register(app)
 
