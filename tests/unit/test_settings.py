@@ -29,3 +29,12 @@ def test_sqlite_file_follows_the_data_dir(tmp_path: Path) -> None:
 def test_empty_variables_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert Settings.from_env({"BANGFU_DATABASE_URL": "", "BANGFU_DATA_DIR": ""}) == Settings.from_env({})
+
+
+def test_public_https_is_a_yes_or_no() -> None:
+    assert Settings.from_env({}).public_https is False
+    assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "1"}).public_https is True
+    assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": " Yes "}).public_https is True
+    assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "0"}).public_https is False
+    with pytest.raises(ValueError, match="BANGFU_PUBLIC_HTTPS"):
+        Settings.from_env({"BANGFU_PUBLIC_HTTPS": "https"})

@@ -126,7 +126,8 @@ def app_from_environment() -> FastAPI:
 
     from bangfu.settings import Settings
 
-    app = create_app(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    app = create_app(settings.database_url, https=settings.public_https)
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.
     gc.freeze()

@@ -95,7 +95,9 @@ def login(
         PAGE_COOKIE, issued.token, httponly=True, samesite="strict", secure=request.app.state.https,
         path="/", expires=issued.expires_at,
     )
-    response.delete_cookie(ANONYMOUS_CSRF_COOKIE, path="/")
+    response.delete_cookie(
+        ANONYMOUS_CSRF_COOKIE, path="/", secure=request.app.state.https, httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -105,7 +107,7 @@ def logout(request: Request, session: Db, viewer: CsrfViewer) -> Response:
     if token:
         revoke(session, token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(PAGE_COOKIE, path="/")
+    response.delete_cookie(PAGE_COOKIE, path="/", secure=request.app.state.https, httponly=True, samesite="strict")
     return response
 
 
