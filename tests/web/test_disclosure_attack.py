@@ -120,11 +120,16 @@ def _date_texts(day: dt.date) -> tuple[str, ...]:
             f"{day:%Y/%m/%d}", f"{day.year}/{day.month}/{day.day}")
 
 
-def _revealed(pattern: re.Pattern[str], corpus: str, truth: str) -> set[int]:
+def _masks(pattern: re.Pattern[str], corpus: str) -> set[str]:
+    """Every masked text in ``corpus`` (a star or more), once each."""
+    return {found for found in pattern.findall(corpus) if "*" in found}
+
+
+def _revealed(masks: set[str], truth: str) -> set[int]:
     """Positions of ``truth`` that some masked text consistent with it shows."""
     shown: set[int] = set()
-    for found in pattern.findall(corpus):
-        if "*" in found and len(found) == len(truth) and all(c in ("*", t) for c, t in zip(found, truth, strict=True)):
+    for found in masks:
+        if len(found) == len(truth) and all(c in ("*", t) for c, t in zip(found, truth, strict=True)):
             shown |= {i for i, c in enumerate(found) if c != "*"}
     return shown
 
@@ -196,15 +201,16 @@ def test_no_account_without_unmask_rebuilds_an_id_number_or_phone(attacked: tupl
         everything += "\n" + texts[0] + "\n" + texts[2]
 
     today = dt.date.today()
+    id_masks, phone_masks = _masks(MASKED_ID, everything), _masks(MASKED_PHONE, everything)
     weakest: list[tuple[int, str]] = []
     for truth in truths:
         date_known = any(text in own[truth.id] for text in _date_texts(truth.birth_date))
-        revealed = _revealed(MASKED_ID, everything + own[truth.id], truth.id_number)
+        revealed = _revealed(id_masks | _masks(MASKED_ID, own[truth.id]), truth.id_number)
         count = id_candidates(truth.id_number, revealed, date_known, today)
         if count < MIN_ID_CANDIDATES:
             weakest.append((count, f"{truth.name}（第 {truth.id} 号）身份证号只剩 {count} 种可能"))
         if truth.phone and len(truth.phone) == 11:
-            hidden = 11 - len(_revealed(MASKED_PHONE, everything + own[truth.id], truth.phone))
+            hidden = 11 - len(_revealed(phone_masks | _masks(MASKED_PHONE, own[truth.id]), truth.phone))
             if 10**hidden < MIN_PHONE_CANDIDATES:
                 weakest.append((10**hidden, f"{truth.name}（第 {truth.id} 号）手机号只剩 {10**hidden} 种可能"))
     assert not weakest, f"{len(weakest)} 处可还原：" + "；".join(m for _, m in sorted(weakest)[:5])
