@@ -95,8 +95,14 @@ def take(connection: Connection, key: bytes, now: dt.datetime | None = None) -> 
     head = connection.execute(select(HEAD.c.last_id, HEAD.c.last_hash).where(HEAD.c.id == HEAD_ID)).one()
     entries = int(connection.scalar(select(func.count()).select_from(LOG).where(LOG.c.id <= head.last_id)) or 0)
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
-    fields = {"format": FORMAT, "entries": entries, "last_id": int(head.last_id), "head_hash": head.last_hash,
-              "at": moment, "key_id": _key_id(key)}
+    fields = {
+        "format": FORMAT,
+        "entries": entries,
+        "last_id": int(head.last_id),
+        "head_hash": head.last_hash,
+        "at": moment,
+        "key_id": _key_id(key),
+    }
     return Checkpoint(entries, int(head.last_id), head.last_hash, moment, fields["key_id"], _signature(key, fields))
 
 
@@ -107,8 +113,14 @@ def parse(data: Any, key: bytes, source: str) -> Checkpoint:
     try:
         fields = {name: data[name] for name in _FIELDS}
         signature = str(data["signature"])
-        checkpoint = Checkpoint(int(fields["entries"]), int(fields["last_id"]), str(fields["head_hash"]),
-                                str(fields["at"]), str(fields["key_id"]), signature)
+        checkpoint = Checkpoint(
+            int(fields["entries"]),
+            int(fields["last_id"]),
+            str(fields["head_hash"]),
+            str(fields["at"]),
+            str(fields["key_id"]),
+            signature,
+        )
     except (KeyError, TypeError, ValueError):
         raise CheckpointError(f"{source} 缺少字段或字段格式不对：检查点文件被改动或不完整") from None
     if fields["key_id"] != _key_id(key):

@@ -27,8 +27,9 @@ def _say(message: str) -> None:
 def _complain(lines: list[str]) -> None:
     out = render.console(stderr=True)
     for index, line in enumerate(lines):
-        out.print(line if index == 0 else f"  {line}", style="red" if index == 0 else None, markup=False,
-                  highlight=False)
+        out.print(
+            line if index == 0 else f"  {line}", style="red" if index == 0 else None, markup=False, highlight=False
+        )
 
 
 @contextmanager

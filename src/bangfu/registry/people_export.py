@@ -129,9 +129,14 @@ def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader)
     """The export's audit entry, committed on its own before the file is handed over."""
     with engine.begin() as connection:
         record(
-            connection, actor=exported_by.actor, action="people.export", target_type="region",
-            target_id=scope.region_code, region_code=scope.region_code,
-            after={"rows": rows, "masked": True}, address=exported_by.address,
+            connection,
+            actor=exported_by.actor,
+            action="people.export",
+            target_type="region",
+            target_id=scope.region_code,
+            region_code=scope.region_code,
+            after={"rows": rows, "masked": True},
+            address=exported_by.address,
         )
 
 
