@@ -10,6 +10,9 @@
   enrolled in the second factor (TOTP) yet.
 - ``BANGFU_IMPORT_MAX_*``: what one import file may hold (``ImportLimits``; docs/import-headers.md, 限额).
 - ``BANGFU_MAX_BODY_BYTES`` / ``BANGFU_MAX_JSON_BODY_BYTES``: the largest request body (``BodyLimits``).
+- ``BANGFU_PUBLIC_HTTPS`` (default off): ``1`` when users reach the platform over HTTPS — served with
+  ``bangfu serve --tls-cert/--tls-key`` (which sets it) or behind a proxy that terminates TLS. Cookies
+  are then marked Secure and answers carry HSTS.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ PRODUCTION = "production"
 REQUIRE_TOTP_ENV = "BANGFU_REQUIRE_TOTP_FOR_UNMASK"
 TRUE_WORDS = ("1", "true", "yes", "on")
 MIB = 1024 * 1024
+PUBLIC_HTTPS_ENV = "BANGFU_PUBLIC_HTTPS"
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class Settings:
     data_dir: Path
     production: bool = False
     require_totp_for_unmask: bool = False
+    public_https: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,7 +56,16 @@ class Settings:
             data_dir=data_dir,
             production=(env.get(ENVIRONMENT_ENV) or "").strip().lower() == PRODUCTION,
             require_totp_for_unmask=(env.get(REQUIRE_TOTP_ENV) or "").strip().lower() in TRUE_WORDS,
+            public_https=_switch(env, PUBLIC_HTTPS_ENV, "HTTPS 访问时设为 1，否则设为 0 或不设"),
         )
+
+
+def _switch(env: Mapping[str, str], name: str, how: str) -> bool:
+    # A misspelt value must not silently mean "off" for a security setting.
+    flag = (env.get(name) or "").strip().lower()
+    if flag not in TRUE_WORDS + FALSE_WORDS:
+        raise ValueError(f"环境变量 {name}={flag!r} 无效：{how}")
+    return flag in TRUE_WORDS
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -77,7 +77,7 @@ def test_birth_date_or_sex_contradicting_the_id_number_is_refused(session: Sessi
 
 
 def test_invalid_id_number_is_refused_and_shown_masked(session: Session) -> None:
-    with pytest.raises(PersonIdentityError, match=r"1101\*{10}0025 无效：校验位错误"), session.begin_nested():
+    with pytest.raises(PersonIdentityError, match=r"1101\*{12}25 无效：校验位错误"), session.begin_nested():
         saved(session, support.person(id_number="110105194912310025"))
 
 

@@ -8,20 +8,26 @@ from pathlib import Path
 import openpyxl
 import pytest
 from import_db_support import PEOPLE_HEADER, TODAY, make_id, person_row, write_csv
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
+from audit_sabotage import refuse_audit_appends
 from bangfu.access.scope import Scope
+from bangfu.audit.log import verify
 from bangfu.cli import app
-from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.registry.importer import import_file
 from bangfu.registry.imports.reading import open_table
 from bangfu.registry.imports.rows import RawRow
 from bangfu.registry.people_export import HEADERS, export_people
+from bangfu.registry.queries import Reader
+from bangfu.store.db import make_engine
+from bangfu.store.tables import AuditEntry
 
 A = make_id("141123", "19800101", "123")  # 兴县, 吕梁市
 B = make_id("141124", "19850505", "246")  # 临县, 吕梁市
 C = make_id("140105", "19900909", "357")  # 小店区, 太原市
+TESTS = Reader("tests", None)
 
 
 @pytest.fixture
@@ -72,18 +78,18 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
         [
             (
                 "张三",
-                mask(A),
+                masked_id_number(A),
                 "山西省吕梁市兴县",
                 "脱贫人口、易地搬迁群众",
                 "全劳力",
-                mask_phone("13912345678"),
+                masked_phone("13912345678"),
                 "男",
                 None,
             ),
-            ("李四", mask(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳力", None, "女", None),
+            ("李四", masked_id_number(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳力", None, "女", None),
         ]
     )
-    assert mask(A) == "1411**********" + A[-4:]
+    assert masked_id_number(A) == "1411" + "*" * 12 + A[-2:]
     assert all(A not in str(cell) and "13912345678" not in str(cell) for row in rows for cell in row)
 
 
@@ -92,17 +98,17 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
     [("141123", {"张三"}), ("14", {"张三", "李四", "王五"}), ("140106", set()), ("141123100", set())],
 )
 def test_county_province_and_an_empty_region(people: Engine, tmp_path: Path, region: str, names: set[str]) -> None:
-    report = export_people(people, Scope.for_region(region), tmp_path / "x.xlsx")
+    report = export_people(people, Scope.for_region(region), tmp_path / "x.xlsx", exported_by=TESTS)
     rows = read_back(tmp_path / "x.xlsx")
     assert report.rows == len(rows) - 1 == len(names)
     assert {row[0] for row in rows[1:]} == names
 
 
 def test_pages_do_not_lose_or_repeat_rows(people: Engine, tmp_path: Path) -> None:
-    report = export_people(people, Scope.for_region("14"), tmp_path / "x.xlsx", page_rows=2)
+    report = export_people(people, Scope.for_region("14"), tmp_path / "x.xlsx", exported_by=TESTS, page_rows=2)
     rows = read_back(tmp_path / "x.xlsx")[1:]
-    assert report.rows == 3 and sorted(row[1] for row in rows) == sorted(mask(i) for i in (A, B, C))
-    assert {row[5] for row in rows} == {mask_phone("13912345678"), mask_phone("0351-1234567"), None}
+    assert report.rows == 3 and sorted(row[1] for row in rows) == sorted(masked_id_number(i) for i in (A, B, C))
+    assert {row[5] for row in rows} == {masked_phone("13912345678"), masked_phone("0351-1234567"), None}
 
 
 @pytest.mark.parametrize("region", ["9999", "1499", "abc", "140105999"])
@@ -165,3 +171,28 @@ def test_export_is_private_and_a_symlink_at_the_path_is_refused(people: Engine, 
     assert result.exit_code == 2
     assert "符号链接" in "".join(result.output.split())
     assert not stolen.exists() and link.is_symlink()
+def test_every_export_is_audited_before_the_file_appears(people: Engine, tmp_path: Path) -> None:
+    url = people.url.render_as_string(hide_password=False)
+    with people.connect() as connection:
+        before = connection.scalar(select(func.max(AuditEntry.id)))
+    out = tmp_path / "x.xlsx"
+    assert invoke("export", "people", "--region", "1411", "--out", str(out), "--database", url).exit_code == 0
+    with people.connect() as connection:
+        entry = connection.execute(select(AuditEntry).where(AuditEntry.id > before)).one()
+        assert (entry.action, entry.target_id, entry.after) == ("people.export", "1411", '{"masked":true,"rows":2}')
+        assert entry.actor.startswith("cli") and verify(connection).ok
+
+
+def test_no_file_when_the_audit_entry_cannot_be_written(fresh_database: str, tmp_path: Path) -> None:
+    row = person_row(A, "张三", "兴县", "脱贫人口", "全劳力", "")
+    source = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [row])
+    engine = make_engine(fresh_database)
+    try:
+        assert import_file(engine, "people", source, today=TODAY).inserted == 1
+        refuse_audit_appends(fresh_database)
+        out = tmp_path / "x.xlsx"
+        result = invoke("export", "people", "--region", "14", "--out", str(out), "--database", fresh_database)
+        assert result.exit_code != 0
+        assert not out.exists() and not list(tmp_path.glob(".x.xlsx*"))
+    finally:
+        engine.dispose()

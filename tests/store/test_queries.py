@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from bangfu.access.scope import Scope
 from bangfu.cli import app
-from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.registry.queries import (
     QueryError,
     organization_detail,
@@ -142,8 +142,8 @@ def test_summaries_and_details_are_masked(world: tuple[Connection, World]) -> No
     connection, built = world
     county = Scope.for_region(XING)
     [summary] = search_people(connection, county, id_number=built.id_numbers["p1"], today=TODAY).items
-    assert summary.id_number_masked == mask(built.id_numbers["p1"])
-    assert summary.phone_masked == mask_phone("13912345678")
+    assert summary.id_number_masked == masked_id_number(built.id_numbers["p1"])
+    assert summary.phone_masked == masked_phone("13912345678")
     assert (summary.sex, summary.hukou_region_name) == ("male", "山西省吕梁市兴县")
     assert (summary.township_code, summary.township_name) == (WEIFEN, "蔚汾镇")
     assert summary.categories == ["poverty_alleviated"]
@@ -158,7 +158,7 @@ def test_summaries_and_details_are_masked(world: tuple[Connection, World]) -> No
     assert detail.household is not None
     assert detail.household.number == "HH141123000001"
     assert [m.person_id for m in detail.household.members] == [built.ids["p1"], built.ids["p3"]]
-    assert detail.household.members[1].id_number_masked == mask(built.id_numbers["p3"])
+    assert detail.household.members[1].id_number_masked == masked_id_number(built.id_numbers["p3"])
     assert [(c.code, c.label, c.held_today) for c in detail.categories] == [("poverty_alleviated", "脱贫人口", True)]
     assert [(s.work_region, s.work_region_name, s.organized_export) for s in detail.employment] == [
         (XING, "山西省吕梁市兴县", False),
@@ -209,7 +209,7 @@ def test_organization_search_and_detail(world: tuple[Connection, World]) -> None
     detail = organization_detail(connection, Scope.for_region(XING), built.ids["o1"], today=TODAY)
     assert detail is not None
     assert detail.summary.region_name == "山西省吕梁市兴县" and detail.summary.kind_label == "企业"
-    assert detail.summary.phone_masked == mask_phone("13500001111")
+    assert detail.summary.phone_masked == masked_phone("13500001111")
     assert "13500001111" not in repr(dataclasses.asdict(detail))
     assert [(r.code, r.label, r.held_today) for r in detail.recognitions] == [
         ("employment_base", "就业帮扶基地", True),
@@ -220,6 +220,10 @@ def test_organization_search_and_detail(world: tuple[Connection, World]) -> None
     assert [(e.benefit_id, e.fund, e.amount_fen) for e in detail.ledger] == [
         ("employment_base_reward", "employment", 10_000_000)
     ]
+
+
+def born(id_number: str) -> str:
+    return f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"
 
 
 def test_unmask_needs_the_permission_and_is_audited(world: tuple[Connection, World]) -> None:
@@ -235,10 +239,12 @@ def test_unmask_needs_the_permission_and_is_audited(world: tuple[Connection, Wor
     assert len(audit_entries(connection)) == before
 
     shown = unmask_person(connection, county, built.ids["p1"], actor="boss", can_unmask=True, address="10.0.0.9")
-    assert shown == {"id_number": built.id_numbers["p1"], "phone": "13912345678"}
+    number = built.id_numbers["p1"]
+    assert shown == {"id_number": number, "phone": "13912345678", "birth_date": born(number)}
     assert unmask_person(connection, county, built.ids["p3"], actor="boss", can_unmask=True, address=None) == {
         "id_number": built.id_numbers["p3"],
         "phone": None,
+        "birth_date": born(built.id_numbers["p3"]),
     }
     entries = audit_entries(connection)[before:]
     assert [(e.actor, e.action, e.target_type, e.target_id, e.region_code, e.address) for e in entries] == [

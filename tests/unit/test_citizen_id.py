@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bangfu.core import citizen_id, regions
-from bangfu.core.citizen_id import check, check_digit, mask, mask_phone, normalize, upgrade_15
+from bangfu.core.citizen_id import check, check_digit, normalize, upgrade_15
+from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_year
 
 # The worked example in GB 11643-1999 itself.
 STANDARD_EXAMPLE = "11010519491231002X"
@@ -131,12 +132,15 @@ def test_illegal_characters(raw: str) -> None:
     assert result.reason.startswith("含非法字符")
 
 
-def test_masking() -> None:
-    assert mask("141102199001011234") == "1411**********1234"
-    assert mask(STANDARD_EXAMPLE) == "1101**********002X"
-    assert mask("1234") == "****"
-    assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("1381234") == "*******"
+def test_masking_keeps_neither_the_birth_date_nor_the_sequence() -> None:
+    # ADR 0011: province and city, then the last sequence digit and the check character.
+    assert masked_id_number("141102199001011234") == "1411************34"
+    assert masked_id_number(STANDARD_EXAMPLE) == "1101************2X"
+    assert masked_id_number("1234") == "****"
+    assert masked_phone("13812345678") == "138******78"
+    assert masked_phone("1381234") == "*******"
+    assert masked_phone(None) is None and masked_phone("") is None
+    assert shown_birth_year(date(1990, 1, 1)) == 1990
 
 
 REGION_CODES = [r.code for r in regions.shanxi_counties() if not r.statistics_only] + [

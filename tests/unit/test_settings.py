@@ -45,3 +45,10 @@ def test_body_limits_from_the_environment() -> None:
     assert (limits.max_json_body_bytes, limits.max_body_bytes) == (65536, 1024 * 1024)
     with pytest.raises(ValueError, match=r"BANGFU_MAX_BODY_BYTES='lots' 无效：应为正整数"):
         BodyLimits.from_env({"BANGFU_MAX_BODY_BYTES": "lots"})
+def test_public_https_is_a_yes_or_no() -> None:
+    assert Settings.from_env({}).public_https is False
+    assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "1"}).public_https is True
+    assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": " Yes "}).public_https is True
+    assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "0"}).public_https is False
+    with pytest.raises(ValueError, match="BANGFU_PUBLIC_HTTPS"):
+        Settings.from_env({"BANGFU_PUBLIC_HTTPS": "https"})

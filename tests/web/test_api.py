@@ -6,7 +6,7 @@ import json
 from importlib import resources
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 from web_support import PASSWORD, Platform, api_token
 
@@ -94,7 +94,8 @@ def test_records_are_masked(platform: Platform) -> None:
     answer = platform.client.get(f"/api/v1/people/{person.id}", headers=api_token(platform.client, "province"))
     text = answer.text
     assert person.id_number not in text and person.phone not in text
-    assert person.id_number[:4] + "**********" + person.id_number[-4:] in text
+    assert person.id_number[:4] + "*" * 12 + person.id_number[-2:] in text
+    assert answer.json()["summary"]["birth_year"] == 1985 and "1985-03-" not in text
 
 
 def test_unmasking_is_audited_and_the_chain_holds(platform: Platform) -> None:
@@ -106,7 +107,7 @@ def test_unmasking_is_audited_and_the_chain_holds(platform: Platform) -> None:
         answer = platform.client.post(f"/api/v1/people/{person.id}/unmask",
                                       headers=api_token(platform.client, "county_xing"))
         assert answer.status_code == 200
-        assert answer.json() == {"id_number": person.id_number, "phone": person.phone}
+        assert answer.json() == {"id_number": person.id_number, "phone": person.phone, "birth_date": "1985-03-02"}
         with engine.connect() as connection:
             entries = connection.execute(
                 select(AuditEntry).where(AuditEntry.action == "person.unmask").order_by(AuditEntry.id)
@@ -136,3 +137,28 @@ def test_openapi_document_and_no_cdn_docs(platform: Platform) -> None:
         schema["paths"]
     )
     assert platform.client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+
+
+def test_a_lookup_by_id_number_is_audited_and_shows_no_more_than_typed(platform: Platform) -> None:
+    """A search by full number confirms a guess: each one, hit or miss, is on the audit log (ADR 0011)."""
+    person = platform.persons["xing_a"]
+    headers = api_token(platform.client, "city_lvliang")  # may not unmask
+    engine = make_engine(platform.url)
+    try:
+        with engine.connect() as connection:
+            before = connection.scalar(select(func.max(AuditEntry.id)))
+        hit = platform.client.get("/api/v1/people", params={"id_number": person.id_number}, headers=headers)
+        miss = platform.client.get("/api/v1/people", params={"id_number": "110101199003074514"}, headers=headers)
+        assert [item["id"] for item in hit.json()["items"]] == [person.id] and miss.json()["items"] == []
+        assert person.id_number not in hit.text and "birth_date" not in hit.text
+        with engine.connect() as connection:
+            entries = connection.execute(
+                select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)
+            ).all()
+            lookups = [e for e in entries if e.action == "person.lookup"]
+            found = [(e.actor, e.target_id) for e in lookups]
+            assert found == [("city_lvliang", str(person.id)), ("city_lvliang", None)]
+            assert person.id_number not in " ".join(str(e.after) for e in lookups)
+            assert verify(connection).ok
+    finally:
+        engine.dispose()

@@ -1,19 +1,17 @@
-"""Account and audit commands: ``bangfu user add|list|disable|enable|passwd|revoke-tokens|totp-reset``
-and ``bangfu audit verify``."""
+"""Account commands: ``bangfu user add|list|disable|enable|passwd|revoke-tokens|totp-reset`` (the audit
+commands: ``cli.audit_cmds``)."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bangfu.cli import render
@@ -33,23 +31,6 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"[:64]
     except (OSError, KeyError):  # no login name in some containers
         return "cli"
-
-
-@contextmanager
-def _connected(database: str | None) -> Iterator[Connection]:
-    """A connection to an initialized database at the newest schema, in one transaction."""
-    from bangfu.store.db import make_engine
-    from bangfu.store.migrate import require_head
-
-    target = existing(database)
-    with reported_failures(target):
-        engine = make_engine(target.url)
-        try:
-            with engine.begin() as connection:
-                require_head(connection)
-                yield connection
-        finally:
-            engine.dispose()
 
 
 def _in_session(database: str | None, work: Callable[[Session], T]) -> T:
@@ -251,39 +232,6 @@ def user_totp_reset(username: UsernameArgument, database: DatabaseOption = None)
     _say(f"已取消账户 {username} 的两步验证；其网页会话与 API 令牌均已作废")
 
 
-def audit_verify(
-    database: DatabaseOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
-) -> None:
-    """核对审计日志的哈希链：完好退出码为 0；发现修改或删除则逐条列出，退出码为 1。"""
-    from bangfu.audit.log import verify
-
-    with _connected(database) as connection:
-        result = verify(connection)
-    if as_json:
-        payload = {
-            "ok": result.ok,
-            "entries": result.entries,
-            "head_hash": result.head_hash,
-            "problems": result.problems,
-        }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-    elif result.ok:
-        _say(f"审计日志完好：已核对 {result.entries:,} 条记录，链头哈希 {result.head_hash}")
-    else:
-        out = render.console(stderr=True)
-        out.print(
-            f"审计日志已被改动：核对 {result.entries:,} 条记录，发现问题如下（链头哈希 {result.head_hash}）",
-            style="red",
-            markup=False,
-            highlight=False,
-        )
-        for problem in result.problems:
-            out.print(f"  {problem}", markup=False, highlight=False)
-    if not result.ok:
-        raise typer.Exit(1)
-
-
 def register(app: typer.Typer) -> None:
     user_app = typer.Typer(help="账户：新建、列出、停用与启用、重设口令、作废令牌、重置两步验证", no_args_is_help=True)
     user_app.command("add")(user_add)
@@ -294,6 +242,3 @@ def register(app: typer.Typer) -> None:
     user_app.command("revoke-tokens")(user_revoke_tokens)
     user_app.command("totp-reset")(user_totp_reset)
     app.add_typer(user_app, name="user")
-    audit_app = typer.Typer(help="审计日志：核对哈希链是否完好", no_args_is_help=True)
-    audit_app.command("verify")(audit_verify)
-    app.add_typer(audit_app, name="audit")

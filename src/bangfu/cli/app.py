@@ -15,6 +15,7 @@ import typer
 
 from bangfu.cli import (
     account_cmds,
+    audit_cmds,
     export_cmds,
     import_cmds,
     platform_cmds,
@@ -36,6 +37,7 @@ registry_cmds.register(app)
 import_cmds.register(app)
 export_cmds.register(app)
 account_cmds.register(app)
+audit_cmds.register(app)
 platform_cmds.register(app)
 report_cmds.register(app)
 
@@ -117,7 +119,7 @@ def policy_evaluate(
 
 def registered_case(database: str | None, id_number: str | None, credit_code: str | None, day: dt.date) -> Any:
     """The case JSON of a registered person or organization, and how to name it in a table title."""
-    from bangfu.core.citizen_id import mask
+    from bangfu.core.disclosure import masked_id_number
     from bangfu.registry.stored_cases import NotRegisteredError, organization_key, person_key, stored_case
     from bangfu.store.db import make_engine
     from bangfu.store.migrate import require_head
@@ -138,7 +140,11 @@ def registered_case(database: str | None, id_number: str | None, credit_code: st
                     fail(f"数据库 {target.shown} 中没有登记{what}为 {exc} 的{'人员' if id_number else '单位'}")
                 except ValueError as exc:
                     fail(str(exc))
-                shown = f"身份证号 {mask(id_number)}" if id_number is not None else f"统一社会信用代码 {credit_code}"
+                shown = (
+                    f"身份证号 {masked_id_number(id_number)}"
+                    if id_number is not None
+                    else f"统一社会信用代码 {credit_code}"
+                )
                 return stored_case(connection, entity, key, day), f"{shown}（数据库登记）"
         finally:
             engine.dispose()

@@ -23,11 +23,14 @@ def export_people(
 ) -> None:
     """导出某地区（含下辖市县）户籍人员名册为 Excel，表头与人员导入表格一致。
 
-    身份证号、联系电话已脱敏（如 1411**********1237、138****5678），不含出生日期（它与户籍县一起会还原被遮住的数字）。
-    不脱敏的导出须记录审计日志，本版不提供。
+    身份证号、联系电话已脱敏（如 1411************37、138******78），
+    不含出生日期（它与户籍县一起会缩小被遮住数字的范围）。
+    每次导出先记入审计日志再生成文件；不提供不脱敏的导出。
     """
     from bangfu.access.scope import Scope, UnknownRegionError
+    from bangfu.cli.account_cmds import _actor as command_actor
     from bangfu.registry.people_export import export_people as export
+    from bangfu.registry.queries import Reader
     from bangfu.store.db import make_engine
 
     if out.suffix.lower() != ".xlsx":
@@ -44,7 +47,7 @@ def export_people(
     with reported_failures(target):
         engine = make_engine(target.url)
         try:
-            report = export(engine, scope, out)
+            report = export(engine, scope, out, exported_by=Reader(command_actor(), None))
         except OSError as exc:
             fail(f"无法写入 {out}（{exc.strerror or exc}）")
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,15 @@ import typer
 
 from bangfu.accounts.passwords import DEMO_PASSWORD
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, Target, existing, reported_failures, require_current, resolve
+from bangfu.cli.database import (
+    DatabaseOption,
+    Target,
+    existing,
+    fail,
+    reported_failures,
+    require_current,
+    resolve,
+)
 from bangfu.cli.demo_guard import check_demo_accounts_before_serving, refuse_unless_demo_database
 
 HostOption = Annotated[str, typer.Option("--host", help="监听地址；内网部署可用 0.0.0.0")]
@@ -31,18 +40,51 @@ def _say(message: str) -> None:
     render.console().print(message, markup=False, highlight=False)
 
 
-def run_server(url: str, host: str, port: int, workers: int = 1) -> None:
+@dataclass(frozen=True)
+class Tls:
+    """The certificate (chain) and private key ``serve`` answers HTTPS with."""
+
+    cert: Path
+    key: Path
+
+
+def checked_tls(cert: Path | None, key: Path | None) -> Tls | None:
+    """Both files or neither; readable and a matching pair, or a message saying which and why (exit 2)."""
+    import ssl
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        fail("--tls-cert 与 --tls-key 须同时给出：证书文件和它的私钥文件")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            fail(f"{option}：无法读取 {path}（{exc.strerror}）")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError):
+        fail(f"--tls-cert/--tls-key：{cert} 与 {key} 不是匹配的 PEM 证书与私钥：请核对这两个文件")
+    return Tls(cert, key)
+
+
+def run_server(url: str, host: str, port: int, workers: int = 1, *, tls: Tls | None = None,
+               public_https: bool = False) -> None:
     import os
 
     import uvicorn
 
-    from bangfu.settings import DATABASE_URL_ENV
+    from bangfu.settings import DATABASE_URL_ENV, PUBLIC_HTTPS_ENV
 
     # Each worker process builds its own application (and connection pool) from the environment.
     os.environ[DATABASE_URL_ENV] = url
+    # Served over HTTPS, here or by a proxy in front: Secure cookies and HSTS (bangfu.settings).
+    if tls is not None or public_https:
+        os.environ[PUBLIC_HTTPS_ENV] = "1"
     uvicorn.run(
         "bangfu.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
         log_level="warning", access_log=False, proxy_headers=False,
+        ssl_certfile=str(tls.cert) if tls else None, ssl_keyfile=str(tls.key) if tls else None,
     )
 
 
@@ -99,13 +141,27 @@ def register(app: typer.Typer) -> None:
         port: PortOption = 8000,
         workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="工作进程数（一般取 CPU 核数）")] = 1,
         database: DatabaseOption = None,
+        tls_cert: Annotated[
+            Path | None, typer.Option("--tls-cert", help="HTTPS 证书文件（PEM，可含中间证书链）", show_default=False)
+        ] = None,
+        tls_key: Annotated[
+            Path | None, typer.Option("--tls-key", help="HTTPS 私钥文件（PEM，未加密）", show_default=False)
+        ] = None,
+        public_https: Annotated[
+            bool,
+            typer.Option(
+                "--public-https", help="由前置代理（如 nginx）提供 HTTPS 时使用：Cookie 标记 Secure 并发送 HSTS"
+            ),
+        ] = False,
     ) -> None:
         """启动平台（网页与 /api/v1 接口）。数据库须先用 bangfu init 初始化。"""
+        tls = checked_tls(tls_cert, tls_key)
         target = existing(database)
         require_current(target)
         check_demo_accounts_before_serving(target)
-        _say(f"帮扶平台：http://{host}:{port}/ （数据库 {target.shown}；按 Ctrl+C 停止）")
-        run_server(target.url, host, port, workers)
+        scheme = "https" if tls else "http"
+        _say(f"帮扶平台：{scheme}://{host}:{port}/ （数据库 {target.shown}；按 Ctrl+C 停止）")
+        run_server(target.url, host, port, workers, tls=tls, public_https=public_https)
 
     @app.command("demo")
     def demo(

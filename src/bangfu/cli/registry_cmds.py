@@ -11,6 +11,7 @@ import typer
 
 from bangfu.cli import render
 from bangfu.core import citizen_id
+from bangfu.core.disclosure import masked_id_number, shown_birth_year
 from bangfu.settings import DATABASE_URL_ENV
 
 URL_EXAMPLES = "sqlite:///var/bangfu.db 或 postgresql+psycopg://用户@主机:5432/库名"
@@ -86,16 +87,17 @@ def _id_numbers(arguments: list[str]) -> Iterator[str]:
 
 
 def id_report(raw: str) -> dict[str, Any]:
-    """One line of ``bangfu id check``; the number itself is masked, like everywhere it is shown."""
+    """One line of ``bangfu id check``; the number is shown as the disclosure policy shows it everywhere."""
     checked = citizen_id.check(raw)
     return {
-        "id": citizen_id.mask(checked.id),
+        "id": masked_id_number(checked.id),
         "valid": checked.valid,
         "reason": checked.reason,
         "region": checked.region,
         "region_name": checked.region_name,
         "historic": checked.historic,
-        "birth_date": checked.birth_date.isoformat() if checked.birth_date else None,
+        # The year only: with the region and the masked ends, the date would give the number back.
+        "birth_year": shown_birth_year(checked.birth_date) if checked.birth_date else None,
         "sex": checked.sex,
     }
 

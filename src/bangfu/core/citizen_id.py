@@ -1,4 +1,4 @@
-"""Citizen ID numbers (公民身份号码) per GB 11643-1999: checking, masking and bulk generation.
+"""Citizen ID numbers (公民身份号码) per GB 11643-1999: checking and bulk generation (masking: ``core.disclosure``).
 
 Layout of the 18 characters: 6-digit region code at issue, birth date ``yyyymmdd``, 3-digit
 sequence whose last digit is odd for men, and an ISO 7064 MOD 11-2 check character.
@@ -139,21 +139,6 @@ def check(raw: str, today: date | None = None) -> IdCheck:
     region_name, historic = issued_in
     sex = "male" if int(id_number[16]) % 2 == 1 else "female"
     return IdCheck(id_number, True, None, id_number[:6], born, sex, region_name, historic)
-
-
-def _mask(text: str, keep_head: int, keep_tail: int) -> str:
-    # Too short to keep both ends without revealing everything: hide it all.
-    if len(text) <= keep_head + keep_tail:
-        return "*" * len(text)
-    return text[:keep_head] + "*" * (len(text) - keep_head - keep_tail) + text[-keep_tail:]
-
-
-def mask(id_number: str) -> str:
-    return _mask(id_number, 4, 4)
-
-
-def mask_phone(phone: str) -> str:
-    return _mask(phone, 3, 4)
 
 
 def _date_ascii(day_numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:

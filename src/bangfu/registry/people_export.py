@@ -1,9 +1,10 @@
 """Export the registered people of a region (province, city or county) to an XLSX roster, masked.
 
 Columns carry the import headers (姓名, 身份证号, 户籍所在县, …) so that a roster reads the same in
-both directions. ID numbers and phones are masked (``core.citizen_id.mask`` / ``mask_phone``); the
-birth date is left out, because together with the county and the masked number's ends it would
-give the masked digits back. An unmasked export needs an audit trail and is not offered.
+both directions. ID numbers and phones are masked by the one disclosure policy
+(``core.disclosure``); the birth date is left out, because together with the county and the masked
+number's ends it would narrow the masked digits down. Every export is on the audit log before the file
+is there; an unmasked export is not offered.
 
 Rows are read a page at a time (keyset pagination on ``persons.id``) and written with openpyxl's
 write-only workbook, so memory stays flat for a whole province. The file appears only when complete,
@@ -28,12 +29,14 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unu
 from sqlalchemy import Connection, Engine, or_, select
 
 from bangfu.access.scope import Scope
+from bangfu.audit.log import record
 from bangfu.core import regions
-from bangfu.core.citizen_id import mask, mask_phone
+from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.core.private_files import create_private, refuse_symlink
 from bangfu.core.spreadsheet_safety import safe_row
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.headers import PEOPLE
+from bangfu.registry.queries import Reader
 from bangfu.registry.upsert.base import table_of
 from bangfu.registry.upsert.bulk_io import rows_in
 from bangfu.store.migrate import require_head
@@ -74,11 +77,11 @@ def _cells(row: Any, categories: set[str]) -> list[str]:
     named = "、".join(CATEGORY_LABELS[code] for code in CATEGORIES if code in categories)
     values = {
         "name": row.name,
-        "id_number": mask(row.id_number),
+        "id_number": masked_id_number(row.id_number),
         "hukou_region": regions.full_name(row.hukou_region),
         "categories": named,
         "labor_capacity": LABOR_CAPACITY_LABELS.get(row.labor_capacity or "", ""),
-        "phone": mask_phone(row.phone) if row.phone else "",
+        "phone": masked_phone(row.phone) or "",
         "sex": SEX_LABELS.get(row.sex, ""),
         "household_number": row.household_number or "",
     }
@@ -127,10 +130,35 @@ def _new_sheet() -> tuple[Any, Any]:
     return workbook, sheet
 
 
+def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader) -> None:
+    """The export's audit entry, committed on its own before the file is handed over."""
+    with engine.begin() as connection:
+        record(
+            connection,
+            actor=exported_by.actor,
+            action="people.export",
+            target_type="region",
+            target_id=scope.region_code,
+            region_code=scope.region_code,
+            after={"rows": rows, "masked": True},
+            address=exported_by.address,
+        )
+
+
 def export_people(
-    engine: Engine, scope: Scope, out: Path | str, *, today: dt.date | None = None, page_rows: int = PAGE_ROWS
+    engine: Engine,
+    scope: Scope,
+    out: Path | str,
+    *,
+    exported_by: Reader,
+    today: dt.date | None = None,
+    page_rows: int = PAGE_ROWS,
 ) -> ExportReport:
-    """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked."""
+    """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked.
+
+    The file appears at ``out`` only after its audit entry is committed: if the entry cannot be
+    written, the half-made file is deleted and the error propagates, so no roster leaves unrecorded.
+    """
     out_path = Path(out)
     refuse_symlink(out_path)  # before the work: os.replace would put the roster in the link's place anyway
     day = today or dt.date.today()
@@ -153,6 +181,7 @@ def export_people(
     try:
         with create_private(partial, "wb") as stream:
             workbook.save(stream)
+        _record_export(engine, scope, written, exported_by)
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, f
 from bangfu.access.scope import Scope, UnknownRegionError
 from bangfu.audit.log import record
 from bangfu.core import citizen_id, regions
+from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_year
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import FUNDS
@@ -76,7 +77,7 @@ class PersonSummary:
     name: str
     id_number_masked: str
     sex: str
-    birth_date: dt.date
+    birth_year: int  # never the date: see core.disclosure
     hukou_region: str
     hukou_region_name: str
     township_code: str | None
@@ -240,10 +241,6 @@ def _page(items: list[T], total: int, page: int, per_page: int) -> Page[T]:
     return Page(items, total, page, per_page, math.ceil(total / per_page))
 
 
-def _masked_phone(phone: str | None) -> str | None:
-    return citizen_id.mask_phone(phone) if phone else None
-
-
 def _place_name(code: str) -> str | None:
     """Full name of a work place, as far as the bundled divisions go; None for an unknown province."""
     return regions.full_name(code) if regions.province_of(code) in regions.provinces() else None
@@ -285,16 +282,16 @@ def _summary(row: Any, categories: list[str]) -> PersonSummary:
     return PersonSummary(
         id=row.id,
         name=row.name,
-        id_number_masked=citizen_id.mask(row.id_number),
+        id_number_masked=masked_id_number(row.id_number),
         sex=row.sex,
-        birth_date=row.birth_date,
+        birth_year=shown_birth_year(row.birth_date),
         hukou_region=row.hukou_region,
         hukou_region_name=regions.full_name(row.hukou_region),
         township_code=township,
         township_name=regions.name_of(township) if township else None,
         categories=categories,
         labor_capacity=row.labor_capacity,
-        phone_masked=_masked_phone(row.phone),
+        phone_masked=masked_phone(row.phone),
     )
 
 
@@ -309,8 +306,12 @@ def search_people(
     page: int = 1,
     per_page: int = 20,
     today: dt.date | None = None,
+    searched_by: Reader | None = None,
 ) -> Page[PersonSummary]:
-    """Persons in ``scope`` matching every given filter, by name then id; exact ID number and name."""
+    """Persons in ``scope`` matching every given filter, by name then id; exact ID number and name.
+
+    With ``searched_by``, a lookup by ID number is written to the audit log in the caller's transaction.
+    """
     day = today or dt.date.today()
     _check_paging(page, per_page)
     area = _narrowed(scope, region)
@@ -320,7 +321,7 @@ def search_people(
     if (number := _given(id_number)) is not None:
         checked = citizen_id.check(number, day)
         if not checked.valid:
-            raise QueryError(f"身份证号 id_number {citizen_id.mask(checked.id)} 无效：{checked.reason}")
+            raise QueryError(f"身份证号 id_number {masked_id_number(checked.id)} 无效：{checked.reason}")
         conditions.append(PERSONS.c.id_number == checked.id)
     if (wanted := _given(name)) is not None:
         conditions.append(PERSONS.c.name == wanted)
@@ -338,9 +339,34 @@ def search_people(
         # An ID number is unique: the page is the count, and one indexed lookup answers it all.
         rows = list(connection.execute(query.where(*conditions).limit(1)).all()) if page == 1 else []
         total = len(rows) if page == 1 else int(connection.scalar(select(func.count()).where(*conditions)) or 0)
+        if searched_by is not None:
+            _record_lookup(connection, searched_by, checked.id, rows)
     else:
         total, rows = _paged(connection, PERSONS, query, conditions, page, per_page)
     return _page([_summary(row, _in_vocabulary_order(row.categories_held)) for row in rows], total, page, per_page)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads, for the audit log: the account's user name and the client's address."""
+
+    actor: str
+    address: str | None
+
+
+def _record_lookup(connection: Connection, reader: Reader, id_number: str, rows: list[Any]) -> None:
+    """A lookup by full ID number answers "is this the number?" — an oracle for the masked digits
+    (core.disclosure) — so each one is on the audit log, hit or miss, with the number masked."""
+    record(
+        connection,
+        actor=reader.actor,
+        action="person.lookup",
+        target_type="person" if rows else None,
+        target_id=rows[0].id if rows else None,
+        region_code=rows[0].hukou_region if rows else None,
+        after={"id_number": masked_id_number(id_number), "found": len(rows)},
+        address=reader.address,
+    )
 
 
 def _scoped_person(connection: Connection, scope: Scope, person_id: int, *columns: Any) -> Any:
@@ -363,8 +389,8 @@ def _household(connection: Connection, scope: Scope, household_id: int | None) -
         number=row.household_number,
         address=row.address,
         head_name=row.head_name,
-        head_id_number_masked=citizen_id.mask(row.head_id_number) if row.head_id_number else None,
-        members=[HouseholdMember(m.id, m.name, citizen_id.mask(m.id_number)) for m in members],
+        head_id_number_masked=masked_id_number(row.head_id_number) if row.head_id_number else None,
+        members=[HouseholdMember(m.id, m.name, masked_id_number(m.id_number)) for m in members],
     )
 
 
@@ -462,14 +488,14 @@ def unmask_person(
     can_unmask: bool,
     address: str | None,
 ) -> dict[str, str | None] | None:
-    """The person's ID number and phone in full, with an audit entry; None when missing or outside ``scope``.
+    """The person's ID number, phone and birth date in full, audited; None when missing or outside ``scope``.
 
     PermissionError without the permission, for a person in the scope only: a missing or out-of-scope
     person is None for everyone, so the refusal tells nothing the reader could not already see. The
     entry is written in the caller's transaction if one is open — the caller must commit it — and
     otherwise in a transaction of its own, committed before the numbers are returned.
     """
-    columns = (PERSONS.c.id_number, PERSONS.c.phone, PERSONS.c.hukou_region)
+    columns = (PERSONS.c.id_number, PERSONS.c.phone, PERSONS.c.birth_date, PERSONS.c.hukou_region)
     with connection.begin() if not connection.in_transaction() else contextlib.nullcontext():
         row = _scoped_person(connection, scope, person_id, *columns)
         if row is None:
@@ -485,7 +511,7 @@ def unmask_person(
             region_code=row.hukou_region,
             address=address,
         )
-    return {"id_number": row.id_number, "phone": row.phone}
+    return {"id_number": row.id_number, "phone": row.phone, "birth_date": row.birth_date.isoformat()}
 
 
 # --- organizations ---------------------------------------------------------------------------
@@ -511,7 +537,7 @@ def _organization_summary(row: Any) -> OrganizationSummary:
         region_code=row.region_code,
         region_name=regions.full_name(row.region_code),
         contact_name=row.contact_name,
-        phone_masked=_masked_phone(row.phone),
+        phone_masked=masked_phone(row.phone),
     )
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, text
 
 from bangfu.core import citizen_id
+from bangfu.core.disclosure import masked_id_number
 from bangfu.policy.facts import ENTITIES, Entity, Field
 from bangfu.store.population_export import fact_schemas, select_sql, sources
 
@@ -83,10 +84,10 @@ def person_key(connection: Connection, id_number: str) -> int:
     """persons.id of an ID number as people write it (15 digits, lower-case x, spaces are all accepted)."""
     checked = citizen_id.check(id_number)
     if not checked.valid:
-        raise ValueError(f"身份证号 {citizen_id.mask(checked.id)} 无效：{checked.reason}")
+        raise ValueError(f"身份证号 {masked_id_number(checked.id)} 无效：{checked.reason}")
     key = connection.execute(text("SELECT id FROM persons WHERE id_number = :n"), {"n": checked.id}).scalar()
     if key is None:
-        raise NotRegisteredError(citizen_id.mask(checked.id))
+        raise NotRegisteredError(masked_id_number(checked.id))
     return int(key)
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 from bangfu.core import citizen_id
+from bangfu.core.disclosure import masked_id_number
 from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS, SEX_LABELS
 
 REGION_LEVELS = ("province", "city", "county", "township")
@@ -460,7 +461,7 @@ class PersonIdentityError(ValueError):
 def fill_from_id_number(person: Person) -> None:
     """Normalize the ID number, derive birth date and sex from it, and refuse contradictions."""
     checked = citizen_id.check(person.id_number)
-    shown = citizen_id.mask(checked.id)
+    shown = masked_id_number(checked.id)
     if not checked.valid or checked.birth_date is None or checked.sex is None:
         raise PersonIdentityError(f"身份证号 {shown} 无效：{checked.reason}")
     person.id_number = checked.id

@@ -20,6 +20,7 @@ from bangfu.web.body_limit import BodyLimit
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
 from bangfu.web.routes import account_pages, admin_pages, api, pages, public, users_api
 from bangfu.web.security import SecurityHeaders
+from bangfu.web.server_errors import UnhandledErrors
 from bangfu.web.views import make_templates
 
 FIELD_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie"}
@@ -72,6 +73,8 @@ def create_app(
     app.include_router(admin_pages.router)
     app.include_router(public.router)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
+    # The last added is the outermost: the headers are added to the 500 answers too.
+    app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders, https=https)
     _add_error_answers(app)
     return app
@@ -136,7 +139,9 @@ def app_from_environment() -> FastAPI:
     from bangfu.settings import Settings
 
     settings = Settings.from_env()
-    app = create_app(settings.database_url, require_totp_for_unmask=settings.require_totp_for_unmask)
+    app = create_app(
+        settings.database_url, https=settings.public_https, require_totp_for_unmask=settings.require_totp_for_unmask
+    )
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.
     gc.freeze()

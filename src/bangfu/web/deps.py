@@ -24,6 +24,7 @@ from bangfu.access.scope import Scope
 from bangfu.accounts.sessions import Authenticated, resolve_token
 from bangfu.accounts.sign_in_steps import MUST_CHANGE_FOR_TOKEN
 from bangfu.accounts.users import Account
+from bangfu.registry.queries import Reader
 from bangfu.web.security import tokens_match
 
 PAGE_COOKIE = "bangfu_session"
@@ -59,6 +60,10 @@ class Viewer:
     @property
     def account(self) -> Account:
         return self.auth.account
+
+    @property
+    def reader(self) -> Reader:
+        return Reader(self.auth.account.username, self.address)
 
 
 def client_address(request: Request) -> str:

@@ -11,7 +11,6 @@ from fastapi import Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from bangfu.audit.log import record
 from bangfu.registry.people_export import export_people
 from bangfu.web.deps import Viewer
 
@@ -19,16 +18,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def people_roster(request: Request, viewer: Viewer) -> FileResponse:
-    """Write the roster to a temporary folder, record the export, and send the file (then delete it)."""
+    """Write the roster to a temporary folder and send it (then delete it).
+
+    ``export_people`` commits the export's audit entry before the file exists, so a file that is
+    sent has always been recorded; when the entry cannot be written the request fails with nothing sent.
+    """
     folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
     try:
-        report = export_people(request.app.state.engine, viewer.scope, folder / "people.xlsx")
-        with request.app.state.sessions() as session, session.begin():
-            record(
-                session, actor=viewer.account.username, action="people.export", target_type="region",
-                target_id=viewer.scope.region_code, region_code=viewer.scope.region_code,
-                after={"rows": report.rows, "masked": True}, address=viewer.address,
-            )
+        report = export_people(request.app.state.engine, viewer.scope, folder / "people.xlsx",
+                               exported_by=viewer.reader)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

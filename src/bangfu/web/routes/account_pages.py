@@ -40,8 +40,9 @@ def signed_in(request: Request, session: Session, account: Account, next_path: s
         PAGE_COOKIE, issued.token, httponly=True, samesite="strict", secure=request.app.state.https,
         path="/", expires=issued.expires_at,
     )  # fmt: skip
-    response.delete_cookie(ANONYMOUS_CSRF_COOKIE, path="/")
-    response.delete_cookie(PENDING_COOKIE, path="/")
+    secure = request.app.state.https
+    response.delete_cookie(ANONYMOUS_CSRF_COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(PENDING_COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
     return response
 
 
@@ -85,7 +86,9 @@ def login_code(
     since = second_factor.pending_since(pending)
     if second_factor.failures_since(session, user.username, since) >= second_factor.MAX_CODE_FAILURES:
         response = RedirectResponse("/login?next=" + quote(safe_next(next), safe="/"), status_code=303)
-        response.delete_cookie(PENDING_COOKIE, path="/")
+        response.delete_cookie(
+            PENDING_COOKIE, path="/", secure=request.app.state.https, httponly=True, samesite="strict"
+        )
         return response
     # Returned, not raised: the failed attempt must be committed with the request.
     if not second_factor.check_code(session, user, code, client_address(request)):

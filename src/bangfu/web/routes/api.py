@@ -70,6 +70,11 @@ async def read(request: Request, work: Callable[[Connection], T]) -> T:
     return await run_in_threadpool(_read, request.app.state.engine, work)
 
 
+def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as connection:
+        return work(connection)
+
+
 def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as connection:
         return work(connection.execution_options(isolation_level="AUTOCOMMIT"))
@@ -157,9 +162,12 @@ async def search_people(
     def search(connection: Connection) -> Any:
         return queries.search_people(
             connection, viewer.scope, id_number=id_number, name=name, region=region,
-            category=category, page=page, per_page=per_page,
+            category=category, page=page, per_page=per_page, searched_by=viewer.reader,
         )
 
+    if id_number and id_number.strip():
+        # A lookup by ID number is audited: it runs in a transaction, committed before the answer.
+        return json_answer(await run_in_threadpool(_in_transaction, request.app.state.engine, search))
     return json_answer(await read(request, search))
 
 

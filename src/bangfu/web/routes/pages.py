@@ -101,7 +101,7 @@ def logout(request: Request, session: Db, viewer: CsrfViewer) -> Response:
     if token:
         revoke(session, token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(PAGE_COOKIE, path="/")
+    response.delete_cookie(PAGE_COOKIE, path="/", secure=request.app.state.https, httponly=True, samesite="strict")
     return response
 
 
@@ -137,6 +137,7 @@ def people_page(
                 session.connection(), viewer.scope, id_number=filters["id_number"] or None,
                 name=filters["name"] or None, region=filters["region"] or None,
                 category=filters["category"] or None, page=max(page, 1), per_page=20,
+                searched_by=viewer.reader,
             )
         except queries.QueryError as exc:
             error = str(exc)
