@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,14 @@ def sqlite_file(url: str | URL) -> Path | None:
     return _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
 
 
+# How long a SQLite statement waits for another connection's write lock before failing with
+# "database is locked". Write transactions are short (milliseconds), but under a burst of sign-ins
+# dozens queue behind each other: an answer a few seconds late is better than a 500.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" for units of work that may write.
+SQLITE_BEGIN = "sqlite_begin"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,20 +55,50 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # Readers no longer block the writer (and vice versa): the CLI and a web process share the file.
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Set explicitly rather than trusting pysqlite's 5 s default: see SQLITE_BUSY_TIMEOUT_MS. It only
+        # helps a transaction that asks for the write lock at BEGIN (IMMEDIATE, below): a deferred one
+        # that read first and then writes after another writer committed gets SQLITE_BUSY at once,
+        # because its snapshot is stale and no amount of waiting can fix that.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at BEGIN, waiting (busy_timeout) for it, so that a unit of work
+        # that reads and then writes (sign-in: count failures, then record the attempt) never meets
+        # a stale snapshot. Read-only work (the API's autocommit reads, exports) keeps DEFERRED, so
+        # that it neither waits for writers nor holds them up.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600): it holds ID numbers and password hashes.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they follow. An existing
+    file keeps the mode its administrator chose.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)  # an empty file is a valid, empty SQLite database
+    os.chmod(path, 0o600)  # the umask may have taken bits away, never added: this only makes it explicit
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for a SQLite file its folder is created if missing."""
+    """An engine for ``url``; a missing SQLite file is created (with its folder) readable by its owner only.
+
+    ``hide_parameters``: a database error's message (logged, or shown in a traceback) never carries the
+    statement's values, which are ID numbers, names and phone numbers.
+    """
     parsed = make_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(path)
         engine = create_engine(parsed, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -67,8 +106,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work: on SQLite their transactions begin IMMEDIATE, since they may write."""
     # expire_on_commit=False: objects read in a unit of work stay usable (e.g. rendered) after it ends.
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False)
 
 
 @contextmanager
