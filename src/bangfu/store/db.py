@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,12 @@ def is_sqlite(url: str | URL) -> bool:
 def display_url(url: str | URL) -> str:
     """The URL as it may be printed or logged: the password, if any, shown as ***."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def stored_utc(moment: dt.datetime) -> dt.datetime:
+    """A moment read back from a DateTime(timezone=True) column, in UTC: SQLite returns it naive, and
+    everything Bangfu writes is UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _sqlite_file(url: URL) -> Path | None:

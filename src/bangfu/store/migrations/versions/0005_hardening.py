@@ -95,9 +95,7 @@ def _login_attempt_devices() -> None:
     foreign_key = op.f("fk_login_attempts_device_id_sign_in_devices")
     if _postgresql():
         op.add_column("login_attempts", sa.Column("device_id", ID, nullable=True))
-        op.create_foreign_key(
-            foreign_key, "login_attempts", "sign_in_devices", ["device_id"], ["id"]
-        )
+        op.create_foreign_key(foreign_key, "login_attempts", "sign_in_devices", ["device_id"], ["id"])
     else:
         # SQLite cannot ALTER a constraint in, but ADD COLUMN may carry one inline when the column may be
         # NULL; rebuilding the table instead would mean switching foreign keys off, impossible here.
