@@ -62,10 +62,10 @@ class Authenticated:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A successful sign-in: the account, and the secret of a device registered now (None: a known one)."""
+    """A successful sign-in: the account, and the secret of the device it came from (known, or new now)."""
 
     account: Account
-    new_device_token: str | None
+    device_token: str
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -212,7 +212,7 @@ def sign_in(
     The password is checked between a short look and a short write, holding no lock: on SQLite the
     write lock is one for the whole file, and fifty sign-ins each holding it through argon2 (0.1 s)
     would queue for seconds. The write looks again, so no limit is passed by racing the check.
-    A successful sign-in from a new device registers it (``new_device_token``: set it as a cookie).
+    A successful sign-in from a new device registers it; set ``device_token`` as the device's cookie.
     """
     attempt = _attempt(username, address, device_token, now)
     with unit_of_work(sessions) as session:
@@ -226,9 +226,8 @@ def sign_in(
             refusal = exc  # raised after the commit, so that the failure counts
         else:
             assert standing.user is not None
-            signed_in = SignedIn(
-                account_of(standing.user), remember_device(session, standing.user.id, standing.device_id, attempt.now)
-            )
+            new_token = remember_device(session, standing.user.id, standing.device_id, attempt.now)
+            signed_in = SignedIn(account_of(standing.user), new_token or attempt.device_token or "")
     if refusal is not None:
         raise refusal
     return signed_in

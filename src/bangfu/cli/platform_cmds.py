@@ -39,6 +39,9 @@ def run_server(url: str, host: str, port: int, workers: int = 1) -> None:
 
     # Each worker process builds its own application (and connection pool) from the environment.
     os.environ[DATABASE_URL_ENV] = url
+    # proxy_headers=False: X-Forwarded-For is read by the application alone, and only from the proxies
+    # in BANGFU_TRUSTED_PROXIES (web/client_address.py). uvicorn's own reading would believe 127.0.0.1
+    # by default, so that anything on this machine could pose as any address.
     uvicorn.run(
         "bangfu.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
         log_level="warning", access_log=False, proxy_headers=False,

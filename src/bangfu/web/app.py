@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
+from bangfu.settings import Network
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import require_head
 from bangfu.web.deps import LoginRequired, TokenCache, optional_viewer
@@ -39,8 +40,13 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "；".join(parts) or "请求无效"
 
 
-def create_app(database_url: str, *, policy: Policy | None = None, https: bool = False) -> FastAPI:
-    """The platform on ``database_url`` (which must be migrated: ``bangfu init``)."""
+def create_app(
+    database_url: str, *, policy: Policy | None = None, https: bool = False, trusted_proxies: tuple[Network, ...] = ()
+) -> FastAPI:
+    """The platform on ``database_url`` (which must be migrated: ``bangfu init``).
+
+    ``trusted_proxies``: reverse proxies whose X-Forwarded-For is believed (BANGFU_TRUSTED_PROXIES).
+    """
     pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
     engine = make_engine(database_url, **pool)
     with engine.connect() as connection:
@@ -59,6 +65,7 @@ def create_app(database_url: str, *, policy: Policy | None = None, https: bool =
     app.state.policy = policy or load_bundled()
     app.state.templates = make_templates()
     app.state.https = https
+    app.state.trusted_proxies = trusted_proxies
     static = resources.files("bangfu.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -123,7 +130,8 @@ def app_from_environment() -> FastAPI:
 
     from bangfu.settings import Settings
 
-    app = create_app(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    app = create_app(settings.database_url, trusted_proxies=settings.trusted_proxies)
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.
     gc.freeze()

@@ -15,17 +15,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Form, HTTPException, Path, Request
+from fastapi import Depends, Form, HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from bangfu.access.scope import Scope
-from bangfu.accounts.sessions import Authenticated, resolve_token
+from bangfu.accounts.devices import DEVICE_LIFETIME
+from bangfu.accounts.sessions import Authenticated, SignedIn, resolve_token, sign_in
 from bangfu.accounts.users import Account
+from bangfu.web.client_address import forwarded_client
 from bangfu.web.security import tokens_match
 
 PAGE_COOKIE = "bangfu_session"
+# A browser (or a client that keeps cookies) that signed in before: see accounts/devices.py.
+DEVICE_COOKIE = "bangfu_device"
 # Row ids are BIGINT: a larger number is not a record of ours, and SQLite could not even bind it.
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="记录编号")]
 ANONYMOUS_CSRF_COOKIE = "bangfu_csrf"
@@ -59,7 +63,25 @@ class Viewer:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For."""
+    peer = request.client.host if request.client else "unknown"
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), request.app.state.trusted_proxies)
+
+
+def sign_in_request(request: Request, username: str, password: str) -> SignedIn:
+    """``sign_in`` from this request's address and device cookie; raises LoginFailed or LoginThrottled."""
+    return sign_in(
+        request.app.state.sessions, username, password, client_address(request),
+        device_token=request.cookies.get(DEVICE_COOKIE),
+    )
+
+
+def keep_device(request: Request, response: Response, signed_in: SignedIn) -> None:
+    """(Re)set the device cookie after a sign-in: HttpOnly, SameSite=Strict, Secure over HTTPS, half a year."""
+    response.set_cookie(
+        DEVICE_COOKIE, signed_in.device_token, max_age=int(DEVICE_LIFETIME.total_seconds()), httponly=True,
+        samesite="strict", secure=request.app.state.https, path="/",
+    )
 
 
 def _viewer(auth: Authenticated, request: Request) -> Viewer:

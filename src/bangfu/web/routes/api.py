@@ -14,14 +14,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
-from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session
+from bangfu.accounts.sessions import LoginFailed, LoginThrottled, open_session
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
-from bangfu.web.deps import ApiViewer, Db, RecordId, client_address, reveal_person
+from bangfu.web.deps import ApiViewer, Db, RecordId, keep_device, reveal_person, sign_in_request
 from bangfu.web.exports import people_roster
 
 router = APIRouter(prefix="/api/v1")
@@ -82,17 +82,17 @@ def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
     summary="以用户名和口令取得访问令牌（OAuth2 password）",
 )
 def issue_token(
-    request: Request, session: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request, response: Response, session: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenResponse | JSONResponse:
-    # Refusals are returned, not raised: raising would roll back the request's transaction, and with
-    # it the record of the failed attempt that throttling counts.
     try:
-        account = authenticate(session, form.username, form.password, client_address(request))
+        signed_in = sign_in_request(request, form.username, form.password)
     except LoginThrottled as exc:
         return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after_s)})
     except LoginFailed as exc:
         return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
-    issued = open_session(session, account, "api")
+    issued = open_session(session, signed_in.account, "api")
+    # A client that keeps cookies is a known device at its next sign-in (ADR 0009); others need not.
+    keep_device(request, response, signed_in)
     lifetime = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
     return TokenResponse(access_token=issued.token, expires_in=lifetime)
 
