@@ -21,7 +21,7 @@ from bangfu.accounts.throttling import device_trusted, stranger_wait
 from bangfu.accounts.tokens import new_secret, plausible, token_hash
 from bangfu.accounts.users import Account, account_of
 from bangfu.audit.log import record
-from bangfu.store.db import stored_utc, unit_of_work
+from bangfu.store.db import read_only_work, stored_utc, unit_of_work
 from bangfu.store.tables import SESSION_KINDS, AuthSession, LoginAttempt, User
 
 LIFETIMES = {"page": dt.timedelta(hours=8), "api": dt.timedelta(hours=1)}
@@ -99,6 +99,7 @@ class _Checked:
 
     password_hash: str | None
     matches: bool
+    new_hash: str | None = None  # the password hashed with today's parameters, when the stored one is older
 
 
 def _standing(session: Session, attempt: _Attempt, *, lock: bool) -> _Standing:
@@ -115,11 +116,14 @@ def _standing(session: Session, attempt: _Attempt, *, lock: bool) -> _Standing:
 
 
 def _check(standing: _Standing, password: str) -> _Checked:
-    """The slow part of signing in (argon2, about 0.1 s): run it outside a write transaction if you can."""
+    """The slow part of signing in (argon2, about 0.1 s each): run it outside a write transaction if you can."""
     if standing.user is None:
         spend_verify_cost(password)  # so that response time does not tell whether the user exists
         return _Checked(None, False)
-    return _Checked(standing.user.password_hash, verify_password(standing.user.password_hash, password))
+    stored = standing.user.password_hash
+    if not verify_password(stored, password):
+        return _Checked(stored, False)
+    return _Checked(stored, True, hash_password(password) if needs_rehash(stored) else None)
 
 
 def _attempted(session: Session, attempt: _Attempt, standing: _Standing, failure: str | None) -> None:
@@ -169,8 +173,8 @@ def _conclude(session: Session, attempt: _Attempt, password: str, checked: _Chec
         _fail(session, attempt, standing, "wrong_password")
     if not user.active:
         _fail(session, attempt, standing, "inactive")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if checked.new_hash is not None:
+        user.password_hash = checked.new_hash
     _attempted(session, attempt, standing, None)
     return standing
 
@@ -215,7 +219,7 @@ def sign_in(
     A successful sign-in from a new device registers it; set ``device_token`` as the device's cookie.
     """
     attempt = _attempt(username, address, device_token, now)
-    with unit_of_work(sessions) as session:
+    with read_only_work(sessions) as session:
         standing = _standing(session, attempt, lock=False)
     checked = _check(standing, password) if standing.wait is None else None
     refusal: LoginFailed | LoginThrottled | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,14 +70,45 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    # SQLite's busy handler polls, sleeping up to 100 ms between tries: with dozens of threads waiting, a
+    # newcomer takes the lock in its first millisecond while an old waiter sleeps, and some wait past
+    # any timeout. Writers of this process therefore queue on a lock that wakes the next one at once;
+    # the busy handler is left to arbitrate between processes (workers, the CLI).
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock at BEGIN, waiting (busy_timeout) for it, so that a unit of work
         # that reads and then writes (sign-in: count failures, then record the attempt) never meets
         # a stale snapshot. Read-only work (the API's autocommit reads, exports) keeps DEFERRED, so
         # that it neither waits for writers nor holds them up.
-        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+        if connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED") != "IMMEDIATE":
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError(f"等待 SQLite 写锁超过 {SQLITE_BUSY_TIMEOUT_MS // 1000} 秒")
+        connection.info[_HOLDS_WRITERS] = writers
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection.info)
+            raise
+
+    # Whichever comes first ends the turn: the transaction's end, or the connection going back to the
+    # pool or away (after an error that skipped the rollback), so that no path can keep the lock.
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, lambda connection: _release(connection.info))
+    for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+        event.listen(engine.pool, name, lambda _dbapi, record, *_rest: _release(record.info))
+
+
+_HOLDS_WRITERS = "bangfu_holds_writers_lock"
+
+
+def _release(info: dict[Any, Any]) -> None:
+    writers = info.pop(_HOLDS_WRITERS, None)
+    if writers is not None:
+        writers.release()
 
 
 def _create_private_file(path: Path) -> None:
@@ -122,4 +154,12 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back when it raises."""
     with sessions() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_only_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction that only reads: on SQLite it begins DEFERRED, neither waiting for nor holding up writers."""
+    with sessions() as session, session.begin():
+        session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
         yield session

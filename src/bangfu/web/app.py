@@ -15,7 +15,7 @@ from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
 from bangfu.settings import Network
-from bangfu.store.db import make_engine, make_sessionmaker
+from bangfu.store.db import make_engine, make_sessionmaker, sqlite_file
 from bangfu.store.migrate import require_head
 from bangfu.web.deps import LoginRequired, TokenCache, optional_viewer
 from bangfu.web.routes import api, pages, public
@@ -48,6 +48,10 @@ def create_app(
     ``trusted_proxies``: reverse proxies whose X-Forwarded-For is believed (BANGFU_TRUSTED_PROXIES).
     """
     pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
+    if sqlite_file(database_url) is not None:
+        # As many connections as the thread pool has threads (40): a thread waiting for the file's write
+        # lock holds its connection meanwhile, and fewer would add a second queue with its own timeout.
+        pool = {"pool_size": 10, "max_overflow": 30}
     engine = make_engine(database_url, **pool)
     with engine.connect() as connection:
         require_head(connection)
@@ -80,8 +84,7 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
     viewer = None
     if status_code != 401:
         try:
-            with request.app.state.sessions() as session, session.begin():
-                viewer = optional_viewer(request, session)
+            viewer = optional_viewer(request)
         except Exception:  # an error page must render even when the database is what failed
             viewer = None
     return pages.render(request, "error.html", status_code=status_code, viewer=viewer, message=message,

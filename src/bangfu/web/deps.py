@@ -24,6 +24,7 @@ from bangfu.access.scope import Scope
 from bangfu.accounts.devices import DEVICE_LIFETIME
 from bangfu.accounts.sessions import Authenticated, SignedIn, resolve_token, sign_in
 from bangfu.accounts.users import Account
+from bangfu.store.db import read_only_work
 from bangfu.web.client_address import forwarded_client
 from bangfu.web.security import tokens_match
 
@@ -119,7 +120,7 @@ class TokenCache:
         found = self.cached(token, kind)
         if found is not None:
             return found
-        with sessions() as session, session.begin():
+        with read_only_work(sessions) as session:
             auth = resolve_token(session, token, kind)
         key = self._key(token, kind)
         with self._lock:
@@ -160,9 +161,23 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def page_viewer(request: Request, session: Db) -> Viewer:
+def _page_session(request: Request) -> Authenticated | None:
+    """The page session of the request's cookie, read in a short read-only transaction of its own.
+
+    Not in the request's unit of work: on SQLite that takes the write lock at its first statement and
+    holds it to the end of the request, and the handler runs in another hop to the thread pool. With
+    every pool thread waiting for the lock, that hop could never start: the lock would be held until
+    the waiters time out. Kept uncached (unlike API tokens): signing out takes effect at once.
+    """
     token = request.cookies.get(PAGE_COOKIE)
-    auth = resolve_token(session, token, "page") if token else None
+    if not token:
+        return None
+    with read_only_work(request.app.state.sessions) as session:
+        return resolve_token(session, token, "page")
+
+
+def page_viewer(request: Request) -> Viewer:
+    auth = _page_session(request)
     if auth is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return _viewer(auth, request)
@@ -188,10 +203,9 @@ def check_anonymous_csrf(request: Request, csrf_token: Annotated[str, Form()] = 
 CsrfViewer = Annotated[Viewer, Depends(check_session_csrf)]
 
 
-def optional_viewer(request: Request, session: Db) -> Viewer | None:
+def optional_viewer(request: Request) -> Viewer | None:
     """The signed-in account on a public page (for its navigation), or None."""
-    token = request.cookies.get(PAGE_COOKIE)
-    auth = resolve_token(session, token, "page") if token else None
+    auth = _page_session(request)
     return _viewer(auth, request) if auth else None
 
 

@@ -81,9 +81,7 @@ def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
     tags=["认证"],
     summary="以用户名和口令取得访问令牌（OAuth2 password）",
 )
-def issue_token(
-    request: Request, response: Response, session: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> TokenResponse | JSONResponse:
+def issue_token(request: Request, session: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Response:
     try:
         signed_in = sign_in_request(request, form.username, form.password)
     except LoginThrottled as exc:
@@ -91,10 +89,13 @@ def issue_token(
     except LoginFailed as exc:
         return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
     issued = open_session(session, signed_in.account, "api")
-    # A client that keeps cookies is a known device at its next sign-in (ADR 0009); others need not.
-    keep_device(request, response, signed_in)
     lifetime = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
-    return TokenResponse(access_token=issued.token, expires_in=lifetime)
+    # A Response, not a model for FastAPI to validate: that would take another hop to the thread pool
+    # while this unit of work holds SQLite's write lock (see deps._page_session).
+    answer = json_answer(TokenResponse(access_token=issued.token, expires_in=lifetime).model_dump())
+    # A client that keeps cookies is a known device at its next sign-in (ADR 0009); others need not.
+    keep_device(request, answer, signed_in)
+    return answer
 
 
 @router.get("/me", tags=["认证"], summary="当前账号及其可见地区")
@@ -193,9 +194,15 @@ async def entitlements(
     return json_answer(evaluate_case(request.app.state.policy, parse_case(case)))
 
 
-@router.post("/people/{person_id}/unmask", tags=["人员"], summary="查看完整身份证号与电话（需授权，记入审计日志）")
-def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> dict[str, str | None]:
-    return reveal_person(session, viewer, person_id)
+@router.post(
+    "/people/{person_id}/unmask",
+    response_model=dict[str, str | None],
+    tags=["人员"],
+    summary="查看完整身份证号与电话（需授权，记入审计日志）",
+)
+def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> Response:
+    # A Response, as in issue_token: no hop to the thread pool while the audit entry's lock is held.
+    return json_answer(reveal_person(session, viewer, person_id))
 
 
 @router.get("/organizations", tags=["单位"], summary="查询单位（名称、类型、地区）")
