@@ -53,8 +53,15 @@ def add_accounts(url: str, usernames: list[str], password: str) -> None:
     try:
         with unit_of_work(make_sessionmaker(engine)) as session:
             for username in usernames:
-                add_user(session, username=username, role="county", region_code="141123", password=password,
-                         display_name=username, actor="tests")
+                add_user(
+                    session,
+                    username=username,
+                    role="county",
+                    region_code="141123",
+                    password=password,
+                    display_name=username,
+                    actor="tests",
+                )
     finally:
         passwords.HASHER = production
         engine.dispose()
