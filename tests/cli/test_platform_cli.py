@@ -47,3 +47,11 @@ def test_serve_refuses_a_missing_or_uninitialized_database(tmp_path: Path) -> No
     (tmp_path / "empty.db").touch()
     empty = CliRunner().invoke(app, ["serve", "--database", f"sqlite:///{tmp_path}/empty.db"])
     assert empty.exit_code == 2 and "尚未初始化" in "".join(empty.stderr.split())
+
+
+def test_serve_refuses_a_bad_trusted_proxy_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANGFU_TRUSTED_PROXIES", "10.0.0.0/33")
+    answer = CliRunner().invoke(app, ["serve", "--database", f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}"])
+    assert answer.exit_code == 2
+    assert "BANGFU_TRUSTED_PROXIES" in answer.output and "10.0.0.0/33" in answer.output
+    assert not (tmp_path / "bangfu.db").exists()
