@@ -71,17 +71,21 @@ def client_address(request: Request) -> str:
 
 def sign_in_request(request: Request, username: str, password: str) -> SignedIn:
     """``sign_in`` from this request's address and device cookie; raises LoginFailed or LoginThrottled."""
-    return sign_in(
-        request.app.state.sessions, username, password, client_address(request),
-        device_token=request.cookies.get(DEVICE_COOKIE),
-    )
+    address = client_address(request)
+    sessions = request.app.state.sessions
+    return sign_in(sessions, username, password, address, device_token=request.cookies.get(DEVICE_COOKIE))
 
 
 def keep_device(request: Request, response: Response, signed_in: SignedIn) -> None:
     """(Re)set the device cookie after a sign-in: HttpOnly, SameSite=Strict, Secure over HTTPS, half a year."""
     response.set_cookie(
-        DEVICE_COOKIE, signed_in.device_token, max_age=int(DEVICE_LIFETIME.total_seconds()), httponly=True,
-        samesite="strict", secure=request.app.state.https, path="/",
+        DEVICE_COOKIE,
+        signed_in.device_token,
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.https,
+        path="/",
     )
 
 
