@@ -70,8 +70,12 @@ def test_fifty_parallel_sign_ins_get_no_server_error(live: Live) -> None:
 
 def test_strangers_cannot_lock_the_owner_out(live: Live) -> None:
     with client(live.base, "10.4.0.1") as owner:
-        assert page_login(owner, "victim").status_code == 303  # the owner's browser is now a known device
-        assert owner.cookies.get(DEVICE_COOKIE)
+        signed_in = page_login(owner, "victim")
+        assert signed_in.status_code == 303  # the owner's browser is now a known device
+        [device_cookie] = [c for c in signed_in.headers.get_list("set-cookie") if c.startswith(f"{DEVICE_COOKIE}=")]
+        assert {"httponly", "samesite=strict", "max-age=15552000"} <= {
+            a.strip().lower() for a in device_cookie.split(";")
+        }
         with client(live.base, "10.4.1.1") as stranger:
             statuses = [token(stranger, "victim", WRONG).status_code for _ in range(10)]
         assert statuses == [401] * 5 + [429] * 5
