@@ -13,10 +13,14 @@
 - ``BANGFU_PUBLIC_HTTPS`` (default off): ``1`` when users reach the platform over HTTPS — served with
   ``bangfu serve --tls-cert/--tls-key`` (which sets it) or behind a proxy that terminates TLS. Cookies
   are then marked Secure and answers carry HSTS.
+- ``BANGFU_TRUSTED_PROXIES`` (default: none): addresses or networks of the reverse proxies in front of
+  the platform, comma-separated (``127.0.0.1,10.0.0.0/8``). Only a request from one of them has its
+  X-Forwarded-For header believed; anyone else could write any address there.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +38,28 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 MIB = 1024 * 1024
 PUBLIC_HTTPS_ENV = "BANGFU_PUBLIC_HTTPS"
 FALSE_WORDS = ("", "0", "false", "no", "off")
+TRUSTED_PROXIES_ENV = "BANGFU_TRUSTED_PROXIES"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value Bangfu cannot use; the message says which and how to fix it."""
+
+
+def parse_networks(text: str, source: str = TRUSTED_PROXIES_ENV) -> tuple[Network, ...]:
+    """Comma-separated addresses or networks (``127.0.0.1, 10.0.0.0/8, ::1``); empty: none."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{source} 中的“{item}”不是 IP 地址或网段：应写成用逗号分隔的地址或网段，如 127.0.0.1,10.0.0.0/8"
+            ) from None
+    return tuple(networks)
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,7 @@ class Settings:
     production: bool = False
     require_totp_for_unmask: bool = False
     public_https: bool = False
+    trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +84,7 @@ class Settings:
             production=(env.get(ENVIRONMENT_ENV) or "").strip().lower() == PRODUCTION,
             require_totp_for_unmask=(env.get(REQUIRE_TOTP_ENV) or "").strip().lower() in TRUE_WORDS,
             public_https=_switch(env, PUBLIC_HTTPS_ENV, "HTTPS 访问时设为 1，否则设为 0 或不设"),
+            trusted_proxies=parse_networks(env.get(TRUSTED_PROXIES_ENV, "")),
         )
 
 
@@ -64,7 +92,7 @@ def _switch(env: Mapping[str, str], name: str, how: str) -> bool:
     # A misspelt value must not silently mean "off" for a security setting.
     flag = (env.get(name) or "").strip().lower()
     if flag not in TRUE_WORDS + FALSE_WORDS:
-        raise ValueError(f"环境变量 {name}={flag!r} 无效：{how}")
+        raise SettingsError(f"环境变量 {name}={flag!r} 无效：{how}")
     return flag in TRUE_WORDS
 
 
@@ -77,7 +105,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise ValueError(f"环境变量 {name}={raw!r} 无效：应为正整数（默认 {default}）")
+        raise SettingsError(f"环境变量 {name}={raw!r} 无效：应为正整数（默认 {default}）")
     return value
 
 

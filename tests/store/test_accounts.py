@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bangfu.accounts import passwords, sessions
+from bangfu.accounts.devices import MAX_DEVICES_PER_ACCOUNT, remember_device
 from bangfu.accounts.life_cycle import set_password
 from bangfu.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
 from bangfu.accounts.sessions import (
@@ -35,7 +36,7 @@ from bangfu.accounts.users import (
     get_account,
     list_accounts,
 )
-from bangfu.store.tables import AuditEntry, AuditHead, AuthSession, LoginAttempt, User
+from bangfu.store.tables import AuditEntry, AuditHead, AuthSession, LoginAttempt, SignInDevice, User
 
 PASSWORD = "兴县就业帮扶工作2024"
 T = dt.datetime(2024, 6, 30, 9, 0, tzinfo=dt.UTC)
@@ -340,39 +341,101 @@ def test_outdated_hash_is_replaced_on_sign_in(db: Session) -> None:
     assert not needs_rehash(user.password_hash) and verify_password(user.password_hash, PASSWORD)
 
 
-def fail_times(db: Session, count: int, username: str, address: str, first: dt.datetime) -> None:
+def fail_times(
+    db: Session, count: int, username: str, address: str, first: dt.datetime, device_token: str | None = None
+) -> None:
     for n in range(count):
         with pytest.raises(LoginFailed):
-            authenticate(db, username, "wrong password!", address, now=first + n * MINUTE)
+            authenticate(db, username, "wrong password!", address, now=first + n * MINUTE, device_token=device_token)
 
 
-def test_five_failures_throttle_the_username(db: Session) -> None:
+def known_device(db: Session, account: Account, at: dt.datetime = T - dt.timedelta(days=30)) -> str:
+    """The cookie of a device that signed in to ``account`` before."""
+    token = remember_device(db, account.id, None, at)
+    assert token is not None
+    return token
+
+
+def test_five_stranger_failures_delay_the_account_for_five_minutes(db: Session) -> None:
     add(db)
-    fail_times(db, 5, "zhang.san", "10.1.1.1", T - 10 * MINUTE)  # at -10, -9, -8, -7, -6 minutes
+    fail_times(db, 5, "zhang.san", "10.1.1.1", T - 4 * MINUTE)  # at -4 … 0 minutes
     with pytest.raises(LoginThrottled) as raised:
-        authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=T)  # right password, other address
-    # The refused attempt counts too: the newest five are then -9 … -6 and now; -9 leaves in 6 minutes.
-    assert raised.value.retry_after_s == 360
-    assert "登录失败次数过多" in str(raised.value) and "6 分钟" in str(raised.value)
-    assert attempts(db, username="zhang.san")[-1] == ("zhang.san", "10.2.2.2", False)
+        authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=T + MINUTE)  # right password, other address
+    assert raised.value.retry_after_s == 240  # five minutes from the newest failure
+    assert "登录失败次数过多" in str(raised.value) and "4 分钟" in str(raised.value)
     assert json.loads(audit_rows(db, "auth.login_failed")[-1].after or "") == {"reason": "throttled"}
-    # Trying again early is refused and pushes the time out (-8 must leave now, at T + 7 minutes).
-    with pytest.raises(LoginThrottled) as again:
-        authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=T + 5 * MINUTE)
-    assert again.value.retry_after_s == 120
-    with pytest.raises(LoginThrottled):
-        authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=T + 7 * MINUTE - dt.timedelta(seconds=1))
-    later = T + 8 * MINUTE + dt.timedelta(seconds=1)  # the last refusal (at 7 min − 1 s) moved it to 8 min
-    assert authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=later).username == "zhang.san"
+
+
+def test_refusals_during_the_delay_neither_count_nor_extend_it(db: Session) -> None:
+    account = add(db)
+    fail_times(db, 5, "zhang.san", "10.1.1.1", T - 4 * MINUTE)
+    for second in range(1, 300, 20):  # someone keeps trying throughout the delay
+        with pytest.raises(LoginThrottled) as raised:
+            authenticate(db, "zhang.san", "wrong password!", "10.1.1.1", now=T + dt.timedelta(seconds=second))
+        assert raised.value.retry_after_s == 300 - second
+    assert len(attempts(db, username="zhang.san")) == 5  # refusals checked no password: not attempts
+    assert len(audit_rows(db, "auth.login_failed")) == 5 + 15  # but each is audited
+    assert authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=T + 5 * MINUTE) == account
 
 
 def test_waiting_as_told_is_enough(db: Session) -> None:
-    add(db)
+    account = add(db)
     fail_times(db, 5, "zhang.san", "10.1.1.1", T - 10 * MINUTE)
     with pytest.raises(LoginThrottled) as raised:
-        authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T)
-    told = T + dt.timedelta(seconds=raised.value.retry_after_s)
-    assert authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=told).username == "zhang.san"
+        authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T - 5 * MINUTE)
+    told = T - 5 * MINUTE + dt.timedelta(seconds=raised.value.retry_after_s)
+    assert authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=told) == account
+
+
+def test_the_delay_does_not_grow(db: Session) -> None:
+    """Each failure after a delay starts another of the same length, never a longer one."""
+    add(db)
+    fail_times(db, 5, "zhang.san", "10.1.1.1", T - 4 * MINUTE)
+    for delay in range(1, 3):
+        after_delay = T + delay * 5 * MINUTE
+        fail_times(db, 1, "zhang.san", "10.1.1.1", after_delay)
+        with pytest.raises(LoginThrottled) as raised:
+            authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=after_delay + dt.timedelta(seconds=1))
+        assert raised.value.retry_after_s == 299
+
+
+def test_a_known_device_signs_in_while_strangers_are_delayed(db: Session) -> None:
+    account = add(db)
+    device = known_device(db, account)
+    fail_times(db, 5, "zhang.san", "10.6.6.6", T - 4 * MINUTE)
+    assert authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T, device_token=device) == account
+    assert attempts(db, username="zhang.san", succeeded=True) == [("zhang.san", "10.1.1.1", True)]
+    # Another account's device, an unknown cookie or none: a stranger, and delayed.
+    other = known_device(db, add(db, "li.si"))
+    for token in (other, "not-a-device", None):
+        with pytest.raises(LoginThrottled):
+            authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T, device_token=token)
+
+
+def test_a_device_unused_for_half_a_year_is_a_stranger_again(db: Session) -> None:
+    account = add(db)
+    device = known_device(db, account, at=T - dt.timedelta(days=181))
+    fail_times(db, 5, "zhang.san", "10.6.6.6", T - 4 * MINUTE)
+    with pytest.raises(LoginThrottled):
+        authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T, device_token=device)
+
+
+def test_a_known_device_has_its_own_failure_limit(db: Session) -> None:
+    account = add(db)
+    device = known_device(db, account)
+    fail_times(db, 5, "zhang.san", "10.1.1.1", T - 10 * MINUTE, device_token=device)
+    # Its failures are its own: the account stays open to everyone else.
+    assert authenticate(db, "zhang.san", PASSWORD, "10.2.2.2", now=T - 5 * MINUTE) == account
+    # Past its limit the device is a stranger: five more failures and it waits like one.
+    fail_times(db, 5, "zhang.san", "10.1.1.1", T - 4 * MINUTE, device_token=device)
+    with pytest.raises(LoginThrottled):
+        authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T + MINUTE, device_token=device)
+
+
+def test_unknown_user_names_are_delayed_alike(db: Session) -> None:
+    fail_times(db, 5, "nobody.here", "10.1.1.1", T - 4 * MINUTE)
+    with pytest.raises(LoginThrottled):
+        authenticate(db, "nobody.here", PASSWORD, "10.2.2.2", now=T + MINUTE)
 
 
 def test_four_failures_do_not_throttle(db: Session) -> None:
@@ -387,17 +450,30 @@ def test_failures_older_than_the_window_do_not_count(db: Session) -> None:
     assert authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T) == account
 
 
-def test_twenty_failures_throttle_the_address(db: Session) -> None:
+def test_twenty_failures_throttle_the_address_not_the_accounts(db: Session) -> None:
     account = add(db)
+    device = known_device(db, account)
     every_10_s = dt.timedelta(seconds=10)
     for n in range(20):  # different (unknown) user names: no single name reaches its own limit
         with pytest.raises(LoginFailed):
             authenticate(db, f"guess{n}", "wrong password!", "10.9.9.9", now=T - 14 * MINUTE + n * every_10_s)
     with pytest.raises(LoginThrottled) as raised:
         authenticate(db, "zhang.san", PASSWORD, "10.9.9.9", now=T)
-    # Counting this refusal, the oldest of the newest 20 is the second failure (-13:50): it leaves in 70 s.
-    assert raised.value.retry_after_s == 70
-    assert authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T) == account
+    assert raised.value.retry_after_s == 60  # the oldest failure (-14:00) leaves the window in a minute
+    assert authenticate(db, "zhang.san", PASSWORD, "10.1.1.1", now=T) == account  # from elsewhere
+    assert authenticate(db, "zhang.san", PASSWORD, "10.9.9.9", now=T, device_token=device) == account
+
+
+def test_devices_beyond_twenty_per_account_are_forgotten(db: Session) -> None:
+    account = add(db)
+    first = known_device(db, account, at=T - dt.timedelta(days=40))
+    fail_times(db, 1, "zhang.san", "10.1.1.1", T - 10 * MINUTE, device_token=first)
+    for n in range(MAX_DEVICES_PER_ACCOUNT):
+        known_device(db, account, at=T - dt.timedelta(days=30 - n))
+    assert db.scalar(select(func.count()).select_from(SignInDevice)) == MAX_DEVICES_PER_ACCOUNT
+    assert db.scalar(select(SignInDevice.id).where(SignInDevice.token_hash == sessions.token_hash(first))) is None
+    # Its failure stays on record, now as a stranger's.
+    assert db.scalar(select(LoginAttempt.device_id).where(LoginAttempt.succeeded.is_(False))) is None
 
 
 # --- sessions and tokens ---------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import store_support as support
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bangfu.store.db import make_engine, make_sessionmaker, unit_of_work
@@ -67,3 +71,56 @@ def test_sqlite_file_folder_is_created_and_pragmas_set(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert (tmp_path / "new" / "bangfu.db").is_file()
+
+
+def test_sqlite_file_is_created_for_its_owner_only(tmp_path: Path) -> None:
+    """The file holds ID numbers and password hashes: not world-readable, whatever the umask (review finding)."""
+    path = tmp_path / "private" / "bangfu.db"
+    previous = os.umask(0o022)
+    try:
+        engine = make_engine(f"sqlite:///{path.as_posix()}")
+        try:
+            with unit_of_work(make_sessionmaker(engine)) as session:
+                session.execute(text("CREATE TABLE t (x INTEGER)"))
+            with engine.connect():  # the -wal and -shm files exist while a connection is open
+                modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+        finally:
+            engine.dispose()
+    finally:
+        os.umask(previous)
+    assert modes == {"bangfu.db": 0o600, "bangfu.db-wal": 0o600, "bangfu.db-shm": 0o600}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_database_errors_carry_no_parameter_values(engine: Engine, household_numbers: list[str]) -> None:
+    """A logged or printed database error must not show the values of the statement (ID numbers, names)."""
+    good = support.household(address="山西省兴县蔚汾镇某村 7 号")
+    household_numbers.append(good.household_number)
+    with pytest.raises(IntegrityError) as raised, unit_of_work(make_sessionmaker(engine)) as session:
+        session.add(good)
+        session.flush()
+        session.add(support.household(household_number=good.household_number, address=good.address))
+        session.flush()
+    message = str(raised.value)
+    assert "INSERT INTO households" in message
+    assert good.household_number not in message.split("[SQL:", 1)[1]  # the statement's part names no value
+    assert good.address not in message and "hide_parameters=True" in message
+
+
+def test_parallel_units_of_work_that_read_then_write_all_succeed(engine: Engine, household_numbers: list[str]) -> None:
+    """Twenty at once, each reading before it writes: on SQLite a deferred transaction would fail at once
+    with "database is locked" when another committed between its read and its write."""
+    rows = [support.household() for _ in range(20)]
+    household_numbers.extend(row.household_number for row in rows)
+    sessions = make_sessionmaker(engine)
+    start = threading.Barrier(len(rows), timeout=60)
+
+    def read_then_write(row: Household) -> None:
+        with unit_of_work(sessions) as session:
+            start.wait()
+            session.scalar(select(func.count()).select_from(Household))
+            session.add(row)
+
+    with ThreadPoolExecutor(len(rows)) as pool:
+        list(pool.map(read_then_write, rows))
+    assert all(count(engine, row.household_number) == 1 for row in rows)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bangfu.settings import Settings
+from bangfu.settings import Settings, SettingsError
 
 
 def test_defaults_are_under_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,3 +52,17 @@ def test_public_https_is_a_yes_or_no() -> None:
     assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "0"}).public_https is False
     with pytest.raises(ValueError, match="BANGFU_PUBLIC_HTTPS"):
         Settings.from_env({"BANGFU_PUBLIC_HTTPS": "https"})
+def test_trusted_proxies_default_to_none(tmp_path: Path) -> None:
+    assert Settings.from_env({}).trusted_proxies == ()
+
+
+def test_trusted_proxies_are_addresses_and_networks() -> None:
+    settings = Settings.from_env({"BANGFU_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8 ,::1,"})
+    assert [str(network) for network in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+
+
+def test_a_bad_trusted_proxy_is_named_with_the_fix() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"BANGFU_TRUSTED_PROXIES": "127.0.0.1,proxy.example"})
+    assert "BANGFU_TRUSTED_PROXIES" in str(raised.value) and "“proxy.example”" in str(raised.value)
+    assert "10.0.0.0/8" in str(raised.value)  # how to write it

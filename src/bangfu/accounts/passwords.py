@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
+import threading
 from importlib import resources
 
 from argon2 import PasswordHasher
@@ -17,16 +19,23 @@ MIN_LENGTH = 12
 # The shared password `bangfu demo` prints for its accounts: published, so never acceptable elsewhere.
 DEMO_PASSWORD = "bangfu-demo-2024"
 
+# At most one argon2 computation per CPU at a time in this process. Fifty parallel sign-ins would
+# otherwise each take fifty times as long, and starve every other request of the CPU (and of the
+# GIL, which a thread holding SQLite's write lock needs to finish and let it go).
+_CPU_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
+
 
 def hash_password(plain: str) -> str:
     """The encoded hash (algorithm, parameters, salt and hash together) to store."""
-    return HASHER.hash(plain)
+    with _CPU_SLOTS:
+        return HASHER.hash(plain)
 
 
 def verify_password(stored: str, plain: str) -> bool:
     """Whether ``plain`` matches ``stored``; False (never an exception) for a mismatch or a malformed hash."""
     try:
-        return HASHER.verify(stored, plain)
+        with _CPU_SLOTS:
+            return HASHER.verify(stored, plain)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from bangfu.settings import DATABASE_URL_ENV, Settings
+from bangfu.settings import DATABASE_URL_ENV, Settings, SettingsError
 
 URL_EXAMPLES = "sqlite:///var/bangfu.db 或 postgresql+psycopg://用户@主机:5432/库名"
 
@@ -54,7 +54,11 @@ def resolve(database: str | None) -> Target:
 
     from bangfu.store.db import display_url
 
-    url = database or Settings.from_env().database_url
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:  # e.g. BANGFU_TRUSTED_PROXIES: `bangfu serve` would start workers that fail
+        fail(str(exc))
+    url = database or settings.database_url
     if database:
         source = "--database"
     elif os.environ.get(DATABASE_URL_ENV):

@@ -81,6 +81,9 @@ def run_server(url: str, host: str, port: int, workers: int = 1, *, tls: Tls | N
     # Served over HTTPS, here or by a proxy in front: Secure cookies and HSTS (bangfu.settings).
     if tls is not None or public_https:
         os.environ[PUBLIC_HTTPS_ENV] = "1"
+    # proxy_headers=False: X-Forwarded-For is read by the application alone, and only from the proxies
+    # in BANGFU_TRUSTED_PROXIES (web/client_address.py). uvicorn's own reading would believe 127.0.0.1
+    # by default, so that anything on this machine could pose as any address.
     uvicorn.run(
         "bangfu.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
         log_level="warning", access_log=False, proxy_headers=False,

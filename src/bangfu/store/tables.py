@@ -389,16 +389,21 @@ class AuthSession(Base):
 
 
 class LoginAttempt(Base):
-    """Each sign-in attempt, for throttling by user name and by address."""
+    """Each password checked, for throttling by user name, by address and by known device.
+
+    Refusals without a check (throttled) are not rows here: they must not prolong the wait.
+    """
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"))
+    __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"), Index(None, "device_id", "at"))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     succeeded: Mapped[bool]
+    # The known device (of this account) the attempt came from; NULL for a stranger (migration 0005).
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("sign_in_devices.id"))
 
 
 class AuditEntry(Base):

@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
-from bangfu.store.db import make_engine, make_sessionmaker
+from bangfu.settings import Network
+from bangfu.store.db import make_engine, make_sessionmaker, sqlite_file
 from bangfu.store.migrate import require_head
 from bangfu.web.body_limit import BodyLimit
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
@@ -42,10 +43,22 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def create_app(
-    database_url: str, *, policy: Policy | None = None, https: bool = False, require_totp_for_unmask: bool = False
+    database_url: str,
+    *,
+    policy: Policy | None = None,
+    https: bool = False,
+    require_totp_for_unmask: bool = False,
+    trusted_proxies: tuple[Network, ...] = (),
 ) -> FastAPI:
-    """The platform on ``database_url`` (which must be migrated: ``bangfu init``)."""
+    """The platform on ``database_url`` (which must be migrated: ``bangfu init``).
+
+    ``trusted_proxies``: reverse proxies whose X-Forwarded-For is believed (BANGFU_TRUSTED_PROXIES).
+    """
     pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
+    if sqlite_file(database_url) is not None:
+        # As many connections as the thread pool has threads (40): a thread waiting for the file's write
+        # lock holds its connection meanwhile, and fewer would add a second queue with its own timeout.
+        pool = {"pool_size": 10, "max_overflow": 30}
     engine = make_engine(database_url, **pool)
     with engine.connect() as connection:
         require_head(connection)
@@ -64,6 +77,7 @@ def create_app(
     app.state.templates = make_templates()
     app.state.https = https
     app.state.require_totp_for_unmask = require_totp_for_unmask
+    app.state.trusted_proxies = trusted_proxies
     static = resources.files("bangfu.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -84,8 +98,7 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
     viewer = None
     if status_code != 401:
         try:
-            with request.app.state.sessions() as session, session.begin():
-                viewer = optional_viewer(request, session)
+            viewer = optional_viewer(request)
         except Exception:  # an error page must render even when the database is what failed
             viewer = None
     return pages.render(request, "error.html", status_code=status_code, viewer=viewer, message=message,
@@ -140,7 +153,10 @@ def app_from_environment() -> FastAPI:
 
     settings = Settings.from_env()
     app = create_app(
-        settings.database_url, https=settings.public_https, require_totp_for_unmask=settings.require_totp_for_unmask
+        settings.database_url,
+        https=settings.public_https,
+        require_totp_for_unmask=settings.require_totp_for_unmask,
+        trusted_proxies=settings.trusted_proxies,
     )
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.

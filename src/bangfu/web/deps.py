@@ -15,19 +15,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Form, HTTPException, Path, Request
+from fastapi import Depends, Form, HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from bangfu.access.scope import Scope
-from bangfu.accounts.sessions import Authenticated, resolve_token
+from bangfu.accounts.devices import DEVICE_LIFETIME
+from bangfu.accounts.sessions import Authenticated, SignedIn, resolve_token, sign_in
 from bangfu.accounts.sign_in_steps import MUST_CHANGE_FOR_TOKEN
 from bangfu.accounts.users import Account
 from bangfu.registry.queries import Reader
+from bangfu.store.db import read_only_work
+from bangfu.web.client_address import forwarded_client
 from bangfu.web.security import tokens_match
 
 PAGE_COOKIE = "bangfu_session"
+# A browser (or a client that keeps cookies) that signed in before: see accounts/devices.py.
+DEVICE_COOKIE = "bangfu_device"
 # Row ids are BIGINT: a larger number is not a record of ours, and SQLite could not even bind it.
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="记录编号")]
 ANONYMOUS_CSRF_COOKIE = "bangfu_csrf"
@@ -67,7 +72,29 @@ class Viewer:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For."""
+    peer = request.client.host if request.client else "unknown"
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), request.app.state.trusted_proxies)
+
+
+def sign_in_request(request: Request, username: str, password: str) -> SignedIn:
+    """``sign_in`` from this request's address and device cookie; raises LoginFailed or LoginThrottled."""
+    address = client_address(request)
+    sessions = request.app.state.sessions
+    return sign_in(sessions, username, password, address, device_token=request.cookies.get(DEVICE_COOKIE))
+
+
+def keep_device(request: Request, response: Response, signed_in: SignedIn) -> None:
+    """(Re)set the device cookie after a sign-in: HttpOnly, SameSite=Strict, Secure over HTTPS, half a year."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        signed_in.device_token,
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.https,
+        path="/",
+    )
 
 
 def _viewer(auth: Authenticated, request: Request) -> Viewer:
@@ -110,7 +137,7 @@ class TokenCache:
         found = self.cached(token, kind)
         if found is not None:
             return found
-        with sessions() as session, session.begin():
+        with read_only_work(sessions) as session:
             auth = resolve_token(session, token, kind)
         key = self._key(token, kind)
         with self._lock:
@@ -168,9 +195,23 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def page_viewer(request: Request, session: Db) -> Viewer:
+def _page_session(request: Request) -> Authenticated | None:
+    """The page session of the request's cookie, read in a short read-only transaction of its own.
+
+    Not in the request's unit of work: on SQLite that takes the write lock at its first statement and
+    holds it to the end of the request, and the handler runs in another hop to the thread pool. With
+    every pool thread waiting for the lock, that hop could never start: the lock would be held until
+    the waiters time out. Kept uncached (unlike API tokens): signing out takes effect at once.
+    """
     token = request.cookies.get(PAGE_COOKIE)
-    auth = resolve_token(session, token, "page") if token else None
+    if not token:
+        return None
+    with read_only_work(request.app.state.sessions) as session:
+        return resolve_token(session, token, "page")
+
+
+def page_viewer(request: Request) -> Viewer:
+    auth = _page_session(request)
     if auth is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     if auth.account.must_change_password and request.url.path not in OPEN_WHILE_CHANGING:
@@ -198,10 +239,9 @@ def check_anonymous_csrf(request: Request, csrf_token: Annotated[str, Form()] = 
 CsrfViewer = Annotated[Viewer, Depends(check_session_csrf)]
 
 
-def optional_viewer(request: Request, session: Db) -> Viewer | None:
+def optional_viewer(request: Request) -> Viewer | None:
     """The signed-in account on a public page (for its navigation), or None."""
-    token = request.cookies.get(PAGE_COOKIE)
-    auth = resolve_token(session, token, "page") if token else None
+    auth = _page_session(request)
     return _viewer(auth, request) if auth else None
 
 

@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
-from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, open_session
+from bangfu.accounts.sessions import LoginFailed, LoginThrottled, open_session
 from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy
@@ -22,7 +22,7 @@ from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
-from bangfu.web.deps import ApiViewer, Db, RecordId, client_address, reveal_person
+from bangfu.web.deps import ApiViewer, Db, RecordId, client_address, keep_device, reveal_person, sign_in_request
 from bangfu.web.exports import people_roster
 
 router = APIRouter(prefix="/api/v1")
@@ -92,20 +92,26 @@ def issue_token(
     session: Db,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     totp_code: Annotated[str, Form(max_length=16, description="两步验证的 6 位验证码（启用两步验证的账户）")] = "",
-) -> TokenResponse | JSONResponse:
+) -> Response:
     # Refusals are returned, not raised: raising would roll back the request's transaction, and with
     # it the record of the failed attempt that throttling counts.
     try:
-        account = authenticate(session, form.username, form.password, client_address(request))
+        signed_in = sign_in_request(request, form.username, form.password)
     except LoginThrottled as exc:
         return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after_s)})
     except LoginFailed as exc:
         return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
-    if refusal := token_refusal(session, account, totp_code, client_address(request)):
+    if refusal := token_refusal(session, signed_in.account, totp_code, client_address(request)):
         return JSONResponse({"detail": refusal[1]}, refusal[0], headers={"WWW-Authenticate": "Bearer"})
-    issued = open_session(session, account, "api")
+    issued = open_session(session, signed_in.account, "api")
+    issued = open_session(session, signed_in.account, "api")
     lifetime = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
-    return TokenResponse(access_token=issued.token, expires_in=lifetime)
+    # A Response, not a model for FastAPI to validate: that would take another hop to the thread pool
+    # while this unit of work holds SQLite's write lock (see deps._page_session).
+    answer = json_answer(TokenResponse(access_token=issued.token, expires_in=lifetime).model_dump())
+    # A client that keeps cookies is a known device at its next sign-in (ADR 0009); others need not.
+    keep_device(request, answer, signed_in)
+    return answer
 
 
 @router.get("/me", tags=["认证"], summary="当前账号及其可见地区")
@@ -207,9 +213,15 @@ async def entitlements(
     return json_answer(evaluate_case(request.app.state.policy, parse_case(case)))
 
 
-@router.post("/people/{person_id}/unmask", tags=["人员"], summary="查看完整身份证号与电话（需授权，记入审计日志）")
-def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> dict[str, str | None]:
-    return reveal_person(session, viewer, person_id)
+@router.post(
+    "/people/{person_id}/unmask",
+    response_model=dict[str, str | None],
+    tags=["人员"],
+    summary="查看完整身份证号与电话（需授权，记入审计日志）",
+)
+def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> Response:
+    # A Response, as in issue_token: no hop to the thread pool while the audit entry's lock is held.
+    return json_answer(reveal_person(session, viewer, person_id))
 
 
 @router.get("/organizations", tags=["单位"], summary="查询单位（名称、类型、地区）")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from bangfu.accounts.sessions import LoginFailed, LoginThrottled, authenticate, revoke
+from bangfu.accounts.sessions import LoginFailed, LoginThrottled, revoke
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
 from bangfu.policy.case import parse_case
 from bangfu.policy.engine import evaluate_case
@@ -25,8 +25,9 @@ from bangfu.web.deps import (
     PageViewer,
     RecordId,
     check_anonymous_csrf,
-    client_address,
+    keep_device,
     reveal_person,
+    sign_in_request,
 )
 from bangfu.web.exports import people_roster
 from bangfu.web.security import new_token
@@ -84,7 +85,7 @@ def login(
     if not username or not password:
         return login_form(request, error="请输入用户名和口令", next_path=next, status_code=400)
     try:
-        account = authenticate(session, username, password, client_address(request))
+        signed_in = sign_in_request(request, username, password)
     except LoginThrottled as exc:
         return login_form(request, error=str(exc), next_path=next, status_code=429)
     except LoginFailed as exc:
@@ -92,7 +93,9 @@ def login(
     # Imported here: account_pages builds on this module's render().
     from bangfu.web.routes.account_pages import after_password
 
-    return after_password(request, session, account, next)
+    response = after_password(request, session, signed_in.account, next)
+    keep_device(request, response, signed_in)
+    return response
 
 
 @router.post("/logout")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -40,12 +41,14 @@ def _account(account: Account) -> dict[str, Any]:
     }
 
 
-def _answer(request: Request, outcome: Outcome) -> dict[str, Any]:
+def _answer(request: Request, outcome: Outcome, status_code: int = 200) -> JSONResponse:
+    # A Response, not a dict for FastAPI to serialize: that would take another hop to the thread pool
+    # while this unit of work holds SQLite's write lock (see deps._page_session).
     request.app.state.tokens.forget_account(outcome.account.id)
     answer: dict[str, Any] = {"account": _account(outcome.account), "done": outcome.done}
     if outcome.temporary_password is not None:
         answer["temporary_password"] = outcome.temporary_password
-    return answer
+    return JSONResponse(answer, status_code)
 
 
 def _refused(exc: Exception) -> HTTPException:
@@ -54,10 +57,10 @@ def _refused(exc: Exception) -> HTTPException:
 
 
 @router.get("", summary="本账户可管理的账户（本地区内本级及以下，不含自己）")
-def list_users(session: Db, viewer: ApiViewer) -> list[dict[str, Any]]:
+def list_users(session: Db, viewer: ApiViewer) -> JSONResponse:
     if not administration.may_administer_accounts(viewer.account):
         raise HTTPException(403, administration.NOT_AN_ADMINISTRATOR)
-    return [_account(account) for account in administration.administered(session, viewer.account)]
+    return JSONResponse([_account(account) for account in administration.administered(session, viewer.account)])
 
 
 def _create(session: Session, viewer: ApiViewer, body: NewAccount) -> Outcome:
@@ -68,9 +71,9 @@ def _create(session: Session, viewer: ApiViewer, body: NewAccount) -> Outcome:
 
 
 @router.post("", status_code=201, summary="新建账户（系统生成临时口令，只在本次回答中给出）")
-def create_user(request: Request, session: Db, viewer: ApiViewer, body: NewAccount) -> dict[str, Any]:
+def create_user(request: Request, session: Db, viewer: ApiViewer, body: NewAccount) -> JSONResponse:
     try:
-        return _answer(request, _create(session, viewer, body))
+        return _answer(request, _create(session, viewer, body), 201)
     except (NotAnAdministrator, AccountError) as exc:
         raise _refused(exc) from None
 
@@ -79,7 +82,9 @@ def create_user(request: Request, session: Db, viewer: ApiViewer, body: NewAccou
     "/{user_id}/{action}",
     summary="停用 disable、启用 enable、重设口令 reset-password、作废令牌 revoke-tokens、重置两步验证 totp-reset",
 )
-def administer_user(request: Request, session: Db, viewer: ApiViewer, user_id: RecordId, action: Action) -> Any:
+def administer_user(
+    request: Request, session: Db, viewer: ApiViewer, user_id: RecordId, action: Action
+) -> JSONResponse:
     try:
         outcome = administration.administer(session, viewer.account, user_id, action, address=viewer.address)
     except (NotAnAdministrator, OutOfReach, AccountError) as exc:

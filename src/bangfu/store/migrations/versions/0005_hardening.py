@@ -86,6 +86,39 @@ def _auditor_never_unmasks() -> None:
         )
 
 
+# --- Sign-in throttling (ADR 0009): the known device an attempt came from -------------------------
+def _login_attempt_devices() -> None:
+    # A failure from a known device counts against that device, not against the account: a stranger's
+    # failures cannot then lock its owner out, and a stolen device cookie still has its own limit.
+    # No ON DELETE action: SQLite reflects none from an inline REFERENCES, so the models could not say
+    # it; forgetting a device sets its attempts' device_id to NULL first (accounts/devices.py).
+    foreign_key = op.f("fk_login_attempts_device_id_sign_in_devices")
+    if _postgresql():
+        op.add_column("login_attempts", sa.Column("device_id", ID, nullable=True))
+        op.create_foreign_key(foreign_key, "login_attempts", "sign_in_devices", ["device_id"], ["id"])
+    else:
+        # SQLite cannot ALTER a constraint in, but ADD COLUMN may carry one inline when the column may be
+        # NULL; rebuilding the table instead would mean switching foreign keys off, impossible here.
+        op.execute(
+            f"ALTER TABLE login_attempts ADD COLUMN device_id INTEGER CONSTRAINT {foreign_key} "
+            "REFERENCES sign_in_devices (id)"
+        )
+    op.create_index(op.f("ix_login_attempts_device_id_at"), "login_attempts", ["device_id", "at"])
+
+
+def _drop_login_attempt_devices() -> None:
+    op.drop_index(op.f("ix_login_attempts_device_id_at"), table_name="login_attempts")
+    if _postgresql():
+        op.drop_column("login_attempts", "device_id")  # its foreign key goes with it
+    else:
+        # SQLite refuses DROP COLUMN on a column with a foreign key: rebuild the table (nothing refers to it).
+        with op.batch_alter_table("login_attempts", recreate="always") as batch:
+            batch.drop_column("device_id")
+
+
+# --- end of the sign-in throttling block ---------------------------------------------------------
+
+
 def upgrade() -> None:
     # Auditors created before this revision with the right to unmask lose it: the rule has no exception.
     op.execute("UPDATE users SET can_unmask = false WHERE role = 'auditor'")
@@ -107,6 +140,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_sign_in_devices_token_hash")),
     )
     op.create_index(op.f("ix_sign_in_devices_user_id"), "sign_in_devices", ["user_id"])
+    _login_attempt_devices()
     _audit_guards()
 
 
@@ -123,6 +157,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER audit_head_no_delete")
         op.execute("DROP TRIGGER users_auditor_never_unmasks_insert")
         op.execute("DROP TRIGGER users_auditor_never_unmasks_update")
+    _drop_login_attempt_devices()
     op.drop_index(op.f("ix_sign_in_devices_user_id"), table_name="sign_in_devices")
     op.drop_table("sign_in_devices")
     with op.batch_alter_table("users", recreate="never") as batch:
