@@ -162,3 +162,12 @@ def test_a_lookup_by_id_number_is_audited_and_shows_no_more_than_typed(platform:
             assert verify(connection).ok
     finally:
         engine.dispose()
+
+
+def test_an_evaluation_date_out_of_range_is_explained_not_a_server_error(platform: Platform) -> None:
+    # Found by schemathesis: a stored case on 0722-05-15 was refused by parse_case as a 500.
+    person = platform.persons["xing_a"]
+    headers = api_token(platform.client, "province")
+    answer = platform.client.get(f"/api/v1/people/{person.id}/entitlements?date=0722-05-15", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "案例字段 date：日期 0722-05-15 超出范围，应在 1900-01-01 至 2100-12-31 之间"

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bangfu.policy.case import CaseError
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
@@ -128,6 +129,14 @@ def _add_error_answers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
         return _error_page(request, exc.status_code, detail)
+
+    # A case built from a query (a person's entitlements on a chosen date) can be out of range too.
+    @app.exception_handler(CaseError)
+    async def bad_case(request: Request, exc: CaseError) -> Response:
+        message = f"案例字段 {exc.path}：{exc.message}"
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=422)
+        return _error_page(request, 422, message)
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> Response:
