@@ -40,8 +40,14 @@ def run_server(url: str, host: str, port: int, workers: int = 1) -> None:
     # Each worker process builds its own application (and connection pool) from the environment.
     os.environ[DATABASE_URL_ENV] = url
     uvicorn.run(
-        "bangfu.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False, proxy_headers=False,
+        "bangfu.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
     )
 
 
@@ -66,8 +72,14 @@ def ensure_demo_accounts(url: str) -> list[tuple[str, str, str]]:
                 code = region or demo_township()
                 if find_account(session, username) is None:
                     add_user(
-                        session, username=username, role=role, region_code=code, password=DEMO_PASSWORD,
-                        display_name=display_name, can_unmask=can_unmask, actor="bangfu demo",
+                        session,
+                        username=username,
+                        role=role,
+                        region_code=code,
+                        password=DEMO_PASSWORD,
+                        display_name=display_name,
+                        can_unmask=can_unmask,
+                        actor="bangfu demo",
                     )
                 shown.append((username, ROLE_LABELS[role], region_name(code)))
     finally:

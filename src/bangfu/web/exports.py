@@ -25,9 +25,14 @@ def people_roster(request: Request, viewer: Viewer) -> FileResponse:
         report = export_people(request.app.state.engine, viewer.scope, folder / "people.xlsx")
         with request.app.state.sessions() as session, session.begin():
             record(
-                session, actor=viewer.account.username, action="people.export", target_type="region",
-                target_id=viewer.scope.region_code, region_code=viewer.scope.region_code,
-                after={"rows": report.rows, "masked": True}, address=viewer.address,
+                session,
+                actor=viewer.account.username,
+                action="people.export",
+                target_type="region",
+                target_id=viewer.scope.region_code,
+                region_code=viewer.scope.region_code,
+                after={"rows": report.rows, "masked": True},
+                address=viewer.address,
             )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
