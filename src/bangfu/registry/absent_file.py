@@ -1,0 +1,34 @@
+"""The list of persons a national download no longer lists, for county staff to check (nobody is deleted).
+
+UTF-8 with a BOM, like the rejects file, so that Excel on Chinese Windows opens it correctly. It holds
+ID numbers, as the rejects file does: it is written next to the imported file, which holds them too.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from bangfu.core import regions
+from bangfu.registry.rejects_file import new_report_path
+from bangfu.registry.upsert.base import AbsentPerson
+
+HEADER = ("姓名", "证件号码", "县", "户编号", "人口编号", "说明")
+NOTE = "已登记、本次下载未列出（或其行被拒绝）；系统未删除，请核实是否已迁出、死亡或退出监测"
+
+
+def write_absent(folder: Path, source: Path, persons: Sequence[AbsentPerson]) -> Path | None:
+    """``<source stem>_未列出_<time>.csv`` listing ``persons``; None (no file) when there is nobody."""
+    if not persons:
+        return None
+    path = new_report_path(folder, source, "未列出")
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(HEADER)
+        for person in persons:
+            county = regions.name_of(person.county)
+            writer.writerow(
+                (person.name, person.id_number, county, person.household_number or "", person.person_number or "", NOTE)
+            )
+    return path
