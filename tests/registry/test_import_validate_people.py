@@ -134,7 +134,10 @@ def test_categories_accept_labels_codes_and_separators() -> None:
 def test_unknown_category_and_capacity_are_rejected() -> None:
     message = reason(row(**{"人员类别": "脱贫人口、贫困户", "劳动能力": "无劳动能力"}))
     assert "人员类别“贫困户”无法识别" in message
-    assert "劳动能力“无劳动能力”无法识别，可填：技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力（旧写法全劳力、弱劳力、半劳力也可）" in message
+    assert (
+        "劳动能力“无劳动能力”无法识别，可填：技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力"
+        "（旧写法全劳力、弱劳力、半劳力也可）"
+    ) in message
     assert "人员类别为空" in reason(row(**{"人员类别": " "}))
 
 

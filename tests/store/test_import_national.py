@@ -1,4 +1,4 @@
-"""Importing the national monitoring system's person table (人口信息) with ``import people``, on SQLite and PostgreSQL."""
+"""Importing the national monitoring system's person table (人口信息) with ``import people``, on both back ends."""
 
 from __future__ import annotations
 
@@ -115,7 +115,8 @@ def test_the_sample_imports_every_row_with_households_and_facts(registry: Engine
 def test_a_gbk_csv_of_the_sample_imports_the_same(registry: Engine, tmp_path: Path) -> None:
     source = write_national_csv(tmp_path / "人口信息.csv", sample_table(), "gbk")
     report = run(registry, source)
-    assert (report.layout, report.encoding, report.inserted, report.rejected) == ("national", "GBK/GB18030", DATA_ROWS, 0)
+    outcome = (report.layout, report.encoding, report.inserted, report.rejected)
+    assert outcome == ("national", "GBK/GB18030", DATA_ROWS, 0)
     assert person(registry, HEAD_ID).labor_capacity == "skilled"
 
 

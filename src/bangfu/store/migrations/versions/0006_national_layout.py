@@ -19,6 +19,7 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,7 +32,7 @@ depends_on: str | Sequence[str] | None = None
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 OLD_CHECK = "labor_capacity IN ('full', 'weak', 'half')"
 NEW_CHECK = "labor_capacity IN ('skilled', 'ordinary', 'weak', 'lost', 'none')"
-PERSON_COLUMNS: tuple[tuple[str, sa.types.TypeEngine[object]], ...] = (
+PERSON_COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     ("person_number", sa.String(length=32)),
     ("relation_to_head", sa.String(length=16)),
     ("education", sa.String(length=32)),
