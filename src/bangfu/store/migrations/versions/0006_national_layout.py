@@ -50,9 +50,13 @@ def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
-def _replace_labor_check(old: str, new: str) -> None:
+def _relabel(old: str, new: str, moves: Sequence[str]) -> None:
+    """Swap the labour-capacity CHECK from ``old`` to ``new``, moving the registered values by ``moves``."""
     if not _sqlite():
+        # Dropped first: the rows hold old values until moved, which the new constraint refuses.
         op.drop_constraint(op.f("ck_persons_labor"), "persons", type_="check")
+        for statement in moves:
+            op.execute(statement)
         op.create_check_constraint(op.f("ck_persons_labor"), "persons", f"labor_capacity IS NULL OR {new}")
         return
     bind = op.get_bind()
@@ -64,15 +68,23 @@ def _replace_labor_check(old: str, new: str) -> None:
     bind.exec_driver_sql(
         "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'persons'", (sql.replace(old, new),)
     )
-    # A new schema version makes every connection re-read the schema, this one included.
+    # A new schema version makes every connection re-read the schema, this one included. Rows are
+    # not re-checked until written, so the moves below run under the new constraint.
     bind.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
     bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    for statement in moves:
+        op.execute(statement)
 
 
 def upgrade() -> None:
-    _replace_labor_check(OLD_CHECK, NEW_CHECK)
-    op.execute("UPDATE persons SET labor_capacity = 'ordinary' WHERE labor_capacity = 'full'")
-    op.execute("UPDATE persons SET labor_capacity = 'weak' WHERE labor_capacity = 'half'")
+    _relabel(
+        OLD_CHECK,
+        NEW_CHECK,
+        (
+            "UPDATE persons SET labor_capacity = 'ordinary' WHERE labor_capacity = 'full'",
+            "UPDATE persons SET labor_capacity = 'weak' WHERE labor_capacity = 'half'",
+        ),
+    )
     for name, type_ in PERSON_COLUMNS:
         op.add_column("persons", sa.Column(name, type_, nullable=True))
     op.create_table(
@@ -109,6 +121,11 @@ def downgrade() -> None:
             op.drop_column("persons", name)
     # The old vocabulary has no word for 丧失劳动力 or 无劳动力, nor for a known skill: those become
     # unknown and 全劳力 respectively. Downgrading loses that distinction; upgrading again cannot restore it.
-    op.execute("UPDATE persons SET labor_capacity = NULL WHERE labor_capacity IN ('lost', 'none')")
-    op.execute("UPDATE persons SET labor_capacity = 'full' WHERE labor_capacity IN ('skilled', 'ordinary')")
-    _replace_labor_check(NEW_CHECK, OLD_CHECK)
+    _relabel(
+        NEW_CHECK,
+        OLD_CHECK,
+        (
+            "UPDATE persons SET labor_capacity = NULL WHERE labor_capacity IN ('lost', 'none')",
+            "UPDATE persons SET labor_capacity = 'full' WHERE labor_capacity IN ('skilled', 'ordinary')",
+        ),
+    )
