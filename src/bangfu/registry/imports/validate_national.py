@@ -9,16 +9,18 @@ household from it. Every problem in a row is reported at once, like Bangfu's own
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import date
 
+from bangfu.core.citizen_id import IdCheck
 from bangfu.core.vocabulary import SEX_LABELS
 from bangfu.registry.imports import places, values
 from bangfu.registry.imports.header_rows import PART_SEPARATOR
 from bangfu.registry.imports.headers import NATIONAL_PEOPLE, ColumnMap
 from bangfu.registry.imports.records import NationalFacts, PersonRecord, Record
-from bangfu.registry.imports.seen import FirstSeen
+from bangfu.registry.imports.seen import FirstSeen, text_key
 from bangfu.registry.imports.validate import Cells, Validator, id_key
 
 # 户类型: what the household is. 一般农户 (neither alleviated nor monitored) holds no category here.
@@ -53,8 +55,10 @@ TEXT_LIMITS = {
     "welfare_post_type": 64,
 }
 EARLIEST_YEAR = 2000
+HEAD_CACHE = 4096
 
 
+@functools.lru_cache(maxsize=64)
 def parse_household_kind(text: str) -> tuple[str, ...]:
     value = values.fold(text)
     if value not in HOUSEHOLD_KINDS:
@@ -62,6 +66,7 @@ def parse_household_kind(text: str) -> tuple[str, ...]:
     return HOUSEHOLD_KINDS[value]
 
 
+@functools.lru_cache(maxsize=64)
 def parse_monitoring_category(text: str) -> str:
     value = values.fold(text)
     if value not in MONITORING_CATEGORIES:
@@ -100,15 +105,37 @@ class NationalPeopleValidator(Validator):
         super().__init__(columns, today=today, date_system=date_system)
         self._spec = NATIONAL_PEOPLE
         self._ids = FirstSeen()
-        # 户编号 → (head ID number, first line): every member's row must name the same head.
-        self._heads: dict[str, tuple[str, int]] = {}
+        # 户编号 (hashed) → (head ID number, first line): every member's row must name the same head.
+        self._heads: dict[int, tuple[str, int]] = {}
         self._id_parser = self._id("id_number")
-        self._head_parser = self._id("head_id_number")
+        head_parser = self._id("head_id_number")
+        # Each member's row repeats the head's number: checked once per household, not once per row.
+        self._head_checks: dict[str, IdCheck] = {}
+
+        def parse_head(text: str) -> IdCheck:
+            check = self._head_checks.get(text)
+            if check is None:
+                check = head_parser(text)
+                if len(self._head_checks) >= HEAD_CACHE:
+                    self._head_checks.clear()
+                self._head_checks[text] = check
+            return check
+
+        self._head_parser = parse_head
         self._birth_parser = self._date("birth_date")
         self._member_phone = self._phone("member_phone")
         self._household_phone = self._phone("household_phone")
-        self._kept = [columns.labels[field] for field in KEPT_AS_WRITTEN if field in columns.labels]
-        self._kept.extend(columns.unused)
+        kept = [columns.labels[field] for field in KEPT_AS_WRITTEN if field in columns.labels]
+        # (label in the file, name in the original record): a title row above the header is not part of it.
+        self._kept = [(label, label.rsplit(PART_SEPARATOR, 1)[-1]) for label in (*kept, *columns.unused)]
+        self._name = values.parse_name
+        self._head_name = functools.partial(values.parse_name, what="户主姓名")
+        self._capacity = functools.partial(values.parse_labor_capacity, what="劳动技能")
+        self._number = functools.partial(values.parse_code, what="户编号")
+        self._person_number = functools.partial(values.parse_code, what="人口编号")
+        self._risk_removed = functools.partial(values.parse_bool, what="风险是否已消除")
+        self._allowance = functools.partial(values.parse_bool, what="是否享受低保")
+        self._support = functools.partial(values.parse_bool, what="是否特困供养人员")
         self._texts = {field: limited_text(NATIONAL_PEOPLE.field(field).label, n) for field, n in TEXT_LIMITS.items()}
         self._work_months = months("务工时间（月）")
         self._post_months = months("公益性岗位(月数)")
@@ -127,12 +154,8 @@ class NationalPeopleValidator(Validator):
         return int(value)
 
     def _original(self, cells: Cells) -> str | None:
-        # Under the column's own name: a title row above the header is not part of it.
-        kept = {
-            label.rsplit(PART_SEPARATOR, 1)[-1]: cell
-            for label in self._kept
-            if (cell := cells.values.get(label, "")).strip()
-        }
+        row = cells.values
+        kept = {name: cell for label, name in self._kept if (cell := row.get(label, "")) and not cell.isspace()}
         return json.dumps(kept, ensure_ascii=False) if kept else None
 
     def _fact(self, cells: Cells, field: str) -> str | None:
@@ -156,34 +179,34 @@ class NationalPeopleValidator(Validator):
             return
         if relation == HEAD and person_id is not None and person_id != head_id:
             cells.problems.append("与户主关系为“户主”，但证件号码与户主证件号码不同，请核对")
-        first = self._heads.setdefault(number, (head_id, line))
+        first = self._heads.setdefault(text_key(number), (head_id, line))
         if first[0] != head_id:
             cells.problems.append(f"户编号“{number}”的户主证件号码与第 {first[1]} 行不同，同一户只能有一个户主")
 
     def _record(self, line: int, cells: Cells) -> Record | None:
-        name = cells.required("name", values.parse_name)
+        name = cells.required("name", self._name)
         person = cells.required("id_number", self._id_parser)
         county = self._county(cells)
         township = (
             cells.required("township", lambda text: places.township(county, text)) if county is not None else None
         )
-        number = cells.required("household_number", lambda text: values.parse_code(text, "户编号"))
-        person_number = cells.required("person_number", lambda text: values.parse_code(text, "人口编号"))
+        number = cells.required("household_number", self._number)
+        person_number = cells.required("person_number", self._person_number)
         relation = cells.required("relation_to_head", self._texts["relation_to_head"])
         if relation == "":
             cells.problems.append("与户主关系为空")
-        head_name = cells.required("head_name", lambda text: values.parse_name(text, "户主姓名"))
+        head_name = cells.required("head_name", self._head_name)
         head = cells.optional("head_id_number", self._head_parser)
-        capacity = cells.required("labor_skill", lambda text: values.parse_labor_capacity(text, "劳动技能"))
+        capacity = cells.required("labor_skill", self._capacity)
         categories = self._categories(cells)
-        risk_removed = cells.optional("risk_removed", lambda text: values.parse_bool(text, "风险是否已消除"))
+        risk_removed = cells.optional("risk_removed", self._risk_removed)
         year = cells.required("year", self._year)
         phone = cells.optional("member_phone", self._member_phone)
         household_phone = cells.optional("household_phone", self._household_phone)
         sex = cells.optional("sex", values.parse_sex)
         birth = cells.optional("birth_date", self._birth_parser)
-        allowance = cells.optional("minimum_living_allowance", lambda text: values.parse_bool(text, "是否享受低保"))
-        support = cells.optional("extreme_poverty_support", lambda text: values.parse_bool(text, "是否特困供养人员"))
+        allowance = cells.optional("minimum_living_allowance", self._allowance)
+        support = cells.optional("extreme_poverty_support", self._support)
         work_months = cells.optional("work_months", self._work_months)
         post_months = cells.optional("welfare_post_months", self._post_months)
         facts = {field: self._fact(cells, field) for field in TEXT_LIMITS if field != "relation_to_head"}
