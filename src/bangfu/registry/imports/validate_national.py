@@ -56,6 +56,8 @@ TEXT_LIMITS = {
 }
 EARLIEST_YEAR = 2000
 HEAD_CACHE = 4096
+# One encoder for every row: json.dumps with options builds a new one each call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,6 +79,7 @@ def parse_monitoring_category(text: str) -> str:
 def months(what: str) -> Callable[[str], int]:
     """Months in a year, 0 to 12 (Excel may have stored ``10.0``)."""
 
+    @functools.lru_cache(maxsize=64)
     def parse(text: str) -> int:
         value = values.fold(text).removesuffix("个月").removesuffix("月")
         whole = value.removesuffix(".0")
@@ -85,6 +88,11 @@ def months(what: str) -> Callable[[str], int]:
         return int(whole)
 
     return parse
+
+
+def yes_no(what: str) -> Callable[[str], bool]:
+    """``values.parse_bool`` for one column, remembered: a download writes 是 and 否 a million times."""
+    return functools.lru_cache(maxsize=32)(functools.partial(values.parse_bool, what=what))
 
 
 def limited_text(what: str, limit: int) -> Callable[[str], str]:
@@ -133,10 +141,16 @@ class NationalPeopleValidator(Validator):
         self._capacity = functools.partial(values.parse_labor_capacity, what="劳动技能")
         self._number = functools.partial(values.parse_code, what="户编号")
         self._person_number = functools.partial(values.parse_code, what="人口编号")
-        self._risk_removed = functools.partial(values.parse_bool, what="风险是否已消除")
-        self._allowance = functools.partial(values.parse_bool, what="是否享受低保")
-        self._support = functools.partial(values.parse_bool, what="是否特困供养人员")
+        self._risk_removed = yes_no("风险是否已消除")
+        self._allowance = yes_no("是否享受低保")
+        self._support = yes_no("是否特困供养人员")
         self._texts = {field: limited_text(NATIONAL_PEOPLE.field(field).label, n) for field, n in TEXT_LIMITS.items()}
+        # (field, label, check) of the free-text facts this file has, read in one pass per row
+        self._fact_columns = [
+            (field, columns.labels[field], self._texts[field])
+            for field in TEXT_LIMITS
+            if field != "relation_to_head" and field in columns.labels
+        ]
         self._work_months = months("务工时间（月）")
         self._post_months = months("公益性岗位(月数)")
 
@@ -156,10 +170,19 @@ class NationalPeopleValidator(Validator):
     def _original(self, cells: Cells) -> str | None:
         row = cells.values
         kept = {name: cell for label, name in self._kept if (cell := row.get(label, "")) and not cell.isspace()}
-        return json.dumps(kept, ensure_ascii=False) if kept else None
+        return _JSON.encode(kept) if kept else None
 
-    def _fact(self, cells: Cells, field: str) -> str | None:
-        return cells.optional(field, self._texts[field]) or None
+    def _facts(self, cells: Cells) -> dict[str, str | None]:
+        facts: dict[str, str | None] = dict.fromkeys(TEXT_LIMITS)
+        row = cells.values
+        for field, label, check in self._fact_columns:
+            text = row.get(label, "")
+            if text and not text.isspace():
+                try:
+                    facts[field] = check(text)
+                except ValueError as error:
+                    cells.problems.append(str(error))
+        return facts
 
     def _categories(self, cells: Cells) -> tuple[str, ...] | None:
         kind = cells.required("household_kind", parse_household_kind)
@@ -209,7 +232,7 @@ class NationalPeopleValidator(Validator):
         support = cells.optional("extreme_poverty_support", self._support)
         work_months = cells.optional("work_months", self._work_months)
         post_months = cells.optional("welfare_post_months", self._post_months)
-        facts = {field: self._fact(cells, field) for field in TEXT_LIMITS if field != "relation_to_head"}
+        facts = self._facts(cells)
         if number is not None:
             self._check_head(line, cells, number, person.id if person else None, head.id if head else None)
         if person is None:
