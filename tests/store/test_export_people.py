@@ -72,12 +72,12 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
                 mask(A),
                 "山西省吕梁市兴县",
                 "脱贫人口、易地搬迁群众",
-                "全劳力",
+                "普通劳动力",  # imported as 全劳力: exported in the national vocabulary
                 mask_phone("13912345678"),
                 "男",
                 None,
             ),
-            ("李四", mask(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳力", None, "女", None),
+            ("李四", mask(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳动力或半劳动力", None, "女", None),
         ]
     )
     assert mask(A) == "1411**********" + A[-4:]
