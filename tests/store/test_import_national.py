@@ -22,7 +22,9 @@ from national_support import (
 )
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner
 
+from bangfu.cli import app
 from bangfu.registry.importer import ImportReport, import_file
 from bangfu.registry.imports.headers import HeaderError
 from bangfu.registry.upsert import base
@@ -230,3 +232,22 @@ def test_a_failure_part_way_leaves_nothing_half_written(
     assert calls["n"] == 4  # households and persons had been written before the crash
     assert (count(registry, Person), count(registry, Household), count(registry, PersonYearFacts)) == (0, 0, 0)
     assert list(tmp_path.glob("**/*.csv")) == []
+
+
+def test_the_reading_worker_gives_the_same_records(registry: Engine, tmp_path: Path) -> None:
+    # Large downloads are read in a second process; its records must carry the national part too.
+    report = run(registry, sample(tmp_path), worker=True)
+    assert (report.inserted, report.rejected) == (DATA_ROWS, 0)
+    assert year_facts(registry, SPOUSE_ID).welfare_post_type == "护林员"
+    assert person(registry, MONITORED_ID).risk_removed_on == TODAY
+
+
+def test_the_command_names_the_layout_and_refuses_a_header_with_exit_2(registry: Engine, tmp_path: Path) -> None:
+    url = registry.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["import", "people", str(sample(tmp_path)), "--database", url])
+    assert result.exit_code == 0, result.output
+    assert "全国防返贫监测信息系统人口信息表格 人口信息.xlsx：共 33 行" in result.output
+    broken = write_national_xlsx(tmp_path / "缺列.xlsx", without_columns(["证件号码"]))
+    refused = CliRunner().invoke(app, ["import", "people", str(broken), "--database", url])
+    assert refused.exit_code == 2
+    assert "缺少必需的列：证件号码" in "".join(refused.output.split())
