@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from import_db_support import TODAY, count, rejects_rows
+from import_db_support import PEOPLE_HEADER, TODAY, count, rejects_rows, write_csv
 from national_support import (
     DATA_ROWS,
     HOUSEHOLDS,
@@ -251,3 +251,24 @@ def test_the_command_names_the_layout_and_refuses_a_header_with_exit_2(registry:
     refused = CliRunner().invoke(app, ["import", "people", str(broken), "--database", url])
     assert refused.exit_code == 2
     assert "缺少必需的列：证件号码" in "".join(refused.output.split())
+
+
+def test_the_download_leaves_categories_of_other_rosters_and_a_roster_leaves_its_facts(
+    registry: Engine, tmp_path: Path
+) -> None:
+    roster = write_csv(
+        tmp_path / "人员.csv",
+        PEOPLE_HEADER,
+        [["高永红", HEAD_ID, "宁武县", "脱贫人口、易地搬迁", "全劳力", "13912345678"]],
+    )
+    assert import_file(registry, "people", roster, tmp_path / "out", today=TODAY).inserted == 1
+    later = TODAY + dt.timedelta(days=1)
+    run(registry, sample(tmp_path), today=later)
+    # 易地搬迁 came from another roster: a national download says nothing about it and leaves it.
+    assert current_categories(registry, HEAD_ID) == ["poverty_alleviated", "relocated"]
+    assert person(registry, HEAD_ID).labor_capacity == "skilled"
+    # Bangfu's own roster afterwards corrects what it has columns for and leaves the national facts.
+    again = import_file(registry, "people", roster, tmp_path / "out", today=later)
+    assert again.updated == 1
+    head = person(registry, HEAD_ID)
+    assert (head.labor_capacity, head.person_number, head.health) == ("ordinary", "140925411000010001", "健康")
