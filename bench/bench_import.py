@@ -10,9 +10,15 @@ full database (every row unchanged). Then the CLI (``bangfu import people FILE -
 once end to end on another fresh database, Python start-up included. Peak RSS: the importing
 process (``ru_maxrss``) and, separately, the worker process that reads the file (its child).
 
+``--layout national`` generates and imports a download of the national monitoring system's person
+table instead (``national_rows.py``: title row, 50 columns, households of one to five members), through
+the same ``import people`` service; its target is 90 s.
+
 Usage:
   .venv/bin/python bench/bench_import.py --rows 1000000 --runs 3 --backends sqlite postgresql \
       --file bench/out/import/people-1m.csv --json-out bench/out/import.json
+  .venv/bin/python bench/bench_import.py --layout national --rows 1000000 --runs 1 \
+      --file bench/out/import/national-1m.csv --json-out bench/out/import-national.json
 """
 
 from __future__ import annotations
@@ -30,10 +36,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from national_rows import generate_national
 from provenance import code_version, machine
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WALL_TARGET_S = 60.0
+NATIONAL_WALL_TARGET_S = 90.0
 RSS_TARGET_MB = 2048.0
 HEADER = "姓名,身份证号,户籍所在县,人员类别,劳动能力,联系电话"
 NAMES = ("张伟", "王芳", "李娜", "刘强", "郭晋生", "赵丽", "杨磊", "武海", "贾秀英", "郝建国", "王 平", "李  军")
@@ -143,6 +151,9 @@ def child_service(url: str, file: Path, rejects: Path) -> dict[str, Any]:
         "cpu_s": cpu,
         "peak_rss_mb": rss_mb(resource.RUSAGE_SELF),
         "worker_peak_rss_mb": rss_mb(resource.RUSAGE_CHILDREN),
+        # On a shared machine wall time is noisy; CPU seconds of both processes say what the work costs.
+        "worker_cpu_s": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
         "rows": report.rows,
         "inserted": report.inserted,
         "updated": report.updated,
@@ -177,7 +188,8 @@ def bench_backend(backend: str, args: argparse.Namespace, rejects: Path) -> dict
     for index in range(args.runs):
         url = fresh_database(backend, args.server, f"bangfu_bench_import_{os.getpid()}_{index}")
         try:
-            for label, runs in (("first", first), ("again", again)):
+            passes = (("first", first),) if args.skip_again else (("first", first), ("again", again))
+            for label, runs in passes:
                 run = run_child(
                     ["--child", "service", "--url", url, "--file", str(args.file), "--rejects", str(rejects)]
                 )
@@ -202,9 +214,11 @@ def bench_backend(backend: str, args: argparse.Namespace, rejects: Path) -> dict
         )
     wall = statistics.median(r["wall_s"] for r in first)
     rss = max(r["peak_rss_mb"] + r["worker_peak_rss_mb"] for r in first + again)
+    again_s = f"{statistics.median(r['wall_s'] for r in again):.1f} s" if again else "not run"
+    target = NATIONAL_WALL_TARGET_S if args.layout == "national" else WALL_TARGET_S
     print(
-        f"{backend}: median first import {wall:.1f} s ({verdict(wall <= WALL_TARGET_S)}), re-import "
-        f"{statistics.median(r['wall_s'] for r in again):.1f} s; peak RSS importer + worker at most {rss:.0f} MB "
+        f"{backend}: median first import {wall:.1f} s ({verdict(wall <= target)}), re-import "
+        f"{again_s}; peak RSS importer + worker at most {rss:.0f} MB "
         f"({verdict(rss <= RSS_TARGET_MB)})",
         flush=True,
     )
@@ -220,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", default=SERVER, help="PostgreSQL maintenance database to create databases from")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--skip-again", action="store_true", help="time only the first import of each run")
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument("--layout", choices=("roster", "national"), default="roster")
     parser.add_argument("--child", choices=("service", "cli"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--rejects", type=Path, help=argparse.SUPPRESS)
@@ -235,7 +251,11 @@ def main(argv: list[str] | None = None) -> int:
 
     code = code_version()
     print(f"code {code}; machine {machine()}", flush=True)
-    roster = generate(args.file, args.rows, args.seed)
+    if args.layout == "national":
+        args.file.parent.mkdir(parents=True, exist_ok=True)
+        roster = generate_national(args.file, args.rows, args.seed)
+    else:
+        roster = generate(args.file, args.rows, args.seed)
     print(f"roster {args.file}: {roster}", flush=True)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bangfu_bench_rejects_") as rejects:

@@ -119,7 +119,7 @@ def boundary_person(**fields: Any) -> dict[str, Any]:
         "region": "141123",
         "hukou_region": "141123",
         "categories": ["poverty_alleviated"],
-        "labor_capacity": "full",
+        "labor_capacity": "ordinary",
         "birth_date": None,
         "employment": [],
         "training": [],

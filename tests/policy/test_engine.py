@@ -154,7 +154,8 @@ def test_explanation_names_the_failed_condition(policy: Policy) -> None:
     benefit = by_id(evaluate(policy, data))["transport_cross_province"]
     assert benefit["status"] == "not_eligible" and benefit["eligible"] is False
     assert "不符合：属于脱贫人口" in benefit["reasons"]
-    assert [c["result"] for c in benefit["conditions"]] == [False, True]
+    # 属于脱贫人口, 未登记为丧失劳动力或无劳动力 (capacity unknown: not held against anyone), 在山西省外务工
+    assert [c["result"] for c in benefit["conditions"]] == [False, True, True]
 
 
 def test_needs_information_lists_missing_facts(policy: Policy) -> None:

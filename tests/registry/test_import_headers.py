@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from bangfu.registry.imports.headers import KINDS, HeaderError, accepts, map_columns, normalize_header
+from bangfu.registry.imports.headers import (
+    KINDS,
+    NATIONAL_PEOPLE,
+    HeaderError,
+    accepts,
+    map_columns,
+    normalize_header,
+    recognise,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "import-headers.md"
 PEOPLE_HEADER = ["姓名", "身份证号", "户籍所在县", "人员类别", "劳动能力", "联系电话"]
@@ -112,3 +120,55 @@ def test_documentation_lists_every_header_and_alias(kind: str) -> None:
         assert f"`{field.name}`" in section, field.name
         for header in field.headers:
             assert header in section, f"{kind}: {header}"
+
+
+def test_documentation_lists_every_header_of_the_national_layout() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("<!-- layout: people/national -->", 1)[1].split("<!-- kind:", 1)[0]
+    for field in NATIONAL_PEOPLE.fields:
+        assert f"`{field.name}`" in section, field.name
+        for header in field.headers:
+            assert header in section, header
+
+
+NATIONAL_HEADER = [
+    "省", "市", "县", "乡", "村", "户编号", "人口编号", "姓名", "性别", "证件号码", "民族", "户联系电话",
+    "成员联系电话",
+    "年度", "与户主关系", "劳动技能", "务工时间（月）", "户主姓名", "户主证件号码", "户类型", "监测对象类别",
+]  # fmt: skip
+
+
+def test_the_national_layout_is_recognised_by_its_header() -> None:
+    assert recognise("people", NATIONAL_HEADER) is NATIONAL_PEOPLE
+    assert recognise("people", PEOPLE_HEADER) is KINDS["people"]
+    # A roster of Bangfu's own that names the ID column 证件号码 is still Bangfu's roster.
+    assert (
+        recognise("people", ["姓名", "证件号码", "户籍所在县", "人员类别", "劳动能力", "联系电话"]) is KINDS["people"]
+    )
+    columns = map_columns("people", NATIONAL_HEADER)
+    assert columns.layout == "national"
+    assert (columns.labels["labor_skill"], columns.labels["work_months"]) == ("劳动技能", "务工时间（月）")
+    assert columns.unused == ("民族",)  # kept in the original record by the validator
+    assert accepts("people")(NATIONAL_HEADER)
+
+
+def test_a_national_header_with_a_title_above_matches_on_the_last_part() -> None:
+    titled = [f"全国防返贫监测信息系统 人口信息/{label}" for label in NATIONAL_HEADER]
+    assert map_columns("people", titled).layout == "national"
+
+
+def test_a_national_export_missing_columns_names_them_and_lists_the_layout() -> None:
+    header = [label for label in NATIONAL_HEADER if label not in ("县", "户主证件号码")]
+    with pytest.raises(HeaderError) as caught:
+        map_columns("people", header)
+    message = str(caught.value)
+    assert message.startswith("全国防返贫监测信息系统人口信息导入文件的表头有误：缺少必需的列：县、户主证件号码。")
+    assert "劳动技能 —— 必需" in message and "风险是否已消除 —— 可选" in message
+    assert caught.value.missing == ("县", "户主证件号码")
+
+
+def test_no_alias_of_the_national_layout_points_to_two_fields() -> None:
+    seen: dict[str, str] = {}
+    for field in NATIONAL_PEOPLE.fields:
+        for header in field.headers:
+            assert seen.setdefault(normalize_header(header), field.name) == field.name, header

@@ -54,7 +54,7 @@ def test_valid_row_becomes_a_typed_record() -> None:
         id_number=MALE_ID,
         hukou_region="140105",
         categories=("poverty_alleviated", "relocated"),
-        labor_capacity="full",
+        labor_capacity="ordinary",
         phone="13800138000",
         sex="male",
         birth_date=date(1990, 1, 1),
@@ -134,12 +134,28 @@ def test_categories_accept_labels_codes_and_separators() -> None:
 def test_unknown_category_and_capacity_are_rejected() -> None:
     message = reason(row(**{"人员类别": "脱贫人口、贫困户", "劳动能力": "无劳动能力"}))
     assert "人员类别“贫困户”无法识别" in message
-    assert "劳动能力“无劳动能力”无法识别，可填：全劳力、弱劳力、半劳力" in message
+    assert (
+        "劳动能力“无劳动能力”无法识别，可填：技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力"
+        "（旧写法全劳力、弱劳力、半劳力也可）"
+    ) in message
     assert "人员类别为空" in reason(row(**{"人员类别": " "}))
 
 
 @pytest.mark.parametrize(
-    ("written", "code"), [("全劳力", "full"), ("半劳力", "half"), ("weak", "weak"), ("Full", "full")]
+    ("written", "code"),
+    [
+        ("全劳力", "ordinary"),
+        ("半劳力", "weak"),
+        ("弱劳力", "weak"),
+        ("weak", "weak"),
+        ("Full", "ordinary"),
+        ("half", "weak"),
+        ("技能劳动力", "skilled"),
+        ("普通劳动力", "ordinary"),
+        ("弱劳动力或半劳动力", "weak"),
+        ("丧失劳动力", "lost"),
+        ("无劳动力", "none"),
+    ],
 )
 def test_labor_capacity_labels(written: str, code: str) -> None:
     result = validate_one(row(**{"劳动能力": written}))

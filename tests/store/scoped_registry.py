@@ -160,11 +160,11 @@ def build(connection: Connection) -> World:
         "p5": "13600004444",
     }
     people = {
-        "p1": ("张三", XING, WEIFEN, "full", h1, True),
-        "p2": ("李四", XING, WEIJIATAN, "half", None, False),
+        "p1": ("张三", XING, WEIFEN, "ordinary", h1, True),
+        "p2": ("李四", XING, WEIJIATAN, "weak", None, False),
         "p3": ("张三", XING, None, None, h1, True),
         "p4": ("王五", LIN, None, "weak", None, True),
-        "p5": ("赵六", XIAODIAN, WUCHENG, "full", None, False),
+        "p5": ("赵六", XIAODIAN, WUCHENG, "ordinary", None, False),
     }
     for key, (name, county, township, capacity, household_id, male) in people.items():
         ids[key], numbers[key] = _person(connection, name, county, township, capacity, phones[key], household_id, male)

@@ -81,12 +81,12 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
                 masked_id_number(A),
                 "山西省吕梁市兴县",
                 "脱贫人口、易地搬迁群众",
-                "全劳力",
+                "普通劳动力",  # imported as 全劳力: exported in the national vocabulary
                 masked_phone("13912345678"),
                 "男",
                 None,
             ),
-            ("李四", masked_id_number(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳力", None, "女", None),
+            ("李四", masked_id_number(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳动力或半劳动力", None, "女", None),
         ]
     )
     assert masked_id_number(A) == "1411" + "*" * 12 + A[-2:]

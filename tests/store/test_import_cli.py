@@ -47,7 +47,7 @@ def test_gbk_csv_end_to_end_with_json(registry: Engine, tmp_path: Path) -> None:
     ]
     source = write_csv(tmp_path / "人员（GBK）.csv", PEOPLE_HEADER, rows, encoding="gbk")
     first = import_json(registry, "people", source, "--rejects-dir", str(tmp_path / "out"))
-    assert list(first) == ["inserted", "updated", "unchanged", "rejected", "rejects_file"]
+    assert list(first) == ["inserted", "updated", "unchanged", "rejected", "rejects_file", "absent", "absent_file"]
     assert (first["inserted"], first["updated"], first["unchanged"], first["rejected"]) == (2, 0, 0, 1)
     rejects = Path(first["rejects_file"])
     assert rejects.parent == tmp_path / "out" and rejects.name.startswith("人员（GBK）_拒绝_")
@@ -55,7 +55,7 @@ def test_gbk_csv_end_to_end_with_json(registry: Engine, tmp_path: Path) -> None:
     assert written[1][:2] == [
         "4",
         "身份证号有误：长度错误：应为 18 位（或 15 位旧号），实为 3 位，请核对身份证号；人员类别为空；"
-        "劳动能力“（空）”无法识别，可填：全劳力、弱劳力、半劳力",
+        "劳动能力“（空）”无法识别，可填：技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力（旧写法全劳力、弱劳力、半劳力也可）",
     ]
     assert written[1][2:] == ["王五", "123", "兴县", "", "", ""]  # as the file had them, decoded from GBK
 
@@ -67,7 +67,15 @@ def test_gbk_csv_end_to_end_with_json(registry: Engine, tmp_path: Path) -> None:
 def test_xlsx_end_to_end_with_json(registry: Engine, tmp_path: Path) -> None:
     source = write_xlsx(tmp_path / "people.xlsx", PEOPLE_HEADER, [person_row(A), person_row(B, "李四")])
     payload = import_json(registry, "people", source)
-    assert payload == {"inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0, "rejects_file": None}
+    assert payload == {
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "rejects_file": None,
+        "absent": 0,
+        "absent_file": None,
+    }
     training = write_xlsx(
         tmp_path / "training.xlsx",
         ["身份证号", "培训机构", "培训项目", "开始日期", "天数"],

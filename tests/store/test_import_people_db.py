@@ -100,7 +100,7 @@ def test_a_changed_field_is_updated_and_logged(registry: Engine, tmp_path: Path)
         report.batch_id,
         2,
         "labor_capacity",
-        "full",
+        "ordinary",
         "weak",
     )
     assert logged.row_id == person(registry, A).id
@@ -129,7 +129,7 @@ def test_a_different_name_is_a_conflict_never_an_overwrite(registry: Engine, tmp
     assert outcome(report) == (0, 0, 0, 1)
     assert report.conflicts == 1
     stored = person(registry, A)
-    assert (stored.name, stored.labor_capacity) == ("张三", "full")
+    assert (stored.name, stored.labor_capacity) == ("张三", "ordinary")
     written = rejects_rows(report.rejects_file)
     assert written[0] == ["行号", "拒绝原因", *PEOPLE_HEADER]
     assert written[1] == [
@@ -211,7 +211,7 @@ def test_a_crash_half_way_leaves_the_registry_as_it_was(
         run(registry, source)
     assert calls["n"] == 3  # rows had been written before the crash
     assert {model: count(registry, model) for model in before} == before
-    assert person(registry, A).labor_capacity == "full"
+    assert person(registry, A).labor_capacity == "ordinary"
     assert list((tmp_path / "rejects").glob("*.csv")) == []  # the refused row's file is gone too
 
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, func, inspect, select, update
+from sqlalchemy import Engine, func, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
 from store_support import Migrated
 
 from bangfu.core import regions
 from bangfu.policy.loader import load_bundled
+from bangfu.store.db import make_engine
 from bangfu.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from bangfu.store.tables import Base, Region
 
 TABLES = {
+    "person_year_facts",
     "regions",
     "households",
     "persons",
@@ -37,7 +41,7 @@ def region_rows(engine: Engine) -> list[tuple[object, ...]]:
 
 
 def test_first_upgrade_reaches_head_and_seeds(migrated: Migrated, engine: Engine) -> None:
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
     assert migrated.first_upgrade.revision == head_revision()
     assert (migrated.first_upgrade.regions.inserted, migrated.first_upgrade.regions.updated) == (1515, 0)
     assert set(inspect(engine).get_table_names()) >= TABLES
@@ -114,3 +118,38 @@ def test_downgrade_to_base_and_back(migrated: Migrated, engine: Engine) -> None:
     assert upgrade(migrated.url).regions.inserted == 1515
     with engine.connect() as connection:
         assert current_revision(connection) == head_revision()
+
+
+QUERY = "SELECT id_number, labor_capacity FROM persons"
+SET_CAPACITY = "UPDATE persons SET labor_capacity = :capacity WHERE id_number = :number"
+
+
+def test_0006_moves_labour_capacity_to_the_national_vocabulary(fresh_database: str) -> None:
+    config = alembic_config(fresh_database)
+    command.downgrade(config, "0005")
+    engine = make_engine(fresh_database)
+    try:
+        old = {"141123198001011231": "full", "141123198001011258": "weak", "141123198001011274": "half"}
+        with engine.begin() as connection:
+            for number, capacity in old.items():
+                connection.execute(
+                    text(
+                        "INSERT INTO persons (id_number, name, sex, birth_date, hukou_region, labor_capacity) "
+                        "VALUES (:number, '张三', 'male', '1980-01-01', '141123', :capacity)"
+                    ),
+                    {"number": number, "capacity": capacity},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            moved = {number: capacity for number, capacity in connection.execute(text(QUERY))}
+        assert moved == dict(zip(old, ("ordinary", "weak", "weak"), strict=True))
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE persons SET labor_capacity = 'lost' WHERE id_number = '141123198001011231'")
+            )
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(
+                text("UPDATE persons SET labor_capacity = 'full' WHERE id_number = '141123198001011258'")
+            )
+    finally:
+        engine.dispose()

@@ -147,7 +147,7 @@ def test_summaries_and_details_are_masked(world: tuple[Connection, World]) -> No
     assert (summary.sex, summary.hukou_region_name) == ("male", "山西省吕梁市兴县")
     assert (summary.township_code, summary.township_name) == (WEIFEN, "蔚汾镇")
     assert summary.categories == ["poverty_alleviated"]
-    assert summary.labor_capacity == "full"
+    assert summary.labor_capacity == "ordinary"
 
     detail = person_detail(connection, county, built.ids["p1"], today=TODAY)
     assert detail is not None

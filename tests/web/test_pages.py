@@ -161,7 +161,7 @@ def self_check(platform: Platform, **fields: str) -> str:
 def test_self_check_answers_with_the_clause_and_stores_nothing(platform: Platform) -> None:
     before = row_counts(platform.url)
     text = self_check(
-        platform, date="2024-06-30", hukou_region="141123", categories="poverty_alleviated", labor_capacity="full",
+        platform, date="2024-06-30", hukou_region="141123", categories="poverty_alleviated", labor_capacity="ordinary",
         work_place="other_province", work_province="44", work_start="2024-03-01", travel_cost="650",
     )
     assert text.startswith("200")

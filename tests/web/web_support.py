@@ -89,7 +89,7 @@ def _fill(session: Session) -> tuple[dict[str, Placed], dict[str, Placed]]:
         phone = f"1390000{serial:04d}"
         person = Person(
             id_number=number, name=f"测试{key}", hukou_region=county, residence_region=county,
-            township_code=township, household_id=household.id, labor_capacity="full", phone=phone,
+            township_code=township, household_id=household.id, labor_capacity="ordinary", phone=phone,
         )
         session.add(person)
         session.flush()

@@ -19,11 +19,11 @@ from bangfu.cli import render
 from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
 from bangfu.cli.report_cmds import refresh_after_write
 from bangfu.registry.imports.headers import KINDS as KIND_SPECS
-from bangfu.registry.imports.headers import expected_headers_zh
+from bangfu.registry.imports.headers import expected_headers_zh, layout_spec
 
 JsonOption = Annotated[
     bool,
-    typer.Option("--json", help="输出 JSON：inserted、updated、unchanged、rejected、rejects_file"),
+    typer.Option("--json", help="输出 JSON：inserted、updated、unchanged、rejected、rejects_file、absent、absent_file"),
 ]
 RejectsDirOption = Annotated[
     Path | None,
@@ -48,12 +48,17 @@ def _print_report(report: object, *, as_json: bool) -> None:
         notes.append(f"提醒：另有 {report.blank_rows:,} 个空行，已跳过")
     if report.earlier_import_at is not None:
         notes.append(f"提醒：内容完全相同的文件已于 {report.earlier_import_at:%Y-%m-%d %H:%M} 导入过")
+    if report.absent_file is not None:
+        notes.append(
+            f"提醒：已登记、有人口编号的 {report.absent:,} 人本次下载未列出（或其行被拒绝），"
+            f"系统未删除，名单已写入：{report.absent_file}（请核实是否迁出、死亡或退出监测）"
+        )
     if as_json:
         sys.stdout.write(json.dumps(report.summary(), ensure_ascii=False) + "\n")
         for note in notes:
             _say(note, stderr=True)
         return
-    label = KIND_SPECS[report.kind].label
+    label = layout_spec(report.kind, report.layout).label
     encoding = f"，{report.encoding}" if report.encoding else ""
     _say(f"{label}表格 {report.file.name}{encoding}：共 {report.rows:,} 行，用时 {report.seconds:.1f} 秒")
     conflicts = f"（其中与已登记信息冲突 {report.conflicts:,} 行）" if report.conflicts else ""

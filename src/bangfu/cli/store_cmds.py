@@ -88,8 +88,13 @@ def _audit_load(target: Target, rows: dict[str, int], *, seed: int, year: int, a
         engine = make_engine(target.url)
         try:
             with engine.begin() as connection:
-                record(connection, actor=f"cli:{operator()}", action="synth.load", target_type="registry",
-                       after={"rows": rows, "seed": seed, "year": year, "append": append})
+                record(
+                    connection,
+                    actor=f"cli:{operator()}",
+                    action="synth.load",
+                    target_type="registry",
+                    after={"rows": rows, "seed": seed, "year": year, "append": append},
+                )
         finally:
             engine.dispose()
 

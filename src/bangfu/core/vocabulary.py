@@ -11,7 +11,14 @@ CATEGORIES = (
     "rural_low_income",
     "relocated",
 )
-LABOR_CAPACITIES = ("full", "weak", "half")
+# The national monitoring system's five values of 劳动技能 (migration 0006). ``weak`` is
+# 弱劳动力或半劳动力: the system does not tell 弱 from 半, and neither does the policy (（十二）).
+LABOR_CAPACITIES = ("skilled", "ordinary", "weak", "lost", "none")
+# Those who can work: 丧失劳动力 and 无劳动力 are no worker for any work-related benefit.
+WORKING_CAPACITIES = ("skilled", "ordinary", "weak")
+# Codes used before 0006, still accepted in cases and rosters: 全劳力 is full labour without a
+# known skill, 半劳力 is the national system's 弱劳动力或半劳动力 ("weak" kept its meaning).
+LEGACY_LABOR_CAPACITIES = {"full": "ordinary", "half": "weak"}
 ORGANIZATION_KINDS = ("enterprise", "workshop", "hr_agency", "labor_broker", "incubator", "heritage_workshop")
 KIND_LABELS = {
     "enterprise": "企业",
@@ -36,7 +43,13 @@ CATEGORY_LABELS = dict(
         strict=True,
     )
 )
-LABOR_CAPACITY_LABELS = {"full": "全劳力", "weak": "弱劳力", "half": "半劳力"}
+LABOR_CAPACITY_LABELS = {
+    "skilled": "技能劳动力",
+    "ordinary": "普通劳动力",
+    "weak": "弱劳动力或半劳动力",
+    "lost": "丧失劳动力",
+    "none": "无劳动力",
+}
 SEX_LABELS = {"male": "男", "female": "女"}
 ROLE_LABELS = {
     "province": "省级管理员",

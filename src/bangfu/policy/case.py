@@ -84,6 +84,8 @@ def _read_field(body: Mapping[str, Any], f: Field, prefix: str) -> Any:
         value = value.get(part)
     where = f"{prefix}.{'.'.join(f.path)}"
     converted = _convert(value, f.type, where, bounds=f.bounds)
+    if f.legacy and isinstance(converted, str):
+        converted = dict(f.legacy).get(converted, converted)
     if f.choices and converted is not None:
         items = converted if isinstance(converted, list) else [converted]
         bad = [v for v in items if v not in f.choices]

@@ -11,7 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bangfu.core.vocabulary import CATEGORIES, KIND_LABELS, LABOR_CAPACITIES, ORGANIZATION_KINDS
+from bangfu.core.vocabulary import (
+    CATEGORIES,
+    KIND_LABELS,
+    LABOR_CAPACITIES,
+    LEGACY_LABOR_CAPACITIES,
+    ORGANIZATION_KINDS,
+)
 
 # The ranges a case's numbers and dates may take (docs/policy-authoring.md, 案例取值范围). They are
 # far wider than any real case and exist so that a typo or an attack (training.days = 1e20) is a
@@ -38,6 +44,8 @@ class Field:
     label: str
     json_path: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    # Older codes still accepted in a case and read as their successor (labour capacity before 0006)
+    legacy: tuple[tuple[str, str], ...] = ()
     # False where an empty value is itself a fact (an employment spell with no end is still running)
     missing_is_unknown: bool = True
     # The smallest and largest value an INT field may take (every INT field declares one).
@@ -87,7 +95,13 @@ PERSON = Entity(
         Field("region", FactType.STR, "所在县（区、市）代码", json_path=("$case", "region")),
         Field("categories", FactType.STR_LIST, "人员类别", choices=CATEGORIES),
         Field("hukou_region", FactType.STR, "户籍所在县代码"),
-        Field("labor_capacity", FactType.STR, "劳动能力", choices=LABOR_CAPACITIES),
+        Field(
+            "labor_capacity",
+            FactType.STR,
+            "劳动能力",
+            choices=LABOR_CAPACITIES,
+            legacy=tuple(LEGACY_LABOR_CAPACITIES.items()),
+        ),
         Field("birth_date", FactType.DATE, "出生日期"),
     ),
     collections={

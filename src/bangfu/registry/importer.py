@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bangfu.audit import log as audit
+from bangfu.registry.absent_file import write_absent
 from bangfu.registry.import_log import ImportLog, now, sha256_of
 from bangfu.registry.imports.pipeline import ImportFile
 from bangfu.registry.imports.records import Record
@@ -70,6 +71,11 @@ class ImportReport:
     encoding: str | None
     earlier_import_at: dt.datetime | None
     seconds: float
+    # The header's layout ("" for Bangfu's own, "national" for the monitoring system's download)
+    layout: str = ""
+    # Registered persons of the covered counties the download no longer lists (national layout only)
+    absent: int = 0
+    absent_file: Path | None = None
 
     def summary(self) -> dict[str, Any]:
         """The machine-readable summary (``bangfu import --json``)."""
@@ -79,6 +85,8 @@ class ImportReport:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+            "absent": self.absent,
+            "absent_file": str(self.absent_file) if self.absent_file else None,
         }
 
 
@@ -193,6 +201,7 @@ def import_file(
             else InProcessFeed(source, name_label, batch_size)
         )
         rejects = RejectsFile(folder, source_path, source.table.header)
+        absent_file: Path | None = None
         try:
             with _transaction(target) as connection, _large_cache(connection):
                 require_head(connection)
@@ -204,6 +213,8 @@ def import_file(
                 read = feed.stats.records + feed.stats.rejected
                 tally.check(read)
                 rejects.close()
+                absent = writer.absent()
+                absent_file = write_absent(folder, source_path, absent)
                 log.finish({**tally.counts, "conflicts": tally.conflicts}, rejects.path)
                 # Every write is on the audit chain: the batch, what it did, and who ran it (the
                 # field-by-field changes are in import_changes, under the same batch id).
@@ -213,10 +224,18 @@ def import_file(
                     action=f"import.{kind}",
                     target_type="import_batch",
                     target_id=log.batch_id,
-                    after={"file": source_path.name, "sha256": digest, **tally.counts, "conflicts": tally.conflicts},
+                    after={
+                        "file": source_path.name,
+                        "sha256": digest,
+                        **tally.counts,
+                        "conflicts": tally.conflicts,
+                        "absent": len(absent),
+                    },
                 )
         except BaseException:
             rejects.discard()
+            if absent_file is not None:
+                absent_file.unlink(missing_ok=True)
             raise
         finally:
             feed.close()
@@ -237,4 +256,7 @@ def import_file(
             encoding=source.table.encoding_label,
             earlier_import_at=log.earlier_import_at,
             seconds=time.perf_counter() - clock,
+            layout=source.columns.layout,
+            absent=len(absent),
+            absent_file=absent_file,
         )

@@ -434,9 +434,7 @@ def person_detail(
 ) -> PersonDetail | None:
     """One person with everything registered about them; None when missing or outside ``scope``."""
     day = today or dt.date.today()
-    row = _scoped_person(
-        connection, scope, person_id, *_SUMMARY_COLUMNS, _categories_held(day), PERSONS.c.household_id
-    )
+    row = _scoped_person(connection, scope, person_id, *_SUMMARY_COLUMNS, _categories_held(day), PERSONS.c.household_id)
     if row is None:
         return None
     summary = _summary(row, _in_vocabulary_order(row.categories_held))

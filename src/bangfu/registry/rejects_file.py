@@ -20,6 +20,19 @@ def writable_folder(folder: Path) -> Path:
     return folder
 
 
+def new_report_path(folder: Path, source: Path, word: str) -> Path:
+    """``<source stem>_<word>_<yyyymmdd-hhmmss>.csv`` in ``folder``, never an existing file's name."""
+    # Never overwrite an earlier file: staff may still be correcting it.
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in itertools.count(1):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        path = folder / f"{source.stem}_{word}_{stamp}{suffix}.csv"
+        refuse_symlink(path)  # a link planted at the next name (dangling or not) is never followed
+        if not path.exists():
+            return path
+    raise AssertionError("unreachable")
+
+
 class RejectsFile:
     """``<source stem>_拒绝_<yyyymmdd-hhmmss>.csv`` in ``folder``; ``path`` is None until a row is written."""
 
@@ -38,15 +51,7 @@ class RejectsFile:
         self._writer.write(rejection)
 
     def _new_path(self) -> Path:
-        # Never overwrite an earlier rejects file: staff may still be correcting it.
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        for attempt in itertools.count(1):
-            suffix = "" if attempt == 1 else f"-{attempt}"
-            path = self.folder / f"{self.source.stem}_拒绝_{stamp}{suffix}.csv"
-            refuse_symlink(path)  # a link planted at the next name (dangling or not) is never followed
-            if not path.exists():
-                return path
-        raise AssertionError("unreachable")
+        return new_report_path(self.folder, self.source, "拒绝")
 
     def close(self) -> None:
         if self._writer is not None:

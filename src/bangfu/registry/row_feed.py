@@ -31,6 +31,7 @@ from bangfu.registry.imports.pipeline import ImportFile
 from bangfu.registry.imports.records import (
     EmploymentRecord,
     HouseholdRecord,
+    NationalFacts,
     OrganizationRecord,
     PersonRecord,
     Record,
@@ -196,12 +197,21 @@ def _to_wire(item: Checked) -> Wire:
     result, original, name = item
     if isinstance(result, Rejection):
         return False, (result.line, result.original, result.reason_zh), None, None
-    return True, tuple(getattr(result, field) for field in result.__slots__), original, name
+    fields = tuple(getattr(result, field) for field in result.__slots__)
+    if isinstance(result, PersonRecord) and result.national is not None:
+        # The national part, last of a person's fields, travels as a tuple too.
+        national = result.national
+        fields = (*fields[:-1], tuple(getattr(national, field) for field in national.__slots__))
+    return True, fields, original, name
 
 
 def _from_wire(record_type: type[Record], item: Wire) -> Checked:
     is_record, values, original, name = item
-    return (record_type(*values) if is_record else Rejection(*values)), original, name
+    if not is_record:
+        return Rejection(*values), original, name
+    if record_type is PersonRecord and values[-1] is not None:
+        values = (*values[:-1], NationalFacts(*values[-1]))
+    return record_type(*values), original, name
 
 
 def _send(stream: IO[bytes], message: tuple[str, Any]) -> None:

@@ -68,9 +68,10 @@ def stored_case(connection: Connection, entity_name: str, key_value: int, day: d
     body = _body(row, entity.fields, schemas[entity.table])
     for name, collection in entity.collections.items():
         schema = schemas[collection.table]
-        items = [_body(item, collection.fields, schema) for item in _narrowed(
-            connection, collection.table, entity.key, key_value, day
-        )]
+        items = [
+            _body(item, collection.fields, schema)
+            for item in _narrowed(connection, collection.table, entity.key, key_value, day)
+        ]
         body[name] = sorted(items, key=lambda item: [str(v) for v in item.values()])
     case: dict[str, Any] = {"date": day.isoformat()}
     region = next((row[f.name] for f in entity.fields.values() if f.path[0] == "$case"), None)

@@ -10,7 +10,8 @@ a township's dashboard counts exactly the persons its search shows). Measures an
   (work region outside Shanxi), ``in_province`` (in Shanxi, outside the hukou county), ``in_county``
   (in the hukou county), ``organized_export`` (through organized labour export; unknown is not yes);
   someone holding spells in two places counts under both. ``not_working``: persons with a recorded
-  labour capacity (全、半、弱劳力) and no spell that day; ``not_working_capacity_unknown``: the same
+  working labour capacity (技能、普通、弱劳动力或半劳动力; not 丧失劳动力
+  or 无劳动力, who are not looking for work) and no spell that day; ``not_working_capacity_unknown``: the same
   without a recorded capacity, kept apart because a blank capacity may be someone who cannot work;
 - ``benefit_fund`` / fund id: ledger amounts (signed, so corrections net out) dated in the day's
   calendar year, by the bundled policy's fund of the benefit (``other`` for a benefit it does not know);
@@ -33,7 +34,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, case, delete, func, insert, select, union_all
 
 from bangfu.access.scope import Scope
-from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES
+from bangfu.core.vocabulary import CATEGORIES, WORKING_CAPACITIES
 from bangfu.policy.loader import load_bundled
 from bangfu.store.tables import (
     BenefitLedgerEntry,
@@ -112,7 +113,7 @@ def _people(connection: Connection, today: dt.date) -> list[Figure]:
         "work:in_county": at_home,
         # Unknown (NULL) is not yes.
         "work:organized_export": SPELLS.c.organized_export.is_(True),
-        "work:not_working": idle & capacity.in_(LABOR_CAPACITIES),
+        "work:not_working": idle & capacity.in_(WORKING_CAPACITIES),
         "work:not_working_capacity_unknown": idle & capacity.is_(None),
     }
     held_spells = and_(SPELLS.c.person_id == PERSONS.c.id, _held(SPELLS, today))

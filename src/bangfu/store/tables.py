@@ -138,6 +138,21 @@ class Person(Base):
     township_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     labor_capacity: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(20))
+    # From the national monitoring system's person table (migration 0006); NULL when never imported
+    # from it. ``person_number`` (人口编号) is assigned only there, so it marks who a county's download
+    # is expected to list again next month.
+    person_number: Mapped[str | None] = mapped_column(String(32))
+    relation_to_head: Mapped[str | None] = mapped_column(String(16))
+    education: Mapped[str | None] = mapped_column(String(32))
+    schooling: Mapped[str | None] = mapped_column(String(32))
+    health: Mapped[str | None] = mapped_column(String(32))
+    disability: Mapped[str | None] = mapped_column(String(32))
+    minimum_living_allowance: Mapped[bool | None]
+    extreme_poverty_support: Mapped[bool | None]
+    # The day an import first saw 风险是否已消除 = 是 (the download has no date of its own).
+    risk_removed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The columns of the imported row Bangfu does not use, as JSON {label: cell}: kept, not dropped.
+    original_record: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -162,6 +177,34 @@ class PersonCategory(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     relocation_site_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+
+
+class PersonYearFacts(Base):
+    """A year's work and welfare-post facts as the national system reports them (年度), migration 0006.
+
+    Months and places, not dated spells: the download says how many months someone worked that year,
+    not when, so these are kept beside ``employment_spells`` rather than invented into them.
+    """
+
+    __tablename__ = "person_year_facts"
+    __table_args__ = (
+        UniqueConstraint("person_id", "year"),
+        CheckConstraint("work_months IS NULL OR (work_months >= 0 AND work_months <= 12)", name="work_months"),
+        CheckConstraint(
+            "welfare_post_months IS NULL OR (welfare_post_months >= 0 AND welfare_post_months <= 12)",
+            name="welfare_post_months",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    year: Mapped[int]
+    work_months: Mapped[int | None]
+    work_place: Mapped[str | None] = mapped_column(String(100))
+    employer_name: Mapped[str | None] = mapped_column(String(200))
+    employment_channel: Mapped[str | None] = mapped_column(String(32))
+    welfare_post_type: Mapped[str | None] = mapped_column(String(64))
+    welfare_post_months: Mapped[int | None]
 
 
 class Organization(Base):

@@ -250,7 +250,8 @@ def _person_chunk(rng: np.random.Generator, first_id: int, n: int, year: int, ge
     birth = np.where(rng.random(n) < 0.5, uniform, bulge)
     ids = citizen_id.generate_many(rng, hukou_codes, birth.astype("datetime64[D]"), is_male)
 
-    labor = _pick(rng, n, (0.80, 0.12, 0.08))
+    # skilled, ordinary, weak-or-half, lost, none: roughly a rural county's monitored population
+    labor = _pick(rng, n, (0.15, 0.55, 0.12, 0.08, 0.10))
     persons = pa.table(
         {
             "person_id": _int_array(person_ids),

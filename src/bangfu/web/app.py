@@ -102,8 +102,9 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
             viewer = optional_viewer(request)
         except Exception:  # an error page must render even when the database is what failed
             viewer = None
-    return pages.render(request, "error.html", status_code=status_code, viewer=viewer, message=message,
-                        status=status_code)
+    return pages.render(
+        request, "error.html", status_code=status_code, viewer=viewer, message=message, status=status_code
+    )
 
 
 def _add_error_answers(app: FastAPI) -> None:
@@ -150,7 +151,6 @@ def _add_error_answers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=422)
         return _error_page(request, 422, message)
-
 
 
 def app_from_environment() -> FastAPI:

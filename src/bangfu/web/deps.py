@@ -164,7 +164,8 @@ async def api_viewer(request: Request, token: Annotated[str | None, Depends(bear
     # Async, so that a cached token costs no hop to the thread pool; a lookup runs in the pool.
     if not token:
         raise HTTPException(
-            401, "需要登录：请先用 POST /api/v1/auth/token 取得令牌，再以 Authorization: Bearer 令牌 访问",
+            401,
+            "需要登录：请先用 POST /api/v1/auth/token 取得令牌，再以 Authorization: Bearer 令牌 访问",
             headers={"WWW-Authenticate": "Bearer"},
         )
     tokens: TokenCache = request.app.state.tokens
@@ -256,8 +257,12 @@ def reveal_person(session: Session, viewer: Viewer, person_id: int) -> dict[str,
         raise HTTPException(403, "本平台要求查看完整个人信息的账户先启用两步验证：请在“我的账户”页面设置后再查看")
     try:
         shown = unmask_person(
-            session.connection(), viewer.scope, person_id, actor=viewer.account.username,
-            can_unmask=viewer.account.can_unmask, address=viewer.address,
+            session.connection(),
+            viewer.scope,
+            person_id,
+            actor=viewer.account.username,
+            can_unmask=viewer.account.can_unmask,
+            address=viewer.address,
         )
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from None

@@ -34,9 +34,22 @@ class SelfCheck:
 
     @classmethod
     def blank(cls, today: dt.date) -> SelfCheck:
-        return cls({"date": today.isoformat(), "categories": [], "hukou_region": "", "labor_capacity": "",
-                    "birth_date": "", "work_place": "", "work_county": "", "work_province": "",
-                    "work_start": "", "organized": "", "travel_cost": "", "training_days": ""})
+        return cls(
+            {
+                "date": today.isoformat(),
+                "categories": [],
+                "hukou_region": "",
+                "labor_capacity": "",
+                "birth_date": "",
+                "work_place": "",
+                "work_county": "",
+                "work_province": "",
+                "work_start": "",
+                "organized": "",
+                "travel_cost": "",
+                "training_days": "",
+            }
+        )
 
     @classmethod
     def from_form(cls, form: Mapping[str, Any], categories: list[str]) -> SelfCheck:
@@ -131,8 +144,15 @@ class SelfCheck:
                 self.errors["travel_cost"] = "交通费应为元，最多两位小数，如 650 或 650.50"
         if work_region is None or start is None:
             return []
-        return [{"start": start.isoformat(), "end": None, "work_region": work_region,
-                 "organized_export": organized, "travel_cost_fen": cost}]
+        return [
+            {
+                "start": start.isoformat(),
+                "end": None,
+                "work_region": work_region,
+                "organized_export": organized,
+                "travel_cost_fen": cost,
+            }
+        ]
 
     def _training(self) -> list[dict[str, Any]]:
         text = self.values["training_days"]

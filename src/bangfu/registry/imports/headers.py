@@ -36,6 +36,11 @@ class KindSpec:
     name: str
     label: str
     fields: tuple[FieldSpec, ...]
+    # "" for Bangfu's own roster; another layout of the same kind is recognised by its header
+    layout: str = ""
+    # Labels only this layout uses: a header with ``signature_min`` of them is taken to be this layout
+    signature: tuple[str, ...] = ()
+    signature_min: int = 0
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -153,6 +158,61 @@ TRAINING = KindSpec(
     ),
 )
 
+_NATIONAL_NOTE = "全国防返贫监测信息系统下载的“人口信息”表"
+
+# The person table (人口信息) of the national monitoring system (全国防返贫监测信息系统), as counties
+# download it: one row per person, the household's fields repeated on each member's row. Its columns
+# are named by the system, so aliases are only the spellings seen in county downloads. Columns not
+# listed here are kept in the person's original record (``original_record``), not dropped.
+NATIONAL_PEOPLE = KindSpec(
+    "people",
+    "全国防返贫监测信息系统人口信息",
+    (
+        FieldSpec("province", "省", ("省份",), required=False, note="保留在原始记录中"),
+        FieldSpec("city", "市", ("市州", "地市"), required=False, note="与县一起确定县代码（同名的区）"),
+        FieldSpec("county", "县", ("县（市、区）", "县区", "县(区)"), note="山西省的县（区、市）名称"),
+        FieldSpec("township", "乡", ("乡（镇）", "乡镇", "乡(镇、街道)"), note="该县的乡镇（街道）名称"),
+        FieldSpec("village", "村", ("行政村",), required=False, note="保留在原始记录中"),
+        FieldSpec("household_number", "户编号"),
+        FieldSpec("person_number", "人口编号", ("成员编号",)),
+        FieldSpec("name", "姓名"),
+        FieldSpec("sex", "性别", required=False, note="男/女；须与证件号码一致"),
+        FieldSpec("birth_date", "出生日期", required=False, note="须与证件号码一致"),
+        FieldSpec("id_type", "证件类型", required=False, note="保留在原始记录中"),
+        FieldSpec("id_number", "证件号码", ("身份证号码", "身份证号"), note=_ID_NOTE),
+        FieldSpec("household_phone", "户联系电话", required=False, note="成员联系电话为空时用作联系电话"),
+        FieldSpec("member_phone", "成员联系电话", required=False),
+        FieldSpec("year", "年度", note="务工、公益性岗位信息所属的年份"),
+        FieldSpec("relation_to_head", "与户主关系"),
+        FieldSpec("education", "文化程度", required=False),
+        FieldSpec("schooling", "在校生状况", required=False),
+        FieldSpec("labor_skill", "劳动技能", note="技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力"),
+        FieldSpec("work_months", "务工时间（月）", ("务工时间",), required=False, note="0 至 12"),
+        FieldSpec("health", "健康状况", required=False),
+        FieldSpec("employer_name", "务工企业名称", required=False),
+        FieldSpec("minimum_living_allowance", "是否享受低保", required=False, note="是/否"),
+        FieldSpec("welfare_post_type", "公益性岗位类型", required=False),
+        FieldSpec("welfare_post_months", "公益性岗位(月数)", ("公益性岗位月数",), required=False, note="0 至 12"),
+        FieldSpec("employment_channel", "就业渠道", required=False),
+        FieldSpec("disability", "残疾类别", required=False),
+        FieldSpec("work_place", "务工所在地", required=False),
+        FieldSpec("head_name", "户主姓名"),
+        FieldSpec("head_id_number", "户主证件号码", ("户主身份证号码", "户主身份证号"), note="同证件号码"),
+        FieldSpec("extreme_poverty_support", "是否特困供养人员", required=False, note="是/否"),
+        FieldSpec("household_kind", "户类型", note="脱贫户、监测户、一般农户"),
+        FieldSpec(
+            "monitoring_category", "监测对象类别", required=False, note="脱贫不稳定户、边缘易致贫户、突发严重困难户"
+        ),
+        FieldSpec("risk_removed", "风险是否已消除", required=False, note="是/否"),
+    ),
+    layout="national",
+    signature=("证件号码", "人口编号", "与户主关系", "劳动技能", "户主证件号码", "户类型", "成员联系电话"),
+    signature_min=3,
+)
+
+# Other layouts a kind's file may come in, besides Bangfu's own (``KINDS``).
+LAYOUTS: dict[str, tuple[KindSpec, ...]] = {"people": (NATIONAL_PEOPLE,)}
+
 KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (PEOPLE, HOUSEHOLDS, ORGANIZATIONS, EMPLOYMENT, TRAINING)}
 
 _WHITESPACE = re.compile(r"\s+")
@@ -192,6 +252,7 @@ class ColumnMap:
     kind: str
     labels: dict[str, str]
     unused: tuple[str, ...]
+    layout: str = ""
 
     def has(self, field: str) -> bool:
         return field in self.labels
@@ -222,10 +283,29 @@ def _assign(spec: KindSpec, header: Sequence[str]) -> tuple[dict[str, list[str]]
     return found, unused
 
 
-def expected_headers_zh(kind: str) -> str:
+def recognise(kind: str, header: Sequence[str]) -> KindSpec:
+    """The layout of ``kind`` the header is in: another layout when enough of its own labels are
+    there (so that a national export with columns missing is still told which ones), else Bangfu's."""
+    spec = _kind(kind)
+    keys = {key for label in header for key in _match_keys(label)}
+    for layout in LAYOUTS.get(kind, ()):
+        if sum(normalize_header(label) in keys for label in layout.signature) >= layout.signature_min:
+            return layout
+    return spec
+
+
+def layout_spec(kind: str, layout: str) -> KindSpec:
+    """The spec of ``kind`` in ``layout`` ("" for Bangfu's own)."""
+    for spec in LAYOUTS.get(kind, ()):
+        if spec.layout == layout:
+            return spec
+    return _kind(kind)
+
+
+def expected_headers_zh(kind: str, layout: str = "") -> str:
     """The expected columns, one a line, with their accepted aliases: for messages and docs."""
     lines = []
-    for field in _kind(kind).fields:
+    for field in layout_spec(kind, layout).fields:
         aliases = f"（也可写作：{'、'.join(field.aliases)}）" if field.aliases else ""
         mark = "必需" if field.required else "可选"
         lines.append(f"  {field.label}{aliases} —— {mark}")
@@ -235,7 +315,7 @@ def expected_headers_zh(kind: str) -> str:
 def map_columns(kind: str, header: Sequence[str]) -> ColumnMap:
     """Map a file's header labels to the fields of ``kind``; raises ``HeaderError`` listing the
     missing or repeated columns, the expected headers with their aliases, and what was found."""
-    spec = _kind(kind)
+    spec = recognise(kind, header)
     found, unused = _assign(spec, header)
     missing = tuple(field.label for field in spec.fields if field.required and field.name not in found)
     duplicated = tuple(spec.field(name).label for name, labels in found.items() if len(labels) > 1)
@@ -249,19 +329,22 @@ def map_columns(kind: str, header: Sequence[str]) -> ColumnMap:
                 problems.append(f"列重复：{quoted} 都表示“{spec.field(name).label}”，请只保留一列")
         message = (
             f"{spec.label}导入文件的表头有误：{'；'.join(problems)}。\n"
-            f"应有的列（括号内为可接受的其他写法）：\n{expected_headers_zh(kind)}\n"
+            f"应有的列（括号内为可接受的其他写法）：\n{expected_headers_zh(kind, spec.layout)}\n"
             f"文件中找到的列：{'、'.join(header) or '（无）'}"
         )
         raise HeaderError(message, missing, duplicated)
-    return ColumnMap(kind, {name: labels[0] for name, labels in found.items()}, tuple(unused))
+    return ColumnMap(kind, {name: labels[0] for name, labels in found.items()}, tuple(unused), spec.layout)
 
 
 def accepts(kind: str) -> Callable[[Sequence[str]], bool]:
     """A check for ``open_table``: whether some header labels already hold every required column."""
-    spec = _kind(kind)
+    specs = (_kind(kind), *LAYOUTS.get(kind, ()))
 
     def check(header: Sequence[str]) -> bool:
-        found, _ = _assign(spec, header)
-        return all(field.name in found for field in spec.fields if field.required)
+        for spec in specs:
+            found, _ = _assign(spec, header)
+            if all(field.name in found for field in spec.fields if field.required):
+                return True
+        return False
 
     return check

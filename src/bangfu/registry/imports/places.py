@@ -178,3 +178,32 @@ def work_region(text: str) -> str:
         raise ValueError(
             f"{what}“{text}”无法识别，请填写省、市、县名称（如“江苏省”“太原市小店区”）或行政区划代码"
         ) from None
+
+
+@functools.cache
+def _townships_by_name(county_code: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for township in regions.townships_of(county_code):
+        names[township.name] = township.code
+        # 凤凰 for 凤凰镇: a download may drop the suffix; a short name two townships share is left out.
+        short = _short(township.name, ("街道办事处", "街道", "镇", "乡"))
+        if short is not None:
+            names[short] = "" if short in names and names[short] != township.code else township.code
+    return {name: code for name, code in names.items() if code}
+
+
+@functools.lru_cache(maxsize=4096)
+def township(county_code: str, text: str, what: str = "乡") -> str:
+    """The code of a township (乡镇、街道) of ``county_code`` written by name or code; ValueError says why not."""
+    cleaned = _clean(text)
+    if not cleaned:
+        raise ValueError(f"{what}为空")
+    known = _townships_by_name(county_code)
+    if _DIGITS.fullmatch(cleaned) and cleaned[:6] == county_code and cleaned[:9] in known.values():
+        return cleaned[:9]
+    code = known.get(cleaned)
+    if code is None:
+        county = regions.name_of(county_code)
+        listed = "、".join(township.name for township in regions.townships_of(county_code))
+        raise ValueError(f"{what}“{text.strip()}”不是{county}的乡镇（街道），{county}的乡镇有：{listed}")
+    return code

@@ -11,6 +11,35 @@ from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
+class NationalFacts:
+    """What a row of the national monitoring system's person table adds to a person (see
+    ``headers.NATIONAL_PEOPLE``): the household and its head, person facts and the year's work."""
+
+    person_number: str
+    township_code: str
+    relation_to_head: str
+    head_name: str
+    head_id_number: str
+    household_phone: str | None
+    risk_removed: bool | None
+    education: str | None
+    schooling: str | None
+    health: str | None
+    disability: str | None
+    minimum_living_allowance: bool | None
+    extreme_poverty_support: bool | None
+    year: int
+    work_months: int | None
+    work_place: str | None
+    employer_name: str | None
+    employment_channel: str | None
+    welfare_post_type: str | None
+    welfare_post_months: int | None
+    # The row's columns Bangfu does not use, as JSON {label: cell} (None when all are empty)
+    original_record: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     line: int
     name: str
@@ -22,6 +51,7 @@ class PersonRecord:
     sex: str
     birth_date: date
     household_number: str | None
+    national: NationalFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)

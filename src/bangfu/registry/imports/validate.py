@@ -35,7 +35,7 @@ Parser = Callable[[str], T]
 REASON_SEPARATOR = "；"
 
 
-class _Cells:
+class Cells:
     """One row's cells by field name, and the problems found in them so far."""
 
     __slots__ = ("labels", "problems", "values")
@@ -97,14 +97,14 @@ class Validator(ABC):
         self._spec = KINDS[self.kind]
 
     def __call__(self, row: RawRow) -> Record | Rejection:
-        cells = _Cells(row, self.labels)
+        cells = Cells(row, self.labels)
         record = self._record(row.line, cells)
         if cells.problems or record is None:
             return Rejection(row.line, row.original, REASON_SEPARATOR.join(cells.problems))
         return record
 
     @abstractmethod
-    def _record(self, line: int, cells: _Cells) -> Record | None: ...
+    def _record(self, line: int, cells: Cells) -> Record | None: ...
 
     def _label(self, field: str) -> str:
         return self._spec.field(field).label
@@ -133,13 +133,13 @@ class Validator(ABC):
         return lambda text: values.parse_phone(text, what)
 
     @staticmethod
-    def _repeat(seen: FirstSeen, key: int, line: int, cells: _Cells, message: str) -> None:
+    def _repeat(seen: FirstSeen, key: int, line: int, cells: Cells, message: str) -> None:
         first = seen.first_line(key, line)
         if first is not None:
             cells.problems.append(message.format(first=first))
 
 
-def _id_key(id_number: str) -> int:
+def id_key(id_number: str) -> int:
     # The check character follows from the first 17 digits of a valid number, so they identify it.
     return int(id_number[:17])
 
@@ -154,7 +154,7 @@ class PeopleValidator(Validator):
         self._birth_parser = self._date("birth_date")
         self._phone_parser = self._phone("phone")
 
-    def _record(self, line: int, cells: _Cells) -> Record | None:
+    def _record(self, line: int, cells: Cells) -> Record | None:
         name = cells.required("name", values.parse_name)
         person = cells.required("id_number", self._id_parser)
         hukou = cells.required("hukou_region", places.shanxi_county)
@@ -176,7 +176,7 @@ class PeopleValidator(Validator):
             cells.problems.append(
                 f"性别与身份证号不一致（性别列为{SEX_LABELS[sex]}，身份证号第 17 位表示{SEX_LABELS[person.sex]}）"
             )
-        self._repeat(self._ids, _id_key(person.id), line, cells, "文件内身份证号重复（首次出现在第 {first} 行）")
+        self._repeat(self._ids, id_key(person.id), line, cells, "文件内身份证号重复（首次出现在第 {first} 行）")
         if name is None or hukou is None or categories is None or capacity is None:
             return None
         return PersonRecord(
@@ -194,7 +194,7 @@ class HouseholdValidator(Validator):
         self._id_parser = self._id("head_id_number")
         self._phone_parser = self._phone("phone")
 
-    def _record(self, line: int, cells: _Cells) -> Record | None:
+    def _record(self, line: int, cells: Cells) -> Record | None:
         number = cells.required("household_number", _code("户编号"))
         head_name = cells.required("head_name", lambda text: values.parse_name(text, "户主姓名"))
         head = cells.required("head_id_number", self._id_parser)
@@ -205,9 +205,7 @@ class HouseholdValidator(Validator):
         if number is not None:
             self._repeat(self._numbers, text_key(number), line, cells, "文件内户编号重复（首次出现在第 {first} 行）")
         if head is not None:
-            self._repeat(
-                self._heads, _id_key(head.id), line, cells, "文件内户主身份证号重复（首次出现在第 {first} 行）"
-            )
+            self._repeat(self._heads, id_key(head.id), line, cells, "文件内户主身份证号重复（首次出现在第 {first} 行）")
         if number is None or head_name is None or head is None or hukou is None:
             return None
         return HouseholdRecord(line, number, head_name, head.id, hukou, members, categories or (), phone)
@@ -222,7 +220,7 @@ class OrganizationValidator(Validator):
         self._phone_parser = self._phone("phone")
         self._since_parser = self._date("operating_since")
 
-    def _record(self, line: int, cells: _Cells) -> Record | None:
+    def _record(self, line: int, cells: Cells) -> Record | None:
         name = cells.required("name", _text("单位名称"))
         kind = cells.required("kind", values.parse_organization_kind)
         code = cells.optional("credit_code", values.parse_credit_code)
@@ -254,7 +252,7 @@ class EmploymentValidator(Validator):
         self._travel_parser = self._fen("travel_cost_fen")
         self._income_parser = self._fen("monthly_income_fen")
 
-    def _record(self, line: int, cells: _Cells) -> Record | None:
+    def _record(self, line: int, cells: Cells) -> Record | None:
         person = cells.required("id_number", self._id_parser)
         employer = cells.required("employer", _text("用工单位"))
         region = cells.required("work_region", places.work_region)
@@ -285,7 +283,7 @@ class TrainingValidator(Validator):
         self._id_parser = self._id("id_number")
         self._start_parser = self._date("start_date")
 
-    def _record(self, line: int, cells: _Cells) -> Record | None:
+    def _record(self, line: int, cells: Cells) -> Record | None:
         person = cells.required("id_number", self._id_parser)
         provider = cells.required("provider", _text("培训机构"))
         program = cells.required("program", _text("培训项目"))
@@ -308,7 +306,12 @@ VALIDATORS: dict[str, type[Validator]] = {
 
 
 def make_validator(columns: ColumnMap, *, today: date | None = None, date_system: int = 1900) -> Validator:
-    """A fresh validator for one file of ``columns.kind``; call it on each ``RawRow``."""
+    """A fresh validator for one file of ``columns.kind`` in ``columns.layout``; call it on each ``RawRow``."""
+    if columns.layout == "national":
+        # Imported here: the national validator builds on this module's Validator.
+        from bangfu.registry.imports.validate_national import NationalPeopleValidator
+
+        return NationalPeopleValidator(columns, today=today, date_system=date_system)
     return VALIDATORS[columns.kind](columns, today=today, date_system=date_system)
 
 

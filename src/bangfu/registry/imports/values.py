@@ -13,8 +13,15 @@ import unicodedata
 from datetime import date
 
 from bangfu.core import citizen_id
-from bangfu.core.vocabulary import CATEGORIES, KIND_LABELS, LABOR_CAPACITIES, ORGANIZATION_KINDS
+from bangfu.core.vocabulary import (
+    CATEGORIES,
+    KIND_LABELS,
+    LABOR_CAPACITIES,
+    LEGACY_LABOR_CAPACITIES,
+    ORGANIZATION_KINDS,
+)
 from bangfu.core.vocabulary import CATEGORY_LABELS as CATEGORY_LABELS_ZH
+from bangfu.core.vocabulary import LABOR_CAPACITY_LABELS as LABOR_CAPACITY_LABELS_ZH
 
 _WHITESPACE = re.compile(r"[\s\u3000]+")
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+]?\d+")
@@ -39,14 +46,25 @@ CATEGORY_LABELS: dict[str, str] = {
 } | {code: code for code in CATEGORIES}
 _CATEGORY_SEPARATORS = re.compile(r"[、,，;；\s\u3000]+")
 
-LABOR_CAPACITY_LABELS: dict[str, str] = {
-    "全劳力": "full",
-    "全劳动力": "full",
-    "弱劳力": "weak",
-    "弱劳动力": "weak",
-    "半劳力": "half",
-    "半劳动力": "half",
-} | {code: code for code in LABOR_CAPACITIES}
+# The national vocabulary (劳动技能), then the older roster words and codes it replaced.
+LABOR_CAPACITY_LABELS: dict[str, str] = (
+    {label: code for code, label in LABOR_CAPACITY_LABELS_ZH.items()}
+    | {
+        "技能": "skilled",
+        "普通": "ordinary",
+        "全劳力": "ordinary",
+        "全劳动力": "ordinary",
+        "弱劳力": "weak",
+        "弱劳动力": "weak",
+        "半劳力": "weak",
+        "半劳动力": "weak",
+        "弱劳动力或半劳动力": "weak",
+        "弱劳力或半劳力": "weak",
+        "丧失劳动能力": "lost",
+    }
+    | {code: code for code in LABOR_CAPACITIES}
+    | LEGACY_LABOR_CAPACITIES
+)
 
 ORGANIZATION_KIND_LABELS: dict[str, str] = (
     {label: kind for kind, label in KIND_LABELS.items()}
@@ -168,12 +186,15 @@ def parse_categories(text: str, what: str = "人员类别") -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def parse_labor_capacity(text: str) -> str:
+def parse_labor_capacity(text: str, what: str = "劳动能力") -> str:
     value = fold(text)
     code = LABOR_CAPACITY_LABELS.get(value) or LABOR_CAPACITY_LABELS.get(value.lower())
     if code is None:
         shown = text.strip() or "（空）"
-        raise ValueError(f"劳动能力“{shown}”无法识别，可填：全劳力、弱劳力、半劳力")
+        raise ValueError(
+            f"{what}“{shown}”无法识别，可填：{'、'.join(LABOR_CAPACITY_LABELS_ZH.values())}"
+            "（旧写法全劳力、弱劳力、半劳力也可）"
+        )
     return code
 
 

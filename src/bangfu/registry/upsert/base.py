@@ -62,6 +62,28 @@ class Outcome:
         return cls(REJECTED, reason, conflict)
 
 
+class _Cleared:
+    """``wanted`` says a column is now empty: a roster that states "no" where the registry has a value
+    (风险是否已消除 = 否 after 是), as opposed to an empty cell, which says nothing."""
+
+    def __repr__(self) -> str:
+        return "CLEARED"
+
+
+CLEARED: Any = _Cleared()
+
+
+@dataclass(frozen=True, slots=True)
+class AbsentPerson:
+    """A registered person a complete download should have listed and did not (never deleted)."""
+
+    name: str
+    id_number: str
+    county: str
+    household_number: str | None
+    person_number: str | None
+
+
 INSERTED_OUTCOME = Outcome(INSERTED)
 UNCHANGED_OUTCOME = Outcome(UNCHANGED)
 
@@ -152,6 +174,10 @@ class BatchWriter(ABC, Generic[R]):
     def finish(self) -> None:
         """Write what ``related_changes`` and ``inserted`` planned."""
 
+    def absent(self) -> list[AbsentPerson]:
+        """Once every batch is written: who a complete download should have listed and did not."""
+        return []
+
     # ------------------------------------------------------------------ flow
 
     def apply(self, records: Sequence[R], claimed_names: Sequence[str | None]) -> list[Outcome]:
@@ -224,8 +250,11 @@ class BatchWriter(ABC, Generic[R]):
         return {"row_id": row["id"], **{f"new_{column}": value for column, value in values.items()}}
 
     def _column_changes(self, record: R, row: Mapping[str, Any]) -> list[Change]:
-        return [
-            Change(column, row[column], value)
-            for column, value in self.wanted(record).items()
-            if value is not None and not self.same(column, row[column], value)
-        ]
+        changes = []
+        for column, value in self.wanted(record).items():
+            if value is None:
+                continue
+            after = None if value is CLEARED else value
+            if not self.same(column, row[column], after):
+                changes.append(Change(column, row[column], after))
+        return changes

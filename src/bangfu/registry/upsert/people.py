@@ -4,18 +4,29 @@ The ID number fixes birth date and sex, so a registered person can differ from t
 name (refused as a conflict: a rename is done in the system, deliberately), county, labour capacity,
 phone, household and categories (updated). A household number must already be registered: the
 household file comes first, as it names the head and the county.
+
+A row of the national monitoring system's download (``record.national``) brings its household along
+(created or updated first, ``MemberHouseholds``), the person facts (columns of ``persons``), the
+year's work (``YearFacts``) and only the categories that layout speaks about. Persons with a national
+人口编号 in the counties a download covers that it no longer lists are reported (``absent``), never
+deleted: a download can be partial, and a person who left stays in the ledger's history.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 
 from bangfu.core.vocabulary import CATEGORIES
-from bangfu.registry.imports.records import PersonRecord
+from bangfu.registry.imports.records import NationalFacts, PersonRecord
+from bangfu.registry.imports.validate import id_key
+from bangfu.registry.imports.validate_national import NATIONAL_CATEGORIES
 from bangfu.registry.upsert.base import (
+    CLEARED,
+    AbsentPerson,
     BatchWriter,
     Change,
     Outcome,
@@ -25,7 +36,9 @@ from bangfu.registry.upsert.base import (
     too_long,
 )
 from bangfu.registry.upsert.bulk_io import rows_in
+from bangfu.registry.upsert.member_households import MemberHouseholds
 from bangfu.registry.upsert.periods import CurrentPeriods
+from bangfu.registry.upsert.year_facts import YearFacts
 from bangfu.store.tables import Household, Person, PersonCategory
 
 PERSONS = table_of(Person)
@@ -38,9 +51,43 @@ def unknown_household(number: str) -> str:
     return f"户编号“{number}”尚未登记：请先导入家庭户（bangfu import households），再导入本行"
 
 
+# Columns only a national row fills; Bangfu's own roster leaves them as they are.
+NATIONAL_COLUMNS = (
+    "township_code",
+    "person_number",
+    "relation_to_head",
+    "education",
+    "schooling",
+    "health",
+    "disability",
+    "minimum_living_allowance",
+    "extreme_poverty_support",
+    "risk_removed_on",
+    "original_record",
+)
+
+
+def national_values(facts: NationalFacts, today: dt.date) -> dict[str, Any]:
+    # 是 on the day it is first seen (``same`` keeps that day later); 否 empties it; blank says nothing.
+    risk_removed = {True: today, False: CLEARED, None: None}[facts.risk_removed]
+    return {
+        "township_code": facts.township_code,
+        "person_number": facts.person_number,
+        "relation_to_head": facts.relation_to_head,
+        "education": facts.education,
+        "schooling": facts.schooling,
+        "health": facts.health,
+        "disability": facts.disability,
+        "minimum_living_allowance": facts.minimum_living_allowance,
+        "extreme_poverty_support": facts.extreme_poverty_support,
+        "risk_removed_on": risk_removed,
+        "original_record": facts.original_record,
+    }
+
+
 class PeopleWriter(BatchWriter[PersonRecord]):
     table = PERSONS
-    compared = ("hukou_region", "labor_capacity", "phone", "household_id")
+    compared = ("hukou_region", "labor_capacity", "phone", "household_id", *NATIONAL_COLUMNS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,6 +95,11 @@ class PeopleWriter(BatchWriter[PersonRecord]):
         # Household numbers seen so far; a roster names each household several times.
         self._households: dict[str, int | None] = {}
         self._categories = CurrentPeriods(self.connection, CATEGORY_ROWS, "person_id", "category", self.today)
+        self._member_households = MemberHouseholds(self.connection, self.today)
+        self._year_facts = YearFacts(self.connection)
+        # What national rows reached the writer: who is listed, and the counties the download covers.
+        self._listed: set[int] = set()
+        self._counties: set[str] = set()
 
     def refuse(self, record: PersonRecord) -> str | None:
         return too_long(record.household_number, HOUSEHOLD_NUMBER_LIMIT, "户编号")
@@ -57,6 +109,13 @@ class PeopleWriter(BatchWriter[PersonRecord]):
         rows = rows_in(self.connection, query, PERSONS.c.id_number, (r.id_number for r in records))
         self._people = {row.id_number: row._mapping for row in rows}
         self._categories.load(row.id for row in rows)
+        self._year_facts.load(row.id for row in rows)
+        for record in records:
+            if record.national is not None:
+                self._listed.add(id_key(record.id_number))
+                self._counties.add(record.hukou_region)
+        for number in self._member_households.write(records):
+            self._households.pop(number, None)  # read again below: it may have just been created
         numbers = {r.household_number for r in records if r.household_number} - self._households.keys()
         if numbers:
             query = select(HOUSEHOLDS.c.household_number, HOUSEHOLDS.c.id)
@@ -64,6 +123,8 @@ class PeopleWriter(BatchWriter[PersonRecord]):
             self._households.update({number: found.get(number) for number in numbers})
 
     def resolve(self, record: PersonRecord, claimed_name: str | None) -> Outcome | None:
+        if record.household_number and (refused := self._member_households.refused.get(record.household_number)):
+            return Outcome.rejected(refused, conflict=True)
         if record.household_number and self._households.get(record.household_number) is None:
             return Outcome.rejected(unknown_household(record.household_number))
         return None
@@ -82,29 +143,70 @@ class PeopleWriter(BatchWriter[PersonRecord]):
 
     def wanted(self, record: PersonRecord) -> dict[str, Any]:
         household = self._households.get(record.household_number) if record.household_number else None
-        return {
+        wanted = {
             "hukou_region": record.hukou_region,
             "labor_capacity": record.labor_capacity,
             "phone": record.phone,
             "household_id": household,
         }
+        if record.national is not None:
+            wanted.update(national_values(record.national, self.today))
+        return wanted
+
+    def same(self, column: str, registered: Any, given: Any) -> bool:
+        # The risk was removed on the day an import first saw it so; later downloads repeat 是.
+        if column == "risk_removed_on" and registered is not None and given is not None:
+            return True
+        return bool(registered == given)
 
     def related_changes(self, record: PersonRecord, row: Mapping[str, Any]) -> list[Change]:
-        change = self._categories.align(row["id"], record.categories, CATEGORIES, "categories")
-        return [] if change is None else [change]
+        managed = CATEGORIES if record.national is None else NATIONAL_CATEGORIES
+        changes = [self._categories.align(row["id"], record.categories, managed, "categories")]
+        if record.national is not None:
+            changes.append(self._year_facts.align(row["id"], record.national))
+            changes.extend(self._member_households.changes.get(record.line, ()))
+        return [change for change in changes if change is not None]
 
     def insert_values(self, record: PersonRecord) -> dict[str, Any]:
-        return {
+        values = {
             "id_number": record.id_number,
             "name": record.name,
             "sex": record.sex,
             "birth_date": record.birth_date,
             **self.wanted(record),
         }
+        if values.get("risk_removed_on") is CLEARED:
+            values["risk_removed_on"] = None
+        # One executemany (or COPY) needs the same columns on every row of the batch.
+        for column in NATIONAL_COLUMNS:
+            values.setdefault(column, None)
+        return values
 
     def inserted(self, records: Sequence[PersonRecord], ids: Sequence[int]) -> None:
         for record, person_id in zip(records, ids, strict=True):
             self._categories.start(person_id, record.categories)
+            if record.national is not None:
+                self._year_facts.start(person_id, record.national)
 
     def finish(self) -> None:
         self._categories.flush()
+        self._year_facts.flush()
+
+    def absent(self) -> list[AbsentPerson]:
+        if not self._counties:
+            return []
+        query = (
+            select(
+                PERSONS.c.name,
+                PERSONS.c.id_number,
+                PERSONS.c.hukou_region,
+                HOUSEHOLDS.c.household_number,
+                PERSONS.c.person_number,
+            )
+            .select_from(PERSONS.outerjoin(HOUSEHOLDS, HOUSEHOLDS.c.id == PERSONS.c.household_id))
+            .where(PERSONS.c.hukou_region.in_(sorted(self._counties)), PERSONS.c.person_number.is_not(None))
+            .order_by(PERSONS.c.hukou_region, HOUSEHOLDS.c.household_number, PERSONS.c.id_number)
+        )
+        return [
+            AbsentPerson(*row) for row in self.connection.execute(query) if id_key(row.id_number) not in self._listed
+        ]

@@ -33,11 +33,16 @@ EXAMPLE_CASE = {
     "person": {
         "categories": ["poverty_alleviated"],
         "hukou_region": "141123",
-        "labor_capacity": "full",
+        "labor_capacity": "ordinary",
         "birth_date": "1980-05-01",
         "employment": [
-            {"start": "2024-03-01", "end": None, "work_region": "440305", "organized_export": False,
-             "travel_cost_fen": 95000}
+            {
+                "start": "2024-03-01",
+                "end": None,
+                "work_region": "440305",
+                "organized_export": False,
+                "travel_cost_fen": 95000,
+            }
         ],
         "training": [{"start": "2024-04-01", "days": 10}],
         "received": [],

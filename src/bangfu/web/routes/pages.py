@@ -60,8 +60,14 @@ def safe_next(target: str | None) -> str:
 def login_form(request: Request, *, error: str | None = None, next_path: str = "/", status_code: int = 200) -> Response:
     token = new_token()
     response = render(
-        request, "login.html", status_code=status_code, viewer=None, active="login",
-        csrf_token=token, error=error, next_path=safe_next(next_path),
+        request,
+        "login.html",
+        status_code=status_code,
+        viewer=None,
+        active="login",
+        csrf_token=token,
+        error=error,
+        next_path=safe_next(next_path),
     )
     response.set_cookie(
         ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.https, path="/"
@@ -146,8 +152,15 @@ def people_page(
             error = str(exc)
     template = "partials/people_results.html" if request.headers.get("HX-Request") else "people.html"
     return render(
-        request, template, status_code=422 if error else 200, viewer=viewer, active="people",
-        filters=filters, found=found, error=error, categories=CATEGORIES,
+        request,
+        template,
+        status_code=422 if error else 200,
+        viewer=viewer,
+        active="people",
+        filters=filters,
+        found=found,
+        error=error,
+        categories=CATEGORIES,
     )
 
 
@@ -160,8 +173,14 @@ def _evaluation_day(text: str | None) -> tuple[dt.date, str | None]:
         return dt.date.today(), f"评估日期 {text!r} 无效，应为 YYYY-MM-DD；已按今天评估"
 
 
-def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: RecordId, date: str | None,
-                 unmasked: dict[str, Any] | None = None) -> Response:
+def _person_page(
+    request: Request,
+    session: Db,
+    viewer: PageViewer,
+    person_id: RecordId,
+    date: str | None,
+    unmasked: dict[str, Any] | None = None,
+) -> Response:
     connection = session.connection()
     detail = queries.person_detail(connection, viewer.scope, person_id)
     if detail is None:
@@ -170,8 +189,16 @@ def _person_page(request: Request, session: Db, viewer: PageViewer, person_id: R
     policy = request.app.state.policy
     result = evaluate_case(policy, parse_case(stored_case(connection, "person", person_id, day)))
     return render(
-        request, "person.html", viewer=viewer, active="people", person=detail, result=result, day=day,
-        date_error=date_error, clauses=clause_texts(policy), unmasked=unmasked,
+        request,
+        "person.html",
+        viewer=viewer,
+        active="people",
+        person=detail,
+        result=result,
+        day=day,
+        date_error=date_error,
+        clauses=clause_texts(policy),
+        unmasked=unmasked,
         last_day_in_force=policy.valid_to,
     )
 
@@ -203,14 +230,26 @@ def organizations_page(
     found = None
     try:
         found = queries.search_organizations(
-            session.connection(), viewer.scope, name=filters["name"] or None, kind=filters["kind"] or None,
-            region=filters["region"] or None, page=max(page, 1), per_page=20,
+            session.connection(),
+            viewer.scope,
+            name=filters["name"] or None,
+            kind=filters["kind"] or None,
+            region=filters["region"] or None,
+            page=max(page, 1),
+            per_page=20,
         )
     except queries.QueryError as exc:
         error = str(exc)
     return render(
-        request, "organizations.html", status_code=422 if error else 200, viewer=viewer,
-        active="organizations", filters=filters, found=found, error=error, kinds=ORGANIZATION_KINDS,
+        request,
+        "organizations.html",
+        status_code=422 if error else 200,
+        viewer=viewer,
+        active="organizations",
+        filters=filters,
+        found=found,
+        error=error,
+        kinds=ORGANIZATION_KINDS,
     )
 
 
@@ -226,6 +265,14 @@ def organization_page(
     policy = request.app.state.policy
     result = evaluate_case(policy, parse_case(stored_case(connection, "organization", org_id, day)))
     return render(
-        request, "organization.html", viewer=viewer, active="organizations", org=detail, result=result,
-        day=day, date_error=date_error, clauses=clause_texts(policy), last_day_in_force=policy.valid_to,
+        request,
+        "organization.html",
+        viewer=viewer,
+        active="organizations",
+        org=detail,
+        result=result,
+        day=day,
+        date_error=date_error,
+        clauses=clause_texts(policy),
+        last_day_in_force=policy.valid_to,
     )

@@ -26,20 +26,38 @@ router = APIRouter(include_in_schema=False)
 def policy_page(request: Request, viewer: MaybeViewer) -> Response:
     policy = request.app.state.policy
     return render(
-        request, "policy.html", viewer=viewer, active="policy", info=describe_policy(policy),
-        clauses=clause_texts(policy), today=dt.date.today(), in_force=policy.in_force(dt.date.today()),
+        request,
+        "policy.html",
+        viewer=viewer,
+        active="policy",
+        info=describe_policy(policy),
+        clauses=clause_texts(policy),
+        today=dt.date.today(),
+        in_force=policy.in_force(dt.date.today()),
     )
 
 
-def _self_check(request: Request, viewer: Any, form: SelfCheck, result: Any = None, error: str | None = None,
-                status_code: int = 200) -> Response:
+def _self_check(
+    request: Request, viewer: Any, form: SelfCheck, result: Any = None, error: str | None = None, status_code: int = 200
+) -> Response:
     token = new_token()
     counties = [c for c in regions.shanxi_counties() if not c.statistics_only]
     provinces = {code: name for code, name in regions.provinces().items() if code != regions.SHANXI}
     response = render(
-        request, "self_check.html", status_code=status_code, viewer=viewer, active="self_check", form=form,
-        result=result, error=error, csrf_token=token, counties=counties, provinces=provinces,
-        categories=CATEGORIES, work_places=WORK_PLACES, organized=ORGANIZED,
+        request,
+        "self_check.html",
+        status_code=status_code,
+        viewer=viewer,
+        active="self_check",
+        form=form,
+        result=result,
+        error=error,
+        csrf_token=token,
+        counties=counties,
+        provinces=provinces,
+        categories=CATEGORIES,
+        work_places=WORK_PLACES,
+        organized=ORGANIZED,
         clauses=clause_texts(request.app.state.policy),
     )
     response.set_cookie(

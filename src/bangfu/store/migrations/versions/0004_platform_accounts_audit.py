@@ -61,9 +61,7 @@ def upgrade() -> None:
         sa.Column("can_unmask", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('province', 'city', 'county', 'township', 'auditor')", name=op.f("ck_users_role")
-        ),
+        sa.CheckConstraint("role IN ('province', 'city', 'county', 'township', 'auditor')", name=op.f("ck_users_role")),
         sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_users_region_code_regions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
