@@ -1,0 +1,200 @@
+"""Load a national person-table download into DuckDB: raw text once, typed through a view.
+
+The import reading layer (``registry/imports/reading.py``) opens the file: it finds the header under
+any title rows, tells UTF-8 from GBK, and reads XLSX. A CSV in UTF-8 whose records are one line
+each is then handed whole to DuckDB's CSV reader, which is many times faster than Python for a
+province's millions of rows; anything else (GBK, XLSX, a cell with a line break, a blank line) is
+streamed through the reading layer into Arrow batches, so every row keeps its exact line number.
+
+Tables and views made here: ``source`` (the cells), ``raw`` (``row_no`` and one trimmed text
+column per recognised field, empty as NULL) and ``rows`` (typed fields plus ``<field>_text``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from bangfu.checks.schema import TEXT_SUFFIX
+from bangfu.policy.sql import quote
+from bangfu.registry.imports.reading import RawRow, ReadError, open_table
+from bangfu.registry.national_layout import (
+    BY_FIELD,
+    TITLE,
+    Column,
+    ColumnKind,
+    LayoutMatch,
+    accepts,
+    layout_listing,
+    recognise,
+)
+
+BATCH_ROWS = 100_000
+# Excel shows a long number as 1.40925E+17 and keeps only 15 significant digits: the rest is lost.
+_SCIENTIFIC = "[0-9]+([.][0-9]+)?[eE][+]?[0-9]+"
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+
+
+class CheckInputError(ValueError):
+    """The file cannot be checked as it is; the message says what, where and how to fix it."""
+
+
+@dataclass
+class LoadedFile:
+    path: Path
+    match: LayoutMatch
+    rows: int
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of unreadable rows
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(self.match.columns)
+
+
+def load_file(connection: duckdb.DuckDBPyConnection, path: Path) -> LoadedFile:
+    """Read ``path`` into ``connection`` (tables/views ``source``, ``raw``, ``rows``) or refuse it."""
+    try:
+        with open_table(path, header_accepts=accepts) as table:
+            match = recognise(table.header)
+            _refuse_unless_complete(path, match)
+            assert match is not None
+            loaded = LoadedFile(path, match, 0, warnings=list(table.warnings))
+            fast = (
+                table.format == "csv"
+                and table.encoding in ("utf-8", "utf-8-sig")
+                and _one_line_records(path, table.header_line)
+            )
+            if fast:
+                table.close()
+                row_no = _load_csv(connection, path, table.header_line, len(table.header))
+            else:
+                row_no = _load_streamed(connection, table.rows(), match, loaded)
+    except ReadError as exc:
+        raise CheckInputError(str(exc)) from exc
+    _create_views(connection, match, row_no)
+    [(count,)] = connection.execute("SELECT COUNT(*) FROM raw").fetchall()
+    loaded.rows = int(count)
+    _refuse_numeric_ids(connection, match)
+    return loaded
+
+
+def _refuse_unless_complete(path: Path, match: LayoutMatch | None) -> None:
+    if match is None:
+        raise CheckInputError(
+            f"“{path.name}”不像{TITLE}表：表头里认不出足够的列。请从系统下载人口信息表后直接核查；应有的列：\n"
+            + layout_listing()
+        )
+    if not match.complete:
+        missing = "、".join(column.label for column in match.missing_required)
+        raise CheckInputError(
+            f"“{path.name}”缺少必需的列：{missing}。请从系统重新下载完整的人口信息表（或补上这些列的表头）；应有的列：\n"
+            + layout_listing()
+        )
+
+
+def _one_line_records(path: Path, header_line: int) -> bool:
+    """Whether every line after the header is one non-blank record (so line = header + position)."""
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream, 1):
+            if number <= header_line:
+                continue
+            # a quote may open a cell that spans lines; a blank line is skipped by the reader
+            if b'"' in line or not line.strip():
+                return False
+    return True
+
+
+def _load_csv(connection: duckdb.DuckDBPyConnection, path: Path, header_line: int, width: int) -> str:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    try:
+        connection.execute(
+            f"CREATE TABLE source AS SELECT * FROM read_csv(?, skip = {header_line}, header = false, "
+            f"columns = {columns}, delim = ',', quote = '\"', null_padding = true, strict_mode = false)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise CheckInputError(f"“{path.name}”无法按 CSV 读取：{exc}；请用 Excel 另存为“CSV UTF-8”后重试") from exc
+    # rowid follows insertion order; each record is one line (checked above)
+    return f"(rowid + {header_line + 1})"
+
+
+def _load_streamed(connection: duckdb.DuckDBPyConnection, rows: object, match: LayoutMatch, loaded: LoadedFile) -> str:
+    indexes = sorted(match.columns.values())
+    names = ["__line", *(f"c{i}" for i in indexes)]
+    schema = pa.schema([("__line", pa.int64()), *((f"c{i}", pa.string()) for i in indexes)])
+    connection.execute("CREATE TABLE source (__line BIGINT, " + ", ".join(f"c{i} VARCHAR" for i in indexes) + ")")
+    batch: list[list[object]] = [[] for _ in names]
+
+    def flush() -> None:
+        if batch[0]:
+            arrow = pa.Table.from_arrays([pa.array(values) for values in batch], schema=schema)  # noqa: F841
+            connection.execute("INSERT INTO source SELECT * FROM arrow")
+            for values in batch:
+                values.clear()
+
+    for item in rows:  # type: ignore[attr-defined]
+        if not isinstance(item, RawRow):
+            loaded.rejected.append((item.line, item.reason_zh))
+            continue
+        batch[0].append(item.line)
+        cells = item.original
+        for position, index in enumerate(indexes, 1):
+            batch[position].append(cells[index] if index < len(cells) else None)
+        if len(batch[0]) >= BATCH_ROWS:
+            flush()
+    flush()
+    return "__line"
+
+
+def _text(column: str) -> str:
+    return f"NULLIF(TRIM({column}), '')"
+
+
+def _typed(column: Column, text: str) -> str:
+    if column.kind is ColumnKind.DATE:
+        tries = ", ".join(f"TRY_STRPTIME({text}, '{f}')" for f in _DATE_FORMATS)
+        return f"CAST(COALESCE({tries}) AS DATE)"
+    if column.kind is ColumnKind.INTEGER:
+        # "12" and Excel's "12.0"; anything else is not a whole number and stays unknown
+        whole = f"REGEXP_FULL_MATCH({text}, '-?[0-9]{{1,9}}([.]0+)?')"
+        return f"(CASE WHEN {whole} THEN CAST(SPLIT_PART({text}, '.', 1) AS BIGINT) END)"
+    if column.kind is ColumnKind.YES_NO:
+        return f"(CASE {text} WHEN '是' THEN TRUE WHEN '否' THEN FALSE END)"
+    return text
+
+
+def _create_views(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, row_no: str) -> None:
+    raw = [f"{row_no} AS row_no"] + [
+        f"{_text(f'c{index}')} AS {quote(field)}" for field, index in match.columns.items()
+    ]
+    connection.execute(f"CREATE VIEW raw AS SELECT {', '.join(raw)} FROM source")
+    typed = ["row_no"]
+    for name in match.columns:
+        column = BY_FIELD[name]
+        typed.append(f"{_typed(column, quote(name))} AS {quote(name)}")
+        if column.kind not in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE):
+            typed.append(f"{quote(name)} AS {quote(name + TEXT_SUFFIX)}")
+    connection.execute(f"CREATE VIEW rows AS SELECT {', '.join(typed)} FROM raw")
+
+
+def _refuse_numeric_ids(connection: duckdb.DuckDBPyConnection, match: LayoutMatch) -> None:
+    for name in ("id_number", "head_id_number"):
+        if name not in match.columns:
+            continue
+        [found] = connection.execute(
+            f"SELECT COUNT(*), MIN(row_no), MIN({quote(name)}) FROM raw WHERE REGEXP_FULL_MATCH({quote(name)}, ?)",
+            [_SCIENTIFIC],
+        ).fetchall()
+        count, first_line, example = found
+        if count:
+            label = BY_FIELD[name].label
+            raise CheckInputError(
+                f"“{label}”列有 {count} 行以数字格式保存（如第 {first_line} 行的 {example}），"
+                "后几位已经丢失，无法核查。"
+                f"请重新从系统下载原始文件；若需在 Excel 中编辑，先把“{label}”列设置为“文本”格式再粘贴或录入，"
+                "保存后重新核查（在已损坏的文件上改格式找不回丢失的数字）"
+            )
