@@ -54,8 +54,10 @@ class CheckRun:
 def check_file(path: Path, rules: RuleSet, day: dt.date) -> Iterator[CheckRun]:
     """Load ``path`` and run every enabled rule; the run's DuckDB connection lives inside the block."""
     with tempfile.TemporaryDirectory(prefix="bangfu-check-") as folder:
-        connection = duckdb.connect(str(Path(folder) / "check.duckdb"))
+        # in memory, spilling to a temporary folder past the limit: no write-ahead log to sync per query
+        connection = duckdb.connect(":memory:")
         try:
+            connection.execute("SET temp_directory = ?", [str(Path(folder) / "spill")])
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             connection.execute("SET preserve_insertion_order = true")
             loaded = load_file(connection, path)
