@@ -169,7 +169,7 @@ def write_xlsx(made: NationalFile, path: Path, *, drop: tuple[str, ...] = (), nu
     id_columns = {header.index(c.label) for c in COLUMNS if c.kind == "id_number" and c.label in header}
     for row in rows:
         if numeric_ids:
-            row = [float(v) if i in id_columns and v else v for i, v in enumerate(row)]
+            row = [float(v) if i in id_columns and v and v.isdigit() else v for i, v in enumerate(row)]
         sheet.append(row)
     workbook.save(path)
     return path
