@@ -20,6 +20,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-i
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
 from bangfu.checks.run import CheckRun, RuleResult
+from bangfu.checks.source import text_column
 from bangfu.core.citizen_id import mask, mask_phone
 from bangfu.policy.sql import quote
 from bangfu.registry.national_layout import COLUMNS, ColumnKind
@@ -108,9 +109,9 @@ def _write_rule(run: CheckRun, result: RuleResult, columns: list[tuple[str, str,
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(result.rule.id)
     sheet.append(_header(sheet, [REASON_COLUMN, LINE_COLUMN, *(label for _, label, _ in columns)]))
-    selected = ", ".join(f"r.{quote(field)}" for field, _, _ in columns)
+    selected = ", ".join(f"r.{quote(text_column(field))}" for field, _, _ in columns)
     cursor = run.connection.execute(
-        f"SELECT r.row_no, {selected} FROM raw r JOIN hits h USING (row_no) WHERE h.rule = ? ORDER BY r.row_no"
+        f"SELECT r.row_no, {selected} FROM rows r JOIN hits h USING (row_no) WHERE h.rule = ? ORDER BY r.row_no"
         f" LIMIT {MAX_SHEET_ROWS}",
         [result.rule.id],
     )

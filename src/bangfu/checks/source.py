@@ -1,4 +1,4 @@
-"""Load a national person-table download into DuckDB: raw text once, typed through a view.
+"""Load a national person-table download into DuckDB: one table of typed rows, computed once.
 
 The import reading layer (``registry/imports/reading.py``) opens the file: it finds the header under
 any title rows, tells UTF-8 from GBK, and reads XLSX. A CSV in UTF-8 whose records are one line
@@ -6,8 +6,10 @@ each is then handed whole to DuckDB's CSV reader, which is many times faster tha
 province's millions of rows; anything else (GBK, XLSX, a cell with a line break, a blank line) is
 streamed through the reading layer into Arrow batches, so every row keeps its exact line number.
 
-Tables and views made here: ``source`` (the cells), ``raw`` (``row_no`` and one trimmed text
-column per recognised field, empty as NULL) and ``rows`` (typed fields plus ``<field>_text``).
+The cells land in ``source``, from which the table ``rows`` is made once and ``source`` dropped:
+``row_no`` (the file line), one column per recognised field (trimmed, empty as NULL, typed) and,
+for a typed field, ``<field>_text``: the cell as written. Thirty rules then read typed columns
+instead of each trimming and parsing the text again.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class LoadedFile:
 
 
 def load_file(connection: duckdb.DuckDBPyConnection, path: Path) -> LoadedFile:
-    """Read ``path`` into ``connection`` (tables/views ``source``, ``raw``, ``rows``) or refuse it."""
+    """Read ``path`` into ``connection`` (table ``rows``) or refuse it."""
     try:
         with open_table(path, header_accepts=accepts) as table:
             match = recognise(table.header)
@@ -75,8 +77,8 @@ def load_file(connection: duckdb.DuckDBPyConnection, path: Path) -> LoadedFile:
                 row_no = _load_streamed(connection, table.rows(), match, loaded)
     except ReadError as exc:
         raise CheckInputError(str(exc)) from exc
-    _create_views(connection, match, row_no)
-    [(count,)] = connection.execute("SELECT COUNT(*) FROM raw").fetchall()
+    _create_rows(connection, match, row_no)
+    [(count,)] = connection.execute("SELECT COUNT(*) FROM rows").fetchall()
     loaded.rows = int(count)
     _refuse_numeric_ids(connection, match)
     return loaded
@@ -167,18 +169,23 @@ def _typed(column: Column, text: str) -> str:
     return text
 
 
-def _create_views(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, row_no: str) -> None:
-    raw = [f"{row_no} AS row_no"] + [
-        f"{_text(f'c{index}')} AS {quote(field)}" for field, index in match.columns.items()
+def text_column(field: str) -> str:
+    """The column of ``rows`` that holds ``field`` as the file wrote it."""
+    kind = BY_FIELD[field].kind
+    return field if kind in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE) else field + TEXT_SUFFIX
+
+
+def _create_rows(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, row_no: str) -> None:
+    trimmed = [f"{row_no} AS row_no"] + [
+        f"{_text(f'c{index}')} AS {quote(name)}" for name, index in match.columns.items()
     ]
-    connection.execute(f"CREATE VIEW raw AS SELECT {', '.join(raw)} FROM source")
     typed = ["row_no"]
     for name in match.columns:
-        column = BY_FIELD[name]
-        typed.append(f"{_typed(column, quote(name))} AS {quote(name)}")
-        if column.kind not in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE):
-            typed.append(f"{quote(name)} AS {quote(name + TEXT_SUFFIX)}")
-    connection.execute(f"CREATE VIEW rows AS SELECT {', '.join(typed)} FROM raw")
+        typed.append(f"{_typed(BY_FIELD[name], quote(name))} AS {quote(name)}")
+        if text_column(name) != name:
+            typed.append(f"{quote(name)} AS {quote(text_column(name))}")
+    connection.execute(f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM source)")
+    connection.execute("DROP TABLE source")
 
 
 def _refuse_numeric_ids(connection: duckdb.DuckDBPyConnection, match: LayoutMatch) -> None:
@@ -186,7 +193,7 @@ def _refuse_numeric_ids(connection: duckdb.DuckDBPyConnection, match: LayoutMatc
         if name not in match.columns:
             continue
         [found] = connection.execute(
-            f"SELECT COUNT(*), MIN(row_no), MIN({quote(name)}) FROM raw WHERE REGEXP_FULL_MATCH({quote(name)}, ?)",
+            f"SELECT COUNT(*), MIN(row_no), MIN({quote(name)}) FROM rows WHERE REGEXP_FULL_MATCH({quote(name)}, ?)",
             [_SCIENTIFIC],
         ).fetchall()
         count, first_line, example = found
