@@ -190,3 +190,16 @@ def test_a_bad_rule_file_is_refused_naming_the_file_and_the_rule(rule: str, mess
 def test_disabling_an_unknown_rule_is_refused(tmp_path: Path) -> None:
     result = invoke(write_csv(clean_file(), tmp_path / "a.csv"), "--disable", "ZZ99")
     assert result.exit_code == 2 and "--disableZZ99：没有这条规则" in said(result)
+
+
+def test_blank_lines_and_rows_of_empty_cells_are_skipped_and_lines_stay_exact(tmp_path: Path) -> None:
+    made, spouse = planted()
+    path = write_csv(made, tmp_path / "空行.csv")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines.insert(4, "")  # an empty line, then a row of empty cells, before the spouse's row
+    lines.insert(5, "," * 49)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    data = ok_json(invoke(path, "--out", tmp_path / "out", "--json"))
+    assert data["rows"] == len(made.rows)
+    assert counts(data)["ZJ01"] == 0
+    assert _lines(data, "HU04") == [made.line(spouse) + 2]

@@ -35,6 +35,7 @@ from bangfu.registry.national_layout import (
 )
 
 BATCH_ROWS = 100_000
+_SCAN_BYTES = 16 * 2**20
 # Excel shows a long number as 1.40925E+17 and keeps only 15 significant digits: the rest is lost.
 _SCIENTIFIC = "[0-9]+([.][0-9]+)?[eE][+]?[0-9]+"
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
@@ -99,14 +100,19 @@ def _refuse_unless_complete(path: Path, match: LayoutMatch | None) -> None:
 
 
 def _one_line_records(path: Path, header_line: int) -> bool:
-    """Whether every line after the header is one non-blank record (so line = header + position)."""
+    """Whether every line after the header is one record (so that line = header + position).
+
+    A quote may open a cell that spans lines, and DuckDB skips an empty line: either one sends the
+    file through the reading layer, which counts lines exactly. Scanned in large blocks.
+    """
     with path.open("rb") as stream:
-        for number, line in enumerate(stream, 1):
-            if number <= header_line:
-                continue
-            # a quote may open a cell that spans lines; a blank line is skipped by the reader
-            if b'"' in line or not line.strip():
+        for _ in range(header_line):
+            stream.readline()
+        previous = b"\n"  # the header line ended here
+        while block := stream.read(_SCAN_BYTES):
+            if b'"' in block or b"\n\n" in previous + block or b"\n\r\n" in previous + block:
                 return False
+            previous = block[-2:]
     return True
 
 
@@ -179,12 +185,15 @@ def _create_rows(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, row_
     trimmed = [f"{row_no} AS row_no"] + [
         f"{_text(f'c{index}')} AS {quote(name)}" for name, index in match.columns.items()
     ]
+    # a row of empty cells is no row (the reading layer skips it too)
+    filled = " OR ".join(f"{quote(name)} IS NOT NULL" for name in match.columns)
     typed = ["row_no"]
     for name in match.columns:
         typed.append(f"{_typed(BY_FIELD[name], quote(name))} AS {quote(name)}")
         if text_column(name) != name:
             typed.append(f"{quote(name)} AS {quote(text_column(name))}")
-    connection.execute(f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM source)")
+    trimmed_rows = f"(SELECT {', '.join(trimmed)} FROM source)"
+    connection.execute(f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM {trimmed_rows} WHERE {filled}")
     connection.execute("DROP TABLE source")
 
 
