@@ -63,8 +63,8 @@ def main() -> None:
     if not data.exists():
         started = time.perf_counter()
         # in a child process: Linux counts a parent's peak RSS into every child it forks later
-        generate = f"from national_synth import write_national_csv as w; from pathlib import Path; w(Path({str(data)!r}), {args.persons})"
-        subprocess.run([sys.executable, "-c", generate], cwd=BENCH_DIR, check=True)
+        generate = [sys.executable, str(BENCH_DIR / "national_synth.py"), str(data), str(args.persons)]
+        subprocess.run(generate, check=True)
         print(f"generated {data} ({data.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f} s")
     others = [rule.id for rule in load_rules().rules if rule.id not in FIVE]
     check = [sys.executable, "-m", "bangfu", "check", str(data), "--date", "2024-06-30", "--json"]

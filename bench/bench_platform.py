@@ -122,9 +122,23 @@ def prepare(server: str, persons: int, organizations: int, reuse: bool) -> str:
         print(f"loaded {persons:,} persons in {time.perf_counter() - started:.0f} s", flush=True)
         for username, role, region in (("bench_province", "province", "14"), ("bench_county", "county", COUNTY)):
             subprocess.run(
-                [BANGFU, "user", "add", username, "--role", role, "--region", region, "--password-stdin",
-                 "--database", url],
-                input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL,
+                [
+                    BANGFU,
+                    "user",
+                    "add",
+                    username,
+                    "--role",
+                    role,
+                    "--region",
+                    region,
+                    "--password-stdin",
+                    "--database",
+                    url,
+                ],
+                input=PASSWORD + "\n",
+                text=True,
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
         engine = create_engine(url)
         with engine.begin() as connection:
@@ -165,7 +179,9 @@ def serving(url: str, workers: int) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [BANGFU, "serve", "--port", str(port), "--workers", str(workers), "--database", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -197,9 +213,23 @@ def run_wrk(base: str, script: str, name: str, seconds: int, connections: int) -
     path.write_text(script, encoding="utf-8")
     threads = min(2, connections)
     completed = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s",
-         str(path), base],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(path),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT "))
     result: dict[str, float] = json.loads(line.removeprefix("RESULT "))
@@ -241,14 +271,16 @@ def page_cookie(base: str, username: str) -> str:
     raise RuntimeError("login did not redirect")
 
 
-def one_run(base: str, numbers: list[str], pairs: list[tuple[str, str]], seconds: int, connections: int,
-            search_connections: int) -> dict[str, dict[str, float]]:
+def one_run(
+    base: str, numbers: list[str], pairs: list[tuple[str, str]], seconds: int, connections: int, search_connections: int
+) -> dict[str, dict[str, float]]:
     province = token(base, "bench_province")
     county = token(base, "bench_county")
     examples = resources.files("bangfu") / "data" / "examples"
     cases = [
         ("POST", "/api/v1/policy/evaluate", p.read_text(encoding="utf-8"))
-        for p in sorted(examples.iterdir(), key=lambda p: p.name) if p.name.endswith(".json")
+        for p in sorted(examples.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".json")
     ]
     id_requests = [("GET", f"/api/v1/people?id_number={n}", None) for n in numbers]
     name_requests = [

@@ -3,10 +3,13 @@
 Households of four (head, spouse, child, grandfather) with consistent, valid values; suspect rows
 are planted at fixed small rates, so every run of every tool sees the same file. ID numbers are
 unique and carry valid check characters except where a wrong one is planted.
+
+Usage: python bench/national_synth.py FILE PERSONS
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import duckdb
@@ -105,3 +108,7 @@ def write_national_csv(path: Path, persons: int) -> Path:
     finally:
         connection.close()
     return path
+
+
+if __name__ == "__main__":
+    write_national_csv(Path(sys.argv[1]), int(sys.argv[2]))
