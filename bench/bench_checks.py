@@ -47,7 +47,13 @@ def timed(command: list[str]) -> dict[str, object]:
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr.decode()[-2000:]}")
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024), "stdout": stdout.decode()}
+    return {
+        "wall_s": round(wall, 2),
+        # CPU seconds are steadier than wall time on a shared machine: they do not count waiting for a core
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "stdout": stdout.decode(),
+    }
 
 
 def main() -> None:
@@ -80,7 +86,11 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             result = timed(command)
             results[name].append(result)
-            print(f"run {run + 1} {name}: {result['wall_s']} s, peak RSS {result['peak_rss_mb']} MB", flush=True)
+            print(
+                f"run {run + 1} {name}: {result['wall_s']} s (CPU {result['cpu_s']} s), "
+                f"peak RSS {result['peak_rss_mb']} MB, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     summary: dict[str, object] = {
         "persons": args.persons,
         "file_mib": round(data.stat().st_size / 2**20),
@@ -94,6 +104,7 @@ def main() -> None:
             "median_wall_s": statistics.median(float(str(r["wall_s"])) for r in runs),
             "max_peak_rss_mb": max(int(str(r["peak_rss_mb"])) for r in runs),
             "walls_s": [r["wall_s"] for r in runs],
+            "median_cpu_s": statistics.median(float(str(r["cpu_s"])) for r in runs),
         }
     bangfu_counts = {r["id"]: r["count"] for r in json.loads(str(results["bangfu-all"][0]["stdout"]))["rules"]}
     summary["bangfu_counts_five"] = {rule: bangfu_counts[rule] for rule in FIVE}

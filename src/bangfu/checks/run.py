@@ -59,7 +59,8 @@ def check_file(path: Path, rules: RuleSet, day: dt.date) -> Iterator[CheckRun]:
         try:
             connection.execute("SET temp_directory = ?", [str(Path(folder) / "spill")])
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            connection.execute("SET preserve_insertion_order = true")
+            connection.execute("SET preserve_insertion_order = true")  # file order is line order
+            connection.execute("SET enable_progress_bar = false")
             loaded = load_file(connection, path)
             run = CheckRun(loaded, day, connection=connection)
             run.results = run_rules(connection, rules, loaded.fields, day)

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from bangfu.checks.schema import TEXT_SUFFIX
-from bangfu.policy.sql import quote
+from bangfu.policy.sql import literal, quote
 from bangfu.registry.imports.reading import RawRow, ReadError, open_table
 from bangfu.registry.national_layout import (
     BY_FIELD,
@@ -73,12 +73,11 @@ def load_file(connection: duckdb.DuckDBPyConnection, path: Path) -> LoadedFile:
             )
             if fast:
                 table.close()
-                row_no = _load_csv(connection, path, table.header_line, len(table.header))
+                _load_csv(connection, path, table.header_line, len(table.header), match)
             else:
-                row_no = _load_streamed(connection, table.rows(), match, loaded)
+                _load_streamed(connection, table.rows(), match, loaded)
     except ReadError as exc:
         raise CheckInputError(str(exc)) from exc
-    _create_rows(connection, match, row_no)
     [(count,)] = connection.execute("SELECT COUNT(*) FROM rows").fetchall()
     loaded.rows = int(count)
     _refuse_numeric_ids(connection, match)
@@ -116,21 +115,27 @@ def _one_line_records(path: Path, header_line: int) -> bool:
     return True
 
 
-def _load_csv(connection: duckdb.DuckDBPyConnection, path: Path, header_line: int, width: int) -> str:
+def _load_csv(
+    connection: duckdb.DuckDBPyConnection, path: Path, header_line: int, width: int, match: LayoutMatch
+) -> None:
+    """Straight from DuckDB's CSV reader into ``rows``: the cells are never held twice."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    reader = (
+        f"read_csv({literal(str(path))}, skip = {header_line}, header = false, columns = {columns}, "
+        "delim = ',', quote = '\"', null_padding = true, strict_mode = false)"
+    )
     try:
-        connection.execute(
-            f"CREATE TABLE source AS SELECT * FROM read_csv(?, skip = {header_line}, header = false, "
-            f"columns = {columns}, delim = ',', quote = '\"', null_padding = true, strict_mode = false)",
-            [str(path)],
-        )
+        _create_rows(connection, match, reader, None)
     except duckdb.Error as exc:
         raise CheckInputError(f"“{path.name}”无法按 CSV 读取：{exc}；请用 Excel 另存为“CSV UTF-8”后重试") from exc
-    # rowid follows insertion order; each record is one line (checked above)
-    return f"(rowid + {header_line + 1})"
+    # insertion order is file order, and each record is one line (checked above): line = header + rowid + 1
+    connection.execute("ALTER TABLE rows ADD COLUMN row_no BIGINT")
+    connection.execute(f"UPDATE rows SET row_no = rowid + {header_line + 1}")
+    filled = " OR ".join(f"{quote(name)} IS NOT NULL" for name in match.columns)
+    connection.execute(f"DELETE FROM rows WHERE NOT ({filled})")
 
 
-def _load_streamed(connection: duckdb.DuckDBPyConnection, rows: object, match: LayoutMatch, loaded: LoadedFile) -> str:
+def _load_streamed(connection: duckdb.DuckDBPyConnection, rows: object, match: LayoutMatch, loaded: LoadedFile) -> None:
     indexes = sorted(match.columns.values())
     names = ["__line", *(f"c{i}" for i in indexes)]
     schema = pa.schema([("__line", pa.int64()), *((f"c{i}", pa.string()) for i in indexes)])
@@ -155,7 +160,8 @@ def _load_streamed(connection: duckdb.DuckDBPyConnection, rows: object, match: L
         if len(batch[0]) >= BATCH_ROWS:
             flush()
     flush()
-    return "__line"
+    _create_rows(connection, match, "source", "__line")
+    connection.execute("DROP TABLE source")
 
 
 def _text(column: str) -> str:
@@ -181,20 +187,21 @@ def text_column(field: str) -> str:
     return field if kind in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE) else field + TEXT_SUFFIX
 
 
-def _create_rows(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, row_no: str) -> None:
-    trimmed = [f"{row_no} AS row_no"] + [
-        f"{_text(f'c{index}')} AS {quote(name)}" for name, index in match.columns.items()
-    ]
-    # a row of empty cells is no row (the reading layer skips it too)
-    filled = " OR ".join(f"{quote(name)} IS NOT NULL" for name in match.columns)
-    typed = ["row_no"]
+def _create_rows(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, cells: str, row_no: str | None) -> None:
+    """``rows`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any."""
+    numbered = [f"{row_no} AS row_no"] if row_no else []
+    trimmed = numbered + [f"{_text(f'c{index}')} AS {quote(name)}" for name, index in match.columns.items()]
+    typed = ["row_no"] if row_no else []
     for name in match.columns:
         typed.append(f"{_typed(BY_FIELD[name], quote(name))} AS {quote(name)}")
         if text_column(name) != name:
             typed.append(f"{quote(name)} AS {quote(text_column(name))}")
-    trimmed_rows = f"(SELECT {', '.join(trimmed)} FROM source)"
-    connection.execute(f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM {trimmed_rows} WHERE {filled}")
-    connection.execute("DROP TABLE source")
+    where = ""
+    if row_no:  # a row of empty cells is no row (the reading layer skips it too)
+        where = " WHERE " + " OR ".join(f"{quote(name)} IS NOT NULL" for name in match.columns)
+    connection.execute(
+        f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {cells}){where}"
+    )
 
 
 def _refuse_numeric_ids(connection: duckdb.DuckDBPyConnection, match: LayoutMatch) -> None:
