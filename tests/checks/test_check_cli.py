@@ -203,3 +203,16 @@ def test_blank_lines_and_rows_of_empty_cells_are_skipped_and_lines_stay_exact(tm
     assert data["rows"] == len(made.rows)
     assert counts(data)["ZJ01"] == 0
     assert _lines(data, "HU04") == [made.line(spouse) + 2]
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused_with_its_line_and_the_rest_checked(tmp_path: Path) -> None:
+    made, spouse = planted()
+    path = write_csv(made, tmp_path / "多列.csv")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[3] += ",多出的单元格"  # the second data row: a stray comma shifts it
+    path.write_text("\n".join(lines), encoding="utf-8")
+    data = ok_json(invoke(path, "--out", tmp_path / "out", "--json"))
+    assert data["rows"] == len(made.rows) - 1 and data["unreadable_rows"] == 1
+    assert _lines(data, "HU04") == [made.line(spouse)]
+    unread = cells(tmp_path / "out" / SUMMARY_NAME)
+    assert any(row[0] == 4 and "列数超出表头" in str(row[1]) for row in unread)

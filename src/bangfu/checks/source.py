@@ -36,6 +36,8 @@ from bangfu.registry.national_layout import (
 
 BATCH_ROWS = 100_000
 _SCAN_BYTES = 16 * 2**20
+# cells read beyond the header's width, to notice a row that has more (a stray comma shifts a row)
+_OVERFLOW_CELLS = 4
 # Excel shows a long number as 1.40925E+17 and keeps only 15 significant digits: the rest is lost.
 _SCIENTIFIC = "[0-9]+([.][0-9]+)?[eE][+]?[0-9]+"
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
@@ -71,10 +73,7 @@ def load_file(connection: duckdb.DuckDBPyConnection, path: Path) -> LoadedFile:
                 and table.encoding in ("utf-8", "utf-8-sig")
                 and _one_line_records(path, table.header_line)
             )
-            if fast:
-                table.close()
-                _load_csv(connection, path, table.header_line, len(table.header), match)
-            else:
+            if not (fast and _load_csv(connection, path, table.header_line, len(table.header), match)):
                 _load_streamed(connection, table.rows(), match, loaded)
     except ReadError as exc:
         raise CheckInputError(str(exc)) from exc
@@ -117,22 +116,35 @@ def _one_line_records(path: Path, header_line: int) -> bool:
 
 def _load_csv(
     connection: duckdb.DuckDBPyConnection, path: Path, header_line: int, width: int, match: LayoutMatch
-) -> None:
-    """Straight from DuckDB's CSV reader into ``rows``: the cells are never held twice."""
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+) -> bool:
+    """Straight from DuckDB's CSV reader into ``rows``: the cells are never held twice.
+
+    False (and nothing loaded) when some row has filled cells beyond the header: the reading
+    layer then refuses those rows one by one, with their line numbers and why.
+    """
+    extra = [f"c{i}" for i in range(width, width + _OVERFLOW_CELLS)]
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + _OVERFLOW_CELLS)) + "}"
     reader = (
         f"read_csv({literal(str(path))}, skip = {header_line}, header = false, columns = {columns}, "
-        "delim = ',', quote = '\"', null_padding = true, strict_mode = false)"
+        # no sniffing: the dialect is known, and the sniffer refuses more columns than it counted
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', null_padding = true, strict_mode = false)"
     )
+    overflow = f"COALESCE({', '.join(_text(c) for c in extra)}) AS __overflow"
     try:
-        _create_rows(connection, match, reader, None)
+        _create_rows(connection, match, reader, None, overflow)
     except duckdb.Error as exc:
         raise CheckInputError(f"“{path.name}”无法按 CSV 读取：{exc}；请用 Excel 另存为“CSV UTF-8”后重试") from exc
+    [(overflowing,)] = connection.execute("SELECT COUNT(*) FROM rows WHERE __overflow IS NOT NULL").fetchall()
+    if overflowing:
+        connection.execute("DROP TABLE rows")
+        return False
+    connection.execute("ALTER TABLE rows DROP COLUMN __overflow")
     # insertion order is file order, and each record is one line (checked above): line = header + rowid + 1
     connection.execute("ALTER TABLE rows ADD COLUMN row_no BIGINT")
     connection.execute(f"UPDATE rows SET row_no = rowid + {header_line + 1}")
     filled = " OR ".join(f"{quote(name)} IS NOT NULL" for name in match.columns)
     connection.execute(f"DELETE FROM rows WHERE NOT ({filled})")
+    return True
 
 
 def _load_streamed(connection: duckdb.DuckDBPyConnection, rows: object, match: LayoutMatch, loaded: LoadedFile) -> None:
@@ -187,11 +199,18 @@ def text_column(field: str) -> str:
     return field if kind in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE) else field + TEXT_SUFFIX
 
 
-def _create_rows(connection: duckdb.DuckDBPyConnection, match: LayoutMatch, cells: str, row_no: str | None) -> None:
-    """``rows`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any."""
+def _create_rows(
+    connection: duckdb.DuckDBPyConnection, match: LayoutMatch, cells: str, row_no: str | None, extra: str = ""
+) -> None:
+    """``rows`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any.
+
+    ``extra``: one more column computed from the cells and kept as it is.
+    """
     numbered = [f"{row_no} AS row_no"] if row_no else []
+    numbered += [extra] if extra else []
     trimmed = numbered + [f"{_text(f'c{index}')} AS {quote(name)}" for name, index in match.columns.items()]
     typed = ["row_no"] if row_no else []
+    typed += [extra.rsplit(" AS ", 1)[1]] if extra else []
     for name in match.columns:
         typed.append(f"{_typed(BY_FIELD[name], quote(name))} AS {quote(name)}")
         if text_column(name) != name:
