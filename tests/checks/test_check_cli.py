@@ -216,3 +216,14 @@ def test_a_row_with_more_cells_than_the_header_is_refused_with_its_line_and_the_
     assert _lines(data, "HU04") == [made.line(spouse)]
     unread = cells(tmp_path / "out" / SUMMARY_NAME)
     assert any(row[0] == 4 and "列数超出表头" in str(row[1]) for row in unread)
+
+
+def test_a_second_run_into_the_same_folder_leaves_no_file_of_the_first(tmp_path: Path) -> None:
+    made, spouse = planted()
+    out = tmp_path / "out"
+    first = ok_json(invoke(write_csv(made, tmp_path / "a.csv"), "--out", out, "--json"))
+    assert counts(first)["HU04"] == 1
+    made.rows[spouse]["sex"] = "女"  # corrected
+    second = ok_json(invoke(write_csv(made, tmp_path / "a.csv"), "--out", out, "--json"))
+    assert {n for n in counts(second).values() if n} == set()
+    assert sorted(p.name for p in out.iterdir()) == [SUMMARY_NAME]

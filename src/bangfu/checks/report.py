@@ -90,6 +90,10 @@ def _cell(kind: ColumnKind, value: str | None) -> object:
 def write_report(run: CheckRun, out: Path) -> WrittenReport:
     """Write every workbook into ``out`` (created if needed); returns where each went."""
     out.mkdir(parents=True, exist_ok=True)
+    for result in run.results:
+        # a rule's file from an earlier run of the same folder would read as a finding of this one
+        for stale in out.glob(f"疑点_{result.rule.id}_*.xlsx"):
+            stale.unlink()
     columns = _displayed(run)
     rule_files: dict[str, Path] = {}
     truncated: dict[str, int] = {}

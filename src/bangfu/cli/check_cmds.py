@@ -74,6 +74,7 @@ def check(
             "unreadable_rows": len(loaded.rejected),
             "seconds": round(seconds, 2),
             "summary_file": str(written.summary),
+            "warnings": loaded.warnings,
             "rules": [
                 {
                     "id": r.rule.id,
