@@ -60,7 +60,8 @@ def test_check_writes_a_summary_and_a_masked_file_per_rule_with_suspects(tmp_pat
     assert summary[0] == ("规则编号", "说明", "严重程度", "疑点行数", "结果文件", "备注")
     assert summary[[r[0] for r in summary].index("HU04")][:4] == ("HU04", "配偶与户主性别相同", "中", 1)
     rows = cells(Path(next(r["file"] for r in data["rules"] if r["id"] == "HU04")))
-    assert rows[0][:2] == ("疑点说明", "行号")
+    # who the row is, and what the rule read (性别 through the head's sex): not the other forty columns
+    assert rows[0] == ("疑点说明", "行号", "县", "乡", "村", "户编号", "姓名", "性别", "证件号码", "与户主关系")
     reason, line, *values = rows[1]
     assert (reason, line) == ("配偶与户主性别相同", made.line(spouse))
     assert '\'=HYPERLINK("http://x","点我")' in values  # kept as text, not run as a formula
