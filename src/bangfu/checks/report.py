@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-i
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
 from bangfu.checks.run import CheckRun, RuleResult
+from bangfu.checks.schema import IDENTITY_FIELDS
 from bangfu.checks.source import text_column
 from bangfu.core.citizen_id import mask, mask_phone
 from bangfu.policy.sql import quote
@@ -73,9 +74,6 @@ def _save(workbook: Any, path: Path) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     workbook.save(partial)
     os.replace(partial, path)
-
-
-IDENTITY_FIELDS = frozenset({"county", "township", "village", "household_id", "name", "id_number", "relation"})
 
 
 def _displayed(run: CheckRun, result: RuleResult) -> list[tuple[str, str, ColumnKind]]:

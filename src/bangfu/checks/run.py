@@ -19,6 +19,7 @@ import duckdb
 
 from bangfu.checks.queries import aggregates_sql, rule_sql
 from bangfu.checks.ruleset import Rule, RuleSet
+from bangfu.checks.schema import IDENTITY_FIELDS
 from bangfu.checks.source import LoadedFile, load_file
 from bangfu.registry.national_layout import BY_FIELD
 
@@ -61,7 +62,9 @@ def check_file(path: Path, rules: RuleSet, day: dt.date) -> Iterator[CheckRun]:
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             connection.execute("SET preserve_insertion_order = true")  # file order is line order
             connection.execute("SET enable_progress_bar = false")
-            loaded = load_file(connection, path)
+            # the columns no enabled rule reads and no output shows are not loaded at all
+            wanted = IDENTITY_FIELDS.union(*(rule.fields for rule in rules.enabled()))
+            loaded = load_file(connection, path, wanted)
             run = CheckRun(loaded, day, connection=connection)
             run.results = run_rules(connection, rules, loaded.fields, day)
             yield run

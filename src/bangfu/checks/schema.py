@@ -22,6 +22,8 @@ _FACT_TYPES = {
     ColumnKind.YES_NO: FactType.BOOL,
 }
 TEXT_SUFFIX = "_text"
+# the fields that say whose row it is: shown beside every suspect row
+IDENTITY_FIELDS = frozenset({"county", "township", "village", "household_id", "name", "id_number", "relation"})
 
 
 @dataclass(frozen=True)
