@@ -16,6 +16,7 @@ import typer
 from bangfu.cli import (
     account_cmds,
     audit_cmds,
+    check_cmds,
     export_cmds,
     import_cmds,
     platform_cmds,
@@ -40,6 +41,7 @@ account_cmds.register(app)
 audit_cmds.register(app)
 platform_cmds.register(app)
 report_cmds.register(app)
+check_cmds.register(app)
 
 PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
 

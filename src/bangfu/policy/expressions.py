@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -37,7 +38,17 @@ SCALAR_FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "days_between": (("date", "date"), "int"),
     "overlaps": (("date", "date", "date", "date"), "bool"),
     "key_county": (("str",), "bool"),
+    # text and citizen-ID functions, for suspect-data checks over raw downloads (see ADR 0012)
+    "length": (("str",), "int"),
+    "matches": (("str", "str"), "bool"),
+    "id_checksum_ok": (("str",), "bool"),
+    "id_birth_date": (("str",), "date"),
+    "id_sex": (("str",), "str"),
 }
+
+# Regular expressions must mean the same in Python (re, ASCII mode) and in DuckDB (RE2): no
+# look-around, back-references or inline flags, which only one of the two understands.
+_UNPORTABLE_PATTERN = re.compile(r"\\(?:[1-9]|[bBAZzGpPkN])|\(\?")
 
 
 class ExpressionError(ValueError):
@@ -392,6 +403,8 @@ class _Parser:
         args = tuple(self.expect(a, t) for a, t in zip(n.args, arg_types, strict=True))
         if name == "add_years" and not isinstance(args[1], Literal | ParamRef):
             raise self.fail(n, "add_years 的年数必须是常量或参数")
+        if name == "matches":
+            _check_pattern(self, n, args[1])
         return Call(name, args, result)
 
     def _param(self, n: ast.Call) -> Node:
@@ -428,7 +441,8 @@ class _Parser:
             raise self.fail(n, "请把多个 if 合并为一个，用 and 连接")
         self.ctx.row_vars[comp.target.id] = collection
         try:
-            expected = ("bool",) if kind in ("any", "all") else ("int", "date") if kind != "sum" else ("int",)
+            # max/min of text compare by code point, which is also UTF-8 byte order (DuckDB's)
+            expected = ("bool",) if kind in ("any", "all") else ("int", "date", "str") if kind != "sum" else ("int",)
             expr = self.expect(gen.elt, *expected)
             where = self.expect(comp.ifs[0], "bool") if comp.ifs else None
         finally:
@@ -447,6 +461,17 @@ class _Parser:
         if result.type not in types and result.type != NULL_TYPE:
             raise self.fail(n, f"此处应为 {'/'.join(types)} 类型，实为 {result.type}")
         return result
+
+
+def _check_pattern(parser: _Parser, n: ast.Call, pattern: Node) -> None:
+    if not isinstance(pattern, Literal) or not isinstance(pattern.value, str):
+        raise parser.fail(n, "matches 的第二个参数必须是字符串常量（正则表达式）")
+    if _UNPORTABLE_PATTERN.search(pattern.value):
+        raise parser.fail(n, "matches 的正则表达式不能使用 (? 开头的分组、反向引用或 \\b 等锚点")
+    try:
+        re.compile(pattern.value, re.ASCII)
+    except re.error as exc:
+        raise parser.fail(n, f"matches 的正则表达式有误：{exc}") from exc
 
 
 def parameters_used(node: Node) -> list[str]:

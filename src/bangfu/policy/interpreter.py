@@ -8,10 +8,12 @@ for a population agree on every case; see ``sql.py`` for the other half of that 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bangfu.core.citizen_id import check_digit
 from bangfu.policy.expressions import (
     Aggregate,
     Arith,
@@ -32,7 +34,7 @@ from bangfu.policy.expressions import (
     ParamRef,
     RowField,
 )
-from bangfu.policy.facts import ENTITIES
+from bangfu.policy.facts import ENTITIES, Entity
 
 Value = Any  # int | bool | str | date | list[str] | None
 
@@ -98,6 +100,8 @@ class Scope:
     param: Callable[[str], Value]
     key_counties: frozenset[str]
     entity_name: str
+    # an entity outside the policy schema (a suspect-data check's row); else ENTITIES[entity_name]
+    entity: Entity | None = None
 
 
 class Interpreter:
@@ -132,7 +136,10 @@ class Interpreter:
         self.trace.reads[path] = value
         if (
             value is None
-            and ENTITIES[self.scope.entity_name].collections[node.collection].fields[node.name].missing_is_unknown
+            and (self.scope.entity or ENTITIES[self.scope.entity_name])
+            .collections[node.collection]
+            .fields[node.name]
+            .missing_is_unknown
         ):
             self.trace.note_missing(path)
         return value
@@ -263,6 +270,31 @@ def _month_index(_: Interpreter, day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
+# An 18-character citizen ID shape: 17 ASCII digits and a check character; the birth-date
+# functions also want a year from 1800 to 2099, so both back ends agree on what is a date.
+ID_SHAPE = "[0-9]{17}[0-9X]"
+ID_DATED_SHAPE = "[0-9]{6}(18|19|20)[0-9]{9}[0-9X]"
+
+
+def _id_checksum_ok(_: Interpreter, text: str) -> bool:
+    return re.fullmatch(ID_SHAPE, text) is not None and check_digit(text[:17]) == text[17]
+
+
+def _id_birth_date(_: Interpreter, text: str) -> dt.date | None:
+    if re.fullmatch(ID_DATED_SHAPE, text) is None:
+        return None
+    try:
+        return dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return None
+
+
+def _id_sex(_: Interpreter, text: str) -> str | None:
+    if re.fullmatch(ID_SHAPE, text) is None:
+        return None
+    return "男" if int(text[16]) % 2 == 1 else "女"
+
+
 _SCALAR: dict[str, Callable[..., Value]] = {
     "province": lambda _, code: code[:2],
     "city": lambda _, code: code[:4],
@@ -273,6 +305,11 @@ _SCALAR: dict[str, Callable[..., Value]] = {
     "add_days": lambda _, day, n: day + dt.timedelta(days=n),
     "days_between": lambda _, a, b: (b - a).days,
     "key_county": lambda self, code: code[:6] in self.scope.key_counties,
+    "length": lambda _, text: len(text),
+    "matches": lambda _, text, pattern: re.fullmatch(pattern, text, re.ASCII) is not None,
+    "id_checksum_ok": _id_checksum_ok,
+    "id_birth_date": _id_birth_date,
+    "id_sex": _id_sex,
 }
 
 _DISPATCH: dict[type, Callable[[Interpreter, Any], Value]] = {

@@ -33,7 +33,7 @@ from bangfu.policy.expressions import (
     ParamRef,
     RowField,
 )
-from bangfu.policy.interpreter import Interpreter, Scope
+from bangfu.policy.interpreter import ID_DATED_SHAPE, ID_SHAPE, Interpreter, Scope
 
 PREFIX_LENGTHS = {"province": 2, "city": 4, "county": 6}  # leading digits of a GB/T 2260 code
 
@@ -304,6 +304,12 @@ class Compiler:
                 return f"(CASE WHEN {args[0]} IS NULL THEN NULL ELSE FALSE END)"
             codes = ", ".join(literal(c) for c in sorted(self.key_counties))
             return f"(SUBSTRING({args[0]}, 1, 6) IN ({codes}))"
+        if name == "length":
+            return f"CAST(LENGTH({args[0]}) AS BIGINT)"
+        if name == "matches":
+            return f"REGEXP_FULL_MATCH({args[0]}, {args[1]})"
+        if name in ("id_checksum_ok", "id_birth_date", "id_sex"):
+            return _citizen_id_sql(name, args[0])
         raise CompileError(f"no SQL for function {name}")
 
     def _aggregate(self, node: Aggregate) -> str:
@@ -468,6 +474,27 @@ class Compiler:
             f"SELECT r.{quote(key)} AS {quote(key)},\n    {columns}\n"
             f"  FROM (SELECT c.{quote(key)}, {rows} FROM {quote(table)} c{join}) r\n  GROUP BY r.{quote(key)}"
         )
+
+
+_CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643, as core.citizen_id
+
+
+def _citizen_id_sql(name: str, text: str) -> str:
+    """The ID functions of ``interpreter.py`` in SQL; a NULL number gives NULL, a malformed one FALSE/NULL.
+
+    Digits are read with ASCII() - 48 rather than a cast, so no row can raise an error, whatever
+    the branch order the engine picks.
+    """
+    shaped = f"REGEXP_FULL_MATCH({text}, '{ID_SHAPE}')"
+    if name == "id_checksum_ok":
+        total = " + ".join(f"(ASCII(SUBSTRING({text}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(_CHECK_WEIGHTS))
+        expected = f"SUBSTRING('10X98765432', CAST(({total}) % 11 AS INTEGER) + 1, 1)"
+        return f"(CASE WHEN {shaped} THEN {expected} = SUBSTRING({text}, 18, 1) WHEN {text} IS NOT NULL THEN FALSE END)"
+    if name == "id_sex":
+        odd = f"(ASCII(SUBSTRING({text}, 17, 1)) - 48) % 2 = 1"
+        return f"(CASE WHEN {shaped} THEN (CASE WHEN {odd} THEN '男' ELSE '女' END) END)"
+    dated = f"REGEXP_FULL_MATCH({text}, '{ID_DATED_SHAPE}')"
+    return f"(CASE WHEN {dated} THEN CAST(TRY_STRPTIME(SUBSTRING({text}, 7, 8), '%Y%m%d') AS DATE) END)"
 
 
 def _collection_fields(node: Aggregate) -> list[str]:
