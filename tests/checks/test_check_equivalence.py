@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from national_support import DAY, clean_file, write_csv
+from check_files import DAY, clean_file, write_csv
 
 from bangfu.checks.interpret import suspects
 from bangfu.checks.ruleset import load_rules

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from national_support import DAY, NationalFile, born, clean_file, id_number, write_csv
+from check_files import DAY, NationalFile, born, clean_file, id_number, write_csv
 
 from bangfu.checks.ruleset import RuleSet, load_rules
 from bangfu.checks.run import check_file
