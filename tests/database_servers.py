@@ -39,5 +39,3 @@ def postgres_database() -> Iterator[str]:
             # FORCE (PostgreSQL 13+): a connection a failed test left open must not keep the database alive.
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-

@@ -104,6 +104,8 @@ def test_serve_warns_about_demo_accounts_and_refuses_them_in_production(
         assert CliRunner().invoke(app, ["user", "disable", username, "--database", url]).exit_code == 0
     check_demo_accounts_before_serving(resolve(url))  # disabled demo accounts no longer count
     assert capsys.readouterr().err == ""
+
+
 def test_serve_refuses_a_bad_trusted_proxy_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BANGFU_TRUSTED_PROXIES", "10.0.0.0/33")
     answer = CliRunner().invoke(app, ["serve", "--database", f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}"])

@@ -129,13 +129,15 @@ def test_second_factor_enrolment_pending_token_and_reset(db: Session) -> None:
     later = dt.datetime.now(dt.UTC) + second_factor.PENDING_LIFETIME + dt.timedelta(seconds=1)
     assert second_factor.pending_user(db, pending, now=later) is None
     failed = second_factor.failures_since(db, "zhang.san", second_factor.pending_since(pending))
-    assert not second_factor.check_code(db, user, "999999" if pyotp.TOTP(secret).now() != "999999" else "888888",
-                                        "10.0.0.1")
+    assert not second_factor.check_code(
+        db, user, "999999" if pyotp.TOTP(secret).now() != "999999" else "888888", "10.0.0.1"
+    )
     assert second_factor.failures_since(db, "zhang.san", second_factor.pending_since(pending)) == failed + 1
     reset_second_factor(db, "zhang.san", actor="cli:admin")
     assert second_factor.pending_user(db, pending) is None  # the reset ends the half-signed-in state too
-    assert find_account(db, "zhang.san") == Account(account.id, "zhang.san", "zhang.san", "county", "141123", True,
-                                                    True)
+    assert find_account(db, "zhang.san") == Account(
+        account.id, "zhang.san", "zhang.san", "county", "141123", True, True
+    )
 
 
 def test_the_database_itself_refuses_an_auditor_who_unmasks(db: Session) -> None:
@@ -144,8 +146,15 @@ def test_the_database_itself_refuses_an_auditor_who_unmasks(db: Session) -> None
         db.execute(update(User).where(User.id == auditor.id).values(can_unmask=True))
     with pytest.raises((IntegrityError, DBAPIError)), db.begin_nested():
         db.execute(
-            insert(User).values(username="x.y", display_name="x", role="auditor", region_code="14",
-                                password_hash="h", can_unmask=True, active=True)
+            insert(User).values(
+                username="x.y",
+                display_name="x",
+                role="auditor",
+                region_code="14",
+                password_hash="h",
+                can_unmask=True,
+                active=True,
+            )
         )
 
 

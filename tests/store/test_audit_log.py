@@ -208,7 +208,8 @@ def test_log_cannot_be_truncated(connection: Connection) -> None:
     append(connection, 1)
     # SQLite has no TRUNCATE: emptying the table is a DELETE without WHERE, refused by 0004's trigger.
     statement, refusal = (
-        ("DELETE FROM audit_log", "不可修改或删除") if connection.dialect.name == "sqlite"
+        ("DELETE FROM audit_log", "不可修改或删除")
+        if connection.dialect.name == "sqlite"
         else ("TRUNCATE audit_log", "不可修改、删除或清空")
     )
     with pytest.raises(DBAPIError, match=refusal):

@@ -171,6 +171,8 @@ def test_export_is_private_and_a_symlink_at_the_path_is_refused(people: Engine, 
     assert result.exit_code == 2
     assert "符号链接" in "".join(result.output.split())
     assert not stolen.exists() and link.is_symlink()
+
+
 def test_every_export_is_audited_before_the_file_appears(people: Engine, tmp_path: Path) -> None:
     url = people.url.render_as_string(hide_password=False)
     with people.connect() as connection:

@@ -224,9 +224,7 @@ def test_a_limit_passed_in_the_reading_worker_refuses_the_file(
     assert not list((tmp_path / "out").iterdir())
 
 
-def test_rejects_file_is_private_and_a_planted_symlink_is_never_followed(
-    registry: Engine, tmp_path: Path
-) -> None:
+def test_rejects_file_is_private_and_a_planted_symlink_is_never_followed(registry: Engine, tmp_path: Path) -> None:
     import datetime as dt
     import stat
 

@@ -38,6 +38,8 @@ def test_production_mode_and_totp_requirement_come_from_the_environment() -> Non
     assert (strict.production, strict.require_totp_for_unmask) == (True, True)
     other = Settings.from_env({"BANGFU_ENV": "staging", "BANGFU_REQUIRE_TOTP_FOR_UNMASK": "0"})
     assert (other.production, other.require_totp_for_unmask) == (False, False)
+
+
 def test_body_limits_from_the_environment() -> None:
     from bangfu.settings import BodyLimits
 
@@ -45,6 +47,8 @@ def test_body_limits_from_the_environment() -> None:
     assert (limits.max_json_body_bytes, limits.max_body_bytes) == (65536, 1024 * 1024)
     with pytest.raises(ValueError, match=r"BANGFU_MAX_BODY_BYTES='lots' 无效：应为正整数"):
         BodyLimits.from_env({"BANGFU_MAX_BODY_BYTES": "lots"})
+
+
 def test_public_https_is_a_yes_or_no() -> None:
     assert Settings.from_env({}).public_https is False
     assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "1"}).public_https is True
@@ -52,6 +56,8 @@ def test_public_https_is_a_yes_or_no() -> None:
     assert Settings.from_env({"BANGFU_PUBLIC_HTTPS": "0"}).public_https is False
     with pytest.raises(ValueError, match="BANGFU_PUBLIC_HTTPS"):
         Settings.from_env({"BANGFU_PUBLIC_HTTPS": "https"})
+
+
 def test_trusted_proxies_default_to_none(tmp_path: Path) -> None:
     assert Settings.from_env({}).trusted_proxies == ()
 

@@ -24,8 +24,7 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         persons, organizations = build_registry(url)
         app = create_app(url)
         with TestClient(app, base_url="http://testserver") as client:
-            yield Platform(url, client, persons, organizations,
-                           {u: (role, region) for u, role, region, _ in ACCOUNTS})
+            yield Platform(url, client, persons, organizations, {u: (role, region) for u, role, region, _ in ACCOUNTS})
         app.state.engine.dispose()
     finally:
         if hasattr(databases, "close"):

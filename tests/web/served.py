@@ -28,7 +28,10 @@ def serving(
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bangfu", "serve", "--port", str(port), "--database", url, *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     base = f"{scheme}://127.0.0.1:{port}"
     try:

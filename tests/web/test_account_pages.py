@@ -55,11 +55,16 @@ def test_a_temporary_password_allows_nothing_but_changing_it(signed_out: Platfor
         assert answer.status_code == 303 and answer.headers["location"] == "/account/password", path
     form = client.get("/account/password")
     assert form.status_code == 200 and "临时口令" in form.text
-    weak = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "old": temporary,
-                                                  "new": "qwertyuiop123", "repeated": "qwertyuiop123"})
+    weak = client.post(
+        "/account/password",
+        data={"csrf_token": csrf_of(form.text), "old": temporary, "new": "qwertyuiop123", "repeated": "qwertyuiop123"},
+    )
     assert weak.status_code == 422 and "最常见的口令" in weak.text
-    done = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "old": temporary,
-                                                  "new": NEW, "repeated": NEW}, follow_redirects=False)
+    done = client.post(
+        "/account/password",
+        data={"csrf_token": csrf_of(form.text), "old": temporary, "new": NEW, "repeated": NEW},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     assert client.get("/").status_code == 200
     token = client.post("/api/v1/auth/token", data={"username": "new.staff", "password": NEW})
@@ -74,8 +79,9 @@ def test_changing_the_own_password_ends_the_other_sessions(signed_out: Platform)
     form = client.get("/account/password")
     no_csrf = client.post("/account/password", data={"old": PASSWORD, "new": NEW, "repeated": NEW})
     assert no_csrf.status_code == 403
-    done = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "old": PASSWORD,
-                                                   "new": NEW, "repeated": NEW})
+    done = client.post(
+        "/account/password", data={"csrf_token": csrf_of(form.text), "old": PASSWORD, "new": NEW, "repeated": NEW}
+    )
     assert done.status_code == 200 and "口令已修改" in done.text
     platform.client.app.state.tokens.forget_account(0)  # nothing cached for another account: no effect
     assert client.get("/api/v1/me", headers=headers).status_code == 401
@@ -89,11 +95,14 @@ def test_second_factor_enrolment_and_sign_in(signed_out: Platform) -> None:
     page = client.get("/account")
     assert page.status_code == 200 and "<svg" in page.text and "style=" not in page.text
     secret = page.text.split('name="secret" value="', 1)[1].split('"', 1)[0]
-    wrong = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": secret,
-                                                        "code": "12345"})
+    wrong = client.post(
+        "/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": secret, "code": "12345"}
+    )
     assert wrong.status_code == 422 and "验证码不对" in wrong.text
-    enrolled = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": secret,
-                                                           "code": pyotp.TOTP(secret).now()})
+    enrolled = client.post(
+        "/account/second-factor",
+        data={"csrf_token": csrf_of(page.text), "secret": secret, "code": pyotp.TOTP(secret).now()},
+    )
     assert enrolled.status_code == 200 and "两步验证已启用" in enrolled.text
     # The password alone gives a pending step, not a session.
     step = login_answer(client, "totp.user")
@@ -102,14 +111,17 @@ def test_second_factor_enrolment_and_sign_in(signed_out: Platform) -> None:
     bad = client.post("/login/code", data={"csrf_token": csrf_of(step.text), "code": "000000"})
     if pyotp.TOTP(secret).now() != "000000":
         assert bad.status_code == 401 and "验证码不对" in bad.text
-    good = client.post("/login/code", data={"csrf_token": csrf_of(bad.text), "code": pyotp.TOTP(secret).now()},
-                       follow_redirects=False)
+    good = client.post(
+        "/login/code", data={"csrf_token": csrf_of(bad.text), "code": pyotp.TOTP(secret).now()}, follow_redirects=False
+    )
     assert good.status_code == 303 and "bangfu_session" in good.cookies
     # The token endpoint wants the code in the form field totp_code.
     missing = client.post("/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD})
     assert missing.status_code == 401 and "totp_code" in missing.json()["detail"]
-    token = client.post("/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD,
-                                                    "totp_code": pyotp.TOTP(secret).now()})
+    token = client.post(
+        "/api/v1/auth/token",
+        data={"username": "totp.user", "password": PASSWORD, "totp_code": pyotp.TOTP(secret).now()},
+    )
     assert token.status_code == 200
 
 
@@ -141,8 +153,16 @@ def test_administrator_page_refusals(signed_out: Platform) -> None:
         assert answer.status_code == 422 and reason in answer.text, form
     page_login(client, "city_lvliang")  # may not unmask, so may not grant it
     page = client.get("/admin/users")
-    answer = client.post("/admin/users", data={"csrf_token": csrf_of(page.text), "username": "grant.x",
-                                               "role": "county", "region": "141124", "can_unmask": "true"})
+    answer = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "username": "grant.x",
+            "role": "county",
+            "region": "141124",
+            "can_unmask": "true",
+        },
+    )
     assert answer.status_code == 422 and "不能把这项权限授予他人" in answer.text
 
 

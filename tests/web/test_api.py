@@ -84,8 +84,9 @@ def test_search_explains_a_bad_id_number(platform: Platform) -> None:
 def test_id_number_search_accepts_how_people_write_them(platform: Platform) -> None:
     person = platform.persons["xing_a"]
     written = " " + person.id_number.translate(str.maketrans("0123456789", "０１２３４５６７８９")).lower() + " "
-    answer = platform.client.get("/api/v1/people", params={"id_number": written},
-                                 headers=api_token(platform.client, "province"))
+    answer = platform.client.get(
+        "/api/v1/people", params={"id_number": written}, headers=api_token(platform.client, "province")
+    )
     assert [item["id"] for item in answer.json()["items"]] == [person.id]
 
 
@@ -104,8 +105,9 @@ def test_unmasking_is_audited_and_the_chain_holds(platform: Platform) -> None:
     try:
         with engine.connect() as connection:
             before = len(connection.scalars(select(AuditEntry.id).where(AuditEntry.action == "person.unmask")).all())
-        answer = platform.client.post(f"/api/v1/people/{person.id}/unmask",
-                                      headers=api_token(platform.client, "county_xing"))
+        answer = platform.client.post(
+            f"/api/v1/people/{person.id}/unmask", headers=api_token(platform.client, "county_xing")
+        )
         assert answer.status_code == 200
         assert answer.json() == {"id_number": person.id_number, "phone": person.phone, "birth_date": "1985-03-02"}
         with engine.connect() as connection:
@@ -152,9 +154,7 @@ def test_a_lookup_by_id_number_is_audited_and_shows_no_more_than_typed(platform:
         assert [item["id"] for item in hit.json()["items"]] == [person.id] and miss.json()["items"] == []
         assert person.id_number not in hit.text and "birth_date" not in hit.text
         with engine.connect() as connection:
-            entries = connection.execute(
-                select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)
-            ).all()
+            entries = connection.execute(select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)).all()
             lookups = [e for e in entries if e.action == "person.lookup"]
             found = [(e.actor, e.target_id) for e in lookups]
             assert found == [("city_lvliang", str(person.id)), ("city_lvliang", None)]

@@ -71,13 +71,22 @@ def attacked(
     try:
         built = subprocess.run(
             [sys.executable, "-m", "bangfu", "demo", "--no-serve", "--persons", "200", "--database", url],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert built.returncode == 0, built.stderr
         engine = make_engine(url)
         with Session(engine) as session, session.begin():
-            add_user(session, username="probe", role="province", region_code="14", password=PASSWORD,
-                     can_unmask=False, actor="tests")
+            add_user(
+                session,
+                username="probe",
+                role="province",
+                region_code="14",
+                password=PASSWORD,
+                can_unmask=False,
+                actor="tests",
+            )
         engine.dispose()
         app = create_app(url)
         with TestClient(app, base_url="http://testserver") as client:
@@ -93,10 +102,17 @@ def _truths(url: str) -> list[Truth]:
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(PERSONS.c.id, PERSONS.c.name, PERSONS.c.id_number, PERSONS.c.phone, PERSONS.c.birth_date,
-                       HOUSEHOLDS.c.household_number)
+                select(
+                    PERSONS.c.id,
+                    PERSONS.c.name,
+                    PERSONS.c.id_number,
+                    PERSONS.c.phone,
+                    PERSONS.c.birth_date,
+                    HOUSEHOLDS.c.household_number,
+                )
                 .select_from(PERSONS.outerjoin(HOUSEHOLDS, PERSONS.c.household_id == HOUSEHOLDS.c.id))
-                .order_by(PERSONS.c.id).limit(PERSONS_ATTACKED)
+                .order_by(PERSONS.c.id)
+                .limit(PERSONS_ATTACKED)
             ).all()
     finally:
         engine.dispose()
@@ -107,8 +123,9 @@ def _sign_in(client: TestClient) -> dict[str, str]:
     client.cookies.clear()
     form = client.get("/login")
     csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    answer = client.post("/login", data={"username": "probe", "password": PASSWORD, "csrf_token": csrf},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login", data={"username": "probe", "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
     token = client.post("/api/v1/auth/token", data={"username": "probe", "password": PASSWORD})
     assert token.status_code == 200, token.text
@@ -116,8 +133,14 @@ def _sign_in(client: TestClient) -> dict[str, str]:
 
 
 def _date_texts(day: dt.date) -> tuple[str, ...]:
-    return (day.isoformat(), f"{day:%Y%m%d}", f"{day.year}年{day.month}月{day.day}日", f"{day:%Y年%m月%d日}",
-            f"{day:%Y/%m/%d}", f"{day.year}/{day.month}/{day.day}")
+    return (
+        day.isoformat(),
+        f"{day:%Y%m%d}",
+        f"{day.year}年{day.month}月{day.day}日",
+        f"{day:%Y年%m月%d日}",
+        f"{day:%Y/%m/%d}",
+        f"{day.year}/{day.month}/{day.day}",
+    )
 
 
 def _masks(pattern: re.Pattern[str], corpus: str) -> set[str]:
@@ -136,6 +159,7 @@ def _revealed(masks: set[str], truth: str) -> set[int]:
 
 def id_candidates(truth: str, revealed: set[int], date_known: bool, today: dt.date) -> int:
     """Valid ID numbers with ``truth``'s region and sex that agree with it on every revealed position."""
+
     def agrees(text: str, start: int) -> bool:
         return all(text[i - start] == truth[i] for i in revealed if start <= i < start + len(text))
 

@@ -37,10 +37,28 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -58,9 +76,13 @@ def _secure_cookies(answer: httpx.Response) -> list[str]:
 def test_serve_over_https_with_secure_cookies_and_hsts(database: str, certificate: tuple[Path, Path]) -> None:
     cert, key = certificate
     trusted = ssl.create_default_context(cafile=str(cert))
-    with serving(database, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https", verify=trusted) as (
-        base, _,
-    ), httpx.Client(base_url=base, verify=trusted) as client:
+    with (
+        serving(database, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https", verify=trusted) as (
+            base,
+            _,
+        ),
+        httpx.Client(base_url=base, verify=trusted) as client,
+    ):
         form = client.get("/login")
         assert form.headers["strict-transport-security"].startswith("max-age=31536000")
         assert all("; secure" in c.lower() for c in _secure_cookies(form))
@@ -72,9 +94,7 @@ def test_serve_over_https_with_secure_cookies_and_hsts(database: str, certificat
             httpx.get(base.replace("https://", "http://") + "/login", timeout=5)
 
 
-def test_behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent(
-    database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BANGFU_DATABASE_URL", database)
     monkeypatch.setenv("BANGFU_PUBLIC_HTTPS", "1")
     app = app_from_environment()
@@ -82,8 +102,9 @@ def test_behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent(
         form = client.get("/login")
         assert "strict-transport-security" in form.headers
         csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        answer = client.post("/login", data={"username": "province", "password": PASSWORD, "csrf_token": csrf},
-                             follow_redirects=False)
+        answer = client.post(
+            "/login", data={"username": "province", "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False
+        )
         assert answer.status_code == 303
         assert all("; secure" in c.lower() for c in answer.headers.get_list("set-cookie"))
     app.state.engine.dispose()
@@ -107,8 +128,9 @@ def test_missing_or_mismatched_tls_files_exit_2_in_chinese(
     runner: CliRunner, database: str, certificate: tuple[Path, Path], tmp_path: Path
 ) -> None:
     cert, key = certificate
-    missing = runner.invoke(cli, ["serve", "--tls-cert", str(tmp_path / "none.pem"), "--tls-key", str(key),
-                                  "--database", database])
+    missing = runner.invoke(
+        cli, ["serve", "--tls-cert", str(tmp_path / "none.pem"), "--tls-key", str(key), "--database", database]
+    )
     assert missing.exit_code == 2 and "--tls-cert：无法读取" in missing.stderr
     alone = runner.invoke(cli, ["serve", "--tls-cert", str(cert), "--database", database])
     assert alone.exit_code == 2 and "须同时给出" in alone.stderr

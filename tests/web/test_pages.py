@@ -57,8 +57,11 @@ def test_login_sets_a_strict_httponly_cookie(platform: Platform) -> None:
     client = platform.client
     client.cookies.clear()
     token = csrf_of(client.get("/login").text)
-    answer = client.post("/login", data={"username": "province", "password": PASSWORD, "csrf_token": token,
-                                         "next": "//evil.example/"}, follow_redirects=False)
+    answer = client.post(
+        "/login",
+        data={"username": "province", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/"  # no open redirect
     cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith("bangfu_session="))
@@ -161,8 +164,15 @@ def self_check(platform: Platform, **fields: str) -> str:
 def test_self_check_answers_with_the_clause_and_stores_nothing(platform: Platform) -> None:
     before = row_counts(platform.url)
     text = self_check(
-        platform, date="2024-06-30", hukou_region="141123", categories="poverty_alleviated", labor_capacity="ordinary",
-        work_place="other_province", work_province="44", work_start="2024-03-01", travel_cost="650",
+        platform,
+        date="2024-06-30",
+        hukou_region="141123",
+        categories="poverty_alleviated",
+        labor_capacity="ordinary",
+        work_place="other_province",
+        work_province="44",
+        work_start="2024-03-01",
+        travel_cost="650",
     )
     assert text.startswith("200")
     assert "跨省务工一次性交通补贴" in text and "650.00 元" in text and "推进劳务输出" in text
@@ -170,8 +180,15 @@ def test_self_check_answers_with_the_clause_and_stores_nothing(platform: Platfor
 
 
 def test_self_check_marks_bad_fields(platform: Platform) -> None:
-    text = self_check(platform, date="2024-06-30", work_place="other_province", work_province="14",
-                      work_start="2024-3-1", travel_cost="六百", training_days="-3")
+    text = self_check(
+        platform,
+        date="2024-06-30",
+        work_place="other_province",
+        work_province="14",
+        work_start="2024-3-1",
+        travel_cost="六百",
+        training_days="-3",
+    )
     assert text.startswith("422")
     for message in ("请选择山西省以外的务工省份", "开始务工日期应为 YYYY-MM-DD", "交通费应为元", "培训天数应为"):
         assert message in text
@@ -189,8 +206,15 @@ def test_login_is_throttled(platform: Platform) -> None:
     engine = make_engine(platform.url)
     try:
         with Session(engine) as session, session.begin():
-            add_user(session, username="throttled", role="county", region_code="141124", password=PASSWORD,
-                     display_name="throttled", actor="tests")
+            add_user(
+                session,
+                username="throttled",
+                role="county",
+                region_code="141124",
+                password=PASSWORD,
+                display_name="throttled",
+                actor="tests",
+            )
     finally:
         engine.dispose()
     client = platform.client

@@ -88,31 +88,61 @@ def _fill(session: Session) -> tuple[dict[str, Placed], dict[str, Placed]]:
         number = id_number(county, serial * 2 + 1, dt.date(1985, 3, serial))
         phone = f"1390000{serial:04d}"
         person = Person(
-            id_number=number, name=f"测试{key}", hukou_region=county, residence_region=county,
-            township_code=township, household_id=household.id, labor_capacity="ordinary", phone=phone,
+            id_number=number,
+            name=f"测试{key}",
+            hukou_region=county,
+            residence_region=county,
+            township_code=township,
+            household_id=household.id,
+            labor_capacity="ordinary",
+            phone=phone,
         )
         session.add(person)
         session.flush()
         session.add(PersonCategory(person_id=person.id, category="poverty_alleviated", start_date=dt.date(2016, 1, 1)))
         session.add(
             EmploymentSpell(
-                person_id=person.id, employer_name="深圳某电子厂", work_region="440305",
-                start_date=dt.date(2024, 3, 1), organized_export=False, travel_cost_fen=95000,
+                person_id=person.id,
+                employer_name="深圳某电子厂",
+                work_region="440305",
+                start_date=dt.date(2024, 3, 1),
+                organized_export=False,
+                travel_cost_fen=95000,
             )
         )
-        session.add(BenefitLedgerEntry(person_id=person.id, benefit_id="transport_cross_province",
-                                       date=dt.date(2023, 2, 1), amount_fen=80000, source="测试"))
+        session.add(
+            BenefitLedgerEntry(
+                person_id=person.id,
+                benefit_id="transport_cross_province",
+                date=dt.date(2023, 2, 1),
+                amount_fen=80000,
+                source="测试",
+            )
+        )
         persons[key] = Placed(person.id, county, township, number, phone)
     organizations: dict[str, Placed] = {}
     for serial, (key, county) in enumerate({"org_xing": XING, "org_xiaodian": XIAODIAN}.items(), start=1):
-        org = Organization(credit_code=f"91140000MA0000000{serial}", name=f"{key} 有限公司", kind="enterprise",
-                           region_code=county, absorbed_poverty_alleviated=12)
+        org = Organization(
+            credit_code=f"91140000MA0000000{serial}",
+            name=f"{key} 有限公司",
+            kind="enterprise",
+            region_code=county,
+            absorbed_poverty_alleviated=12,
+        )
         session.add(org)
         session.flush()
         organizations[key] = Placed(org.id, county, None)
     for username, role, region, can_unmask in ACCOUNTS:
-        add_user(session, username=username, role=role, region_code=region, password=PASSWORD,
-                 display_name=username, can_unmask=can_unmask, actor="tests")
+        add_user(
+            session,
+            username=username,
+            role=role,
+            region_code=region,
+            password=PASSWORD,
+            display_name=username,
+            can_unmask=can_unmask,
+            actor="tests",
+        )
     return persons, organizations
 
 
@@ -151,8 +181,9 @@ def login_answer(client: TestClient, username: str, password: str = PASSWORD) ->
     """The login form's answer (not followed), after a fresh start with the form's CSRF cookie."""
     client.cookies.clear()
     token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
+    )
 
 
 def page_login(client: TestClient, username: str, password: str = PASSWORD) -> None:
@@ -167,8 +198,8 @@ def add_accounts(url: str, accounts: list[tuple[str, str, str]], **extra: Any) -
     try:
         with Session(engine) as session, session.begin():
             for username, role, region in accounts:
-                add_user(session, username=username, role=role, region_code=region, password=PASSWORD,
-                         actor="tests", **extra)
+                add_user(
+                    session, username=username, role=role, region_code=region, password=PASSWORD, actor="tests", **extra
+                )
     finally:
         engine.dispose()
-

@@ -68,8 +68,9 @@ def checked_tls(cert: Path | None, key: Path | None) -> Tls | None:
     return Tls(cert, key)
 
 
-def run_server(url: str, host: str, port: int, workers: int = 1, *, tls: Tls | None = None,
-               public_https: bool = False) -> None:
+def run_server(
+    url: str, host: str, port: int, workers: int = 1, *, tls: Tls | None = None, public_https: bool = False
+) -> None:
     import os
 
     import uvicorn
@@ -85,9 +86,16 @@ def run_server(url: str, host: str, port: int, workers: int = 1, *, tls: Tls | N
     # in BANGFU_TRUSTED_PROXIES (web/client_address.py). uvicorn's own reading would believe 127.0.0.1
     # by default, so that anything on this machine could pose as any address.
     uvicorn.run(
-        "bangfu.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False, proxy_headers=False,
-        ssl_certfile=str(tls.cert) if tls else None, ssl_keyfile=str(tls.key) if tls else None,
+        "bangfu.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
 
 
@@ -112,8 +120,15 @@ def ensure_demo_accounts(url: str) -> list[tuple[str, str, str]]:
                 code = region or demo_township()
                 if find_account(session, username) is None:
                     add_user(
-                        session, username=username, role=role, region_code=code, password=DEMO_PASSWORD,
-                        display_name=display_name, can_unmask=can_unmask, actor="bangfu demo", is_demo=True,
+                        session,
+                        username=username,
+                        role=role,
+                        region_code=code,
+                        password=DEMO_PASSWORD,
+                        display_name=display_name,
+                        can_unmask=can_unmask,
+                        actor="bangfu demo",
+                        is_demo=True,
                     )
                 shown.append((username, ROLE_LABELS[role], region_name(code)))
     finally:

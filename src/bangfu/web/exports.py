@@ -25,8 +25,9 @@ def people_roster(request: Request, viewer: Viewer) -> FileResponse:
     """
     folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
     try:
-        report = export_people(request.app.state.engine, viewer.scope, folder / "people.xlsx",
-                               exported_by=viewer.reader)
+        report = export_people(
+            request.app.state.engine, viewer.scope, folder / "people.xlsx", exported_by=viewer.reader
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -172,8 +172,15 @@ async def search_people(
 ) -> Response:
     def search(connection: Connection) -> Any:
         return queries.search_people(
-            connection, viewer.scope, id_number=id_number, name=name, region=region,
-            category=category, page=page, per_page=per_page, searched_by=viewer.reader,
+            connection,
+            viewer.scope,
+            id_number=id_number,
+            name=name,
+            region=region,
+            category=category,
+            page=page,
+            per_page=per_page,
+            searched_by=viewer.reader,
         )
 
     if id_number and id_number.strip():

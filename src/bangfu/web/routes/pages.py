@@ -143,9 +143,14 @@ def people_page(
     if any(filters.values()) or viewer.scope.level == "township":
         try:
             found = queries.search_people(
-                session.connection(), viewer.scope, id_number=filters["id_number"] or None,
-                name=filters["name"] or None, region=filters["region"] or None,
-                category=filters["category"] or None, page=max(page, 1), per_page=20,
+                session.connection(),
+                viewer.scope,
+                id_number=filters["id_number"] or None,
+                name=filters["name"] or None,
+                region=filters["region"] or None,
+                category=filters["category"] or None,
+                page=max(page, 1),
+                per_page=20,
                 searched_by=viewer.reader,
             )
         except queries.QueryError as exc:
