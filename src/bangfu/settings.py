@@ -25,7 +25,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Self
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -109,9 +109,22 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+class _Limits:
+    """Positive integers, each read from its environment variable (``ENV``), else the field's default."""
+
+    ENV: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})
+
+
 @dataclass(frozen=True)
-class ImportLimits:
-    """What one import file may hold, so that no file can exhaust memory or time.
+class ImportLimits(_Limits):
+    """What one import file may hold, so that no file can exhaust memory or time (read at each import,
+    not once per process: the reading worker inherits the same environment).
 
     Each default lets the largest real file through: a province roster of a few million rows, the
     1 GB benchmark file (12.6 million rows, docs/benchmarks.md), Excel's own sheet (1,048,576 rows,
@@ -136,16 +149,9 @@ class ImportLimits:
         "max_xlsx_ratio": "BANGFU_IMPORT_MAX_XLSX_RATIO",
     }
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ImportLimits:
-        # Read at each import (not once per process): the reading worker inherits the same environment.
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})
-
 
 @dataclass(frozen=True)
-class BodyLimits:
+class BodyLimits(_Limits):
     """The largest request body: JSON cases and forms are small; nothing uploads files yet."""
 
     max_body_bytes: int = 1 * MIB
@@ -155,9 +161,3 @@ class BodyLimits:
         "max_body_bytes": "BANGFU_MAX_BODY_BYTES",
         "max_json_body_bytes": "BANGFU_MAX_JSON_BODY_BYTES",
     }
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> BodyLimits:
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        return cls(**{field: _positive_int(env, name, getattr(defaults, field)) for field, name in cls.ENV.items()})

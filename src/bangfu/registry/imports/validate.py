@@ -139,6 +139,20 @@ class Validator(ABC):
             cells.problems.append(message.format(first=first))
 
 
+def check_against_id(cells: Cells, person: IdCheck, birth: date | None, sex: str | None, id_label: str) -> None:
+    """A birth date or sex column that contradicts the ID number (``id_label``: what the file calls it)."""
+    assert person.birth_date is not None and person.sex is not None
+    if birth is not None and birth != person.birth_date:
+        cells.problems.append(
+            f"出生日期与{id_label}不一致（出生日期列为 {birth.isoformat()}，"
+            f"{id_label}中为 {person.birth_date.isoformat()}）"
+        )
+    if sex is not None and sex != person.sex:
+        cells.problems.append(
+            f"性别与{id_label}不一致（性别列为{SEX_LABELS[sex]}，{id_label}第 17 位表示{SEX_LABELS[person.sex]}）"
+        )
+
+
 def id_key(id_number: str) -> int:
     # The check character follows from the first 17 digits of a valid number, so they identify it.
     return int(id_number[:17])
@@ -166,16 +180,8 @@ class PeopleValidator(Validator):
         household = cells.optional("household_number", _code("户编号"))
         if person is None:
             return None
-        assert person.birth_date is not None and person.sex is not None
-        if birth is not None and birth != person.birth_date:
-            cells.problems.append(
-                f"出生日期与身份证号不一致（出生日期列为 {birth.isoformat()}，"
-                f"身份证号中为 {person.birth_date.isoformat()}）"
-            )
-        if sex is not None and sex != person.sex:
-            cells.problems.append(
-                f"性别与身份证号不一致（性别列为{SEX_LABELS[sex]}，身份证号第 17 位表示{SEX_LABELS[person.sex]}）"
-            )
+        assert person.birth_date is not None and person.sex is not None  # a valid number has both
+        check_against_id(cells, person, birth, sex, "身份证号")
         self._repeat(self._ids, id_key(person.id), line, cells, "文件内身份证号重复（首次出现在第 {first} 行）")
         if name is None or hukou is None or categories is None or capacity is None:
             return None

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from datetime import date
 
 from bangfu.core.citizen_id import IdCheck
-from bangfu.core.vocabulary import SEX_LABELS
 from bangfu.registry.imports import places, values
 from bangfu.registry.imports.header_rows import PART_SEPARATOR
 from bangfu.registry.imports.headers import NATIONAL_PEOPLE, ColumnMap
 from bangfu.registry.imports.records import NationalFacts, PersonRecord, Record
 from bangfu.registry.imports.seen import FirstSeen, text_key
-from bangfu.registry.imports.validate import Cells, Validator, id_key
+from bangfu.registry.imports.validate import Cells, Validator, check_against_id, id_key
 
 # 户类型: what the household is. 一般农户 (neither alleviated nor monitored) holds no category here.
 HOUSEHOLD_KINDS: dict[str, tuple[str, ...]] = {
@@ -237,16 +236,8 @@ class NationalPeopleValidator(Validator):
             self._check_head(line, cells, number, person.id if person else None, head.id if head else None)
         if person is None:
             return None
-        assert person.birth_date is not None and person.sex is not None
-        if birth is not None and birth != person.birth_date:
-            cells.problems.append(
-                f"出生日期与证件号码不一致（出生日期列为 {birth.isoformat()}，"
-                f"证件号码中为 {person.birth_date.isoformat()}）"
-            )
-        if sex is not None and sex != person.sex:
-            cells.problems.append(
-                f"性别与证件号码不一致（性别列为{SEX_LABELS[sex]}，证件号码第 17 位表示{SEX_LABELS[person.sex]}）"
-            )
+        assert person.birth_date is not None and person.sex is not None  # a valid number has both
+        check_against_id(cells, person, birth, sex, "证件号码")
         self._repeat(self._ids, id_key(person.id), line, cells, "文件内证件号码重复（首次出现在第 {first} 行）")
         if (
             name is None
