@@ -38,7 +38,7 @@ def born(age: int, day_of_year: int = 40) -> dt.date:
 @dataclass
 class NationalFile:
     rows: list[Row] = field(default_factory=list)
-    households: dict[str, list[int]] = field(default_factory=dict)  # household_id -> row indexes
+    households: dict[str, list[int]] = field(default_factory=dict)  # household_number -> row indexes
 
     def line(self, index: int) -> int:
         return HEADER_LINE + 1 + index
@@ -46,10 +46,10 @@ class NationalFile:
     def lines(self, indexes: list[int] | set[int]) -> set[int]:
         return {self.line(i) for i in indexes}
 
-    def member(self, household: int, relation: str) -> int:
-        """Index of the first row with ``relation`` in the household-th household."""
+    def member(self, household: int, relation_to_head: str) -> int:
+        """Index of the first row with ``relation_to_head`` in the household-th household."""
         key = list(self.households)[household]
-        return next(i for i in self.households[key] if self.rows[i]["relation"] == relation)
+        return next(i for i in self.households[key] if self.rows[i]["relation_to_head"] == relation_to_head)
 
     def household_rows(self, household: int) -> list[int]:
         return list(self.households[list(self.households)[household]])
@@ -58,7 +58,7 @@ class NationalFile:
         """Append a copy of row ``index`` with ``changes``; the new row's index."""
         self.rows.append({**self.rows[index], **changes})
         new = len(self.rows) - 1
-        self.households.setdefault(self.rows[new]["household_id"], []).append(new)
+        self.households.setdefault(self.rows[new]["household_number"], []).append(new)
         return new
 
     def set_household(self, household: int, **changes: Any) -> list[int]:
@@ -68,7 +68,7 @@ class NationalFile:
         return indexes
 
 
-def _person(county: tuple[str, str, str, str, str], household_id: str, number: int, **values: Any) -> Row:
+def _person(county: tuple[str, str, str, str, str], household_number: str, number: int, **values: Any) -> Row:
     city, county_name, region, township, village = county
     sex, age = values.pop("sex"), values.pop("age")
     birth = born(age, 40 + number)
@@ -79,20 +79,20 @@ def _person(county: tuple[str, str, str, str, str], household_id: str, number: i
         county=county_name,
         township=township,
         village=village,
-        household_id=household_id,
-        person_code=f"{household_id}{number:02d}",
+        household_number=household_number,
+        person_number=f"{household_number}{number:02d}",
         sex=sex,
         birth_date=birth.isoformat(),
         id_type="居民身份证",
-        id_number=id_number(region, birth, int(household_id[-3:]) + number, sex),
+        id_number=id_number(region, birth, int(household_number[-3:]) + number, sex),
         ethnicity="汉族",
         household_phone="13912345678",
-        member_phone=f"138{int(household_id[-4:]):04d}{number:04d}",
+        member_phone=f"138{int(household_number[-4:]):04d}{number:04d}",
         year="2024",
         work_months="0",
         health="健康",
         political_status="群众",
-        on_dibao="否",
+        minimum_living_allowance="否",
         identification_standard="国家标准",
         household_kind="脱贫户",
     )
@@ -105,12 +105,12 @@ def clean_file(households: int = 4) -> NationalFile:
     made = NationalFile()
     for h in range(households):
         county = COUNTIES[h % 2]
-        household_id = f"{county[2]}0000{h:06d}"
+        household_number = f"{county[2]}0000{h:06d}"
         monitored = h == households - 1
         members = [
             dict(
                 name=f"户主{h}",
-                relation="户主",
+                relation_to_head="户主",
                 sex="男",
                 age=45,
                 education="初中",
@@ -119,11 +119,11 @@ def clean_file(households: int = 4) -> NationalFile:
                 work_place="浙江省杭州市",
                 employer_name="杭州某物流有限公司",
             ),
-            dict(name=f"配偶{h}", relation="配偶", sex="女", age=43, education="小学", labor_skill="普通劳动力"),
-            dict(name=f"子{h}", relation="之子", sex="男", age=10, schooling="小学", labor_skill="无劳动力"),
+            dict(name=f"配偶{h}", relation_to_head="配偶", sex="女", age=43, education="小学", labor_skill="普通劳动力"),
+            dict(name=f"子{h}", relation_to_head="之子", sex="男", age=10, schooling="小学", labor_skill="无劳动力"),
             dict(
                 name=f"父{h}",
-                relation="之父",
+                relation_to_head="之父",
                 sex="男",
                 age=72,
                 education="文盲或半文盲",
@@ -133,14 +133,14 @@ def clean_file(households: int = 4) -> NationalFile:
         ]
         head_id = ""
         for number, values in enumerate(members, 1):
-            row = _person(county, household_id, number, **values)
+            row = _person(county, household_number, number, **values)
             if number == 1:
                 head_id = row["id_number"]
             row.update(head_name=f"户主{h}", head_id_number=head_id)
             if monitored:
-                row.update(household_kind="监测户", monitoring_kind="脱贫不稳定户", risk_removed="否")
+                row.update(household_kind="监测户", monitoring_category="脱贫不稳定户", risk_removed="否")
             made.rows.append(row)
-            made.households.setdefault(household_id, []).append(len(made.rows) - 1)
+            made.households.setdefault(household_number, []).append(len(made.rows) - 1)
     return made
 
 

@@ -75,7 +75,7 @@ def test_check_writes_a_summary_and_a_masked_file_per_rule_with_suspects(tmp_pat
 
 
 def test_missing_required_columns_are_named_and_the_layout_listed(tmp_path: Path) -> None:
-    path = write_csv(clean_file(), tmp_path / "少列.csv", drop=("relation", "labor_skill"))
+    path = write_csv(clean_file(), tmp_path / "少列.csv", drop=("relation_to_head", "labor_skill"))
     result = invoke(path, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert "缺少必需的列：与户主关系、劳动技能" in said(result)
@@ -154,7 +154,7 @@ def test_a_rule_file_replaces_disables_and_adds_rules(tmp_path: Path) -> None:
     extra = tmp_path / "市级规则.yaml"
     extra.write_text(
         "rules:\n"
-        "  - id: HU04\n    description: 停用\n    severity: 中\n    condition: relation == '配偶'\n    enabled: false\n"
+        "  - id: HU04\n    description: 停用\n    severity: 中\n    condition: relation_to_head == '配偶'\n    enabled: false\n"
         "  - id: SJ01\n    description: 姓名为张三（市级自定）\n    severity: 低\n    condition: name == '张三'\n",
         encoding="utf-8",
     )

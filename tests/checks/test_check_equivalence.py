@@ -15,7 +15,7 @@ from bangfu.checks.run import check_file
 RULES = load_rules()
 # values a field may be given by a mutation: plausible, wrong, empty and garbage
 VALUES: dict[str, list[object]] = {
-    "relation": ["户主", "配偶", "之子", "之女", "儿子", None],
+    "relation_to_head": ["户主", "配偶", "之子", "之女", "儿子", None],
     "sex": ["男", "女", "未知", None],
     "birth_date": ["1980-01-01", "2020-02-29", "19891301", "不详", "2030-01-01", "1900-05-05", None],
     "id_number": ["140925198904218824", "140925198904218825", "14092519890421882x", "1409", "１４０９", None],
@@ -26,8 +26,8 @@ VALUES: dict[str, list[object]] = {
     "welfare_post_type": ["保洁员", None],
     "education": ["小学", "初小", None],
     "schooling": ["小学", "五年级", None],
-    "household_kind": ["脱贫户", "监测户", "一般户", None],
-    "monitoring_kind": ["边缘易致贫户", "其他", None],
+    "household_kind": ["脱贫户", "监测户", "普通户", None],
+    "monitoring_category": ["边缘易致贫户", "其他", None],
     "risk_removed": ["是", "否", "不确定", None],
     "risk_removed_on": ["2024-01-01", None],
     "member_phone": ["13912345678", "1391234567", "0358-1234567", None],
@@ -35,7 +35,7 @@ VALUES: dict[str, list[object]] = {
     "head_name": ["张三", None],
     "village": ["西村", None],
     "county": ["兴县", "宁武县", None],
-    "household_id": ["1409250000000000", None],
+    "household_number": ["1409250000000000", None],
     "health": ["健康", "患有大病", None],
 }
 
@@ -48,7 +48,7 @@ def test_sql_and_interpreter_find_the_same_rows(seed: int, tmp_path: Path) -> No
         field = generator.choice(sorted(VALUES))
         made.rows[generator.randrange(len(made.rows))][field] = generator.choice(VALUES[field])
     for _ in range(3):  # duplicated people, within and across households
-        made.add_copy(generator.randrange(len(made.rows)), household_id=generator.choice(list(made.households)))
+        made.add_copy(generator.randrange(len(made.rows)), household_number=generator.choice(list(made.households)))
     with check_file(write_csv(made, tmp_path / "messy.csv"), RULES, DAY) as run:
         assert run.connection is not None
         cursor = run.connection.execute("SELECT * FROM rows")

@@ -45,14 +45,14 @@ def _zj03(made: NationalFile) -> list[int]:
 
 def _zj07(made: NationalFile) -> list[int]:
     child = made.member(0, "之子")
-    return [child, made.add_copy(child, person_code="dup", relation="之女")]
+    return [child, made.add_copy(child, person_number="dup", relation_to_head="之女")]
 
 
 def _zj08(made: NationalFile) -> list[int]:
     child = made.member(0, "之子")  # household 0 is in 宁武县, household 1 in 兴县
     other = made.rows[made.member(1, "户主")]
     copy = made.add_copy(
-        child, **{k: other[k] for k in ("city", "county", "township", "village", "household_id")}, relation="之孙子"
+        child, **{k: other[k] for k in ("city", "county", "township", "village", "household_number")}, relation_to_head="之孙子"
     )
     return [child, copy]
 
@@ -70,18 +70,18 @@ PLANTS: dict[str, Plant] = {
     "ZJ10": lambda m: _one(m, m.member(2, "配偶"), birth_date="不详"),
     "ZJ11": lambda m: _one(m, m.member(2, "之子"), birth_date="2025-01-01"),
     "ZJ12": lambda m: _one(m, m.member(3, "之父"), birth_date="1920-03-03"),
-    "HU01": lambda m: m.household_rows(1) if _one(m, m.member(1, "户主"), relation="之兄弟姐妹") else [],
-    "HU02": lambda m: [m.member(2, "户主"), *_one(m, m.member(2, "配偶"), relation="户主")],
-    "HU03": lambda m: [m.member(0, "配偶"), *_one(m, m.member(0, "之子"), relation="配偶")],
+    "HU01": lambda m: m.household_rows(1) if _one(m, m.member(1, "户主"), relation_to_head="之兄弟姐妹") else [],
+    "HU02": lambda m: [m.member(2, "户主"), *_one(m, m.member(2, "配偶"), relation_to_head="户主")],
+    "HU03": lambda m: [m.member(0, "配偶"), *_one(m, m.member(0, "之子"), relation_to_head="配偶")],
     "HU04": lambda m: _one(m, m.member(3, "配偶"), sex="男"),
-    "HU05": lambda m: _one(m, m.member(0, "之子"), relation="儿子"),
-    "HU06": lambda m: _one(m, m.member(1, "之子"), relation=None),
+    "HU05": lambda m: _one(m, m.member(0, "之子"), relation_to_head="儿子"),
+    "HU06": lambda m: _one(m, m.member(1, "之子"), relation_to_head=None),
     "HU07": lambda m: _one(m, m.member(2, "之父"), head_name="张三"),
     "HU08": lambda m: _one(m, m.member(2, "之子"), head_id_number=m.rows[m.member(0, "户主")]["id_number"]),
     "HU09": lambda m: m.household_rows(0) if _one(m, m.member(0, "之父"), household_kind="监测户") else [],
     "HU10": lambda m: m.household_rows(1) if _one(m, m.member(1, "之父"), village="西村") else [],
     "HU11": lambda m: _one(m, m.member(3, "之父"), sex="未知"),
-    "HU12": lambda m: _one(m, m.member(3, "之子"), household_id=None),
+    "HU12": lambda m: _one(m, m.member(3, "之子"), household_number=None),
     "JY01": lambda m: _one(m, m.member(0, "之子"), education="小学"),
     "JY02": lambda m: _one(m, m.member(1, "配偶"), education=None),
     "JY03": lambda m: _one(m, m.member(2, "之子"), schooling=None, education="小学"),
@@ -106,12 +106,12 @@ PLANTS: dict[str, Plant] = {
     "GY05": lambda m: _one(m, m.member(0, "之父"), welfare_post_months="6", welfare_post_type="保洁员"),
     "DH01": lambda m: _one(m, m.member(1, "之父"), member_phone="1391234567"),
     "DH02": lambda m: _one(m, m.member(2, "之父"), household_phone="12345"),
-    "JC01": lambda m: m.set_household(0, household_kind="一般户"),
-    "JC02": lambda m: m.set_household(3, monitoring_kind=None),
-    "JC03": lambda m: m.set_household(3, monitoring_kind="其他"),
+    "JC01": lambda m: m.set_household(0, household_kind="普通户"),
+    "JC02": lambda m: m.set_household(3, monitoring_category=None),
+    "JC03": lambda m: m.set_household(3, monitoring_category="其他"),
     "JC04": lambda m: m.set_household(3, risk_removed=None),
     "JC05": lambda m: m.set_household(3, risk_removed="是"),
-    "JC06": lambda m: m.set_household(1, monitoring_kind="边缘易致贫户"),
+    "JC06": lambda m: m.set_household(1, monitoring_category="边缘易致贫户"),
 }
 
 

@@ -17,7 +17,7 @@ def test_columns_in_any_order_with_extra_columns_are_recognised() -> None:
 
 
 def test_bracket_widths_spaces_and_merged_group_labels_do_not_matter() -> None:
-    labels = [c.label for c in COLUMNS if c.required]
+    labels = [c.label for c in COLUMNS if c.required_for_checks]
     labels[labels.index("务工时间（月）")] = "务工时间(月)"
     labels[labels.index("姓名")] = "基本信息/姓 名"
     labels.append("公益性岗位（月数）")
@@ -29,7 +29,7 @@ def test_bracket_widths_spaces_and_merged_group_labels_do_not_matter() -> None:
 
 
 def test_missing_required_columns_are_named_in_layout_order() -> None:
-    labels = [c.label for c in COLUMNS if c.field not in ("relation", "id_number", "risk_removed_on")]
+    labels = [c.label for c in COLUMNS if c.field not in ("relation_to_head", "id_number", "risk_removed_on")]
     match = recognise(labels)
     assert match is not None and not match.complete
     assert [c.label for c in match.missing_required] == ["证件号码", "与户主关系"]
@@ -53,4 +53,4 @@ def test_the_listing_names_every_column_and_the_closed_vocabularies() -> None:
     listing = layout_listing()
     assert all(c.label in listing for c in COLUMNS)
     assert "劳动技能（必需）：技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力" in listing
-    assert BY_FIELD["relation"].choices[:3] == ("户主", "配偶", "之子")
+    assert BY_FIELD["relation_to_head"].choices[:3] == ("户主", "配偶", "之子")

@@ -23,7 +23,7 @@ _FACT_TYPES = {
 }
 TEXT_SUFFIX = "_text"
 # the fields that say whose row it is: shown beside every suspect row
-IDENTITY_FIELDS = frozenset({"county", "township", "village", "household_id", "name", "id_number", "relation"})
+IDENTITY_FIELDS = frozenset({"county", "township", "village", "household_number", "name", "id_number", "relation_to_head"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Grouping:
 
 
 GROUPINGS: dict[str, Grouping] = {
-    "household": Grouping("household", "household_id", "同户成员（户编号相同的行）"),
+    "household": Grouping("household", "household_number", "同户成员（户编号相同的行）"),
     "same_id": Grouping("same_id", "id_number", "证件号码相同的行"),
 }
 

@@ -73,7 +73,7 @@ def load_file(connection: duckdb.DuckDBPyConnection, path: Path, wanted: frozens
             _refuse_unless_complete(path, match)
             assert match is not None
             loaded = LoadedFile(path, match, 0, warnings=list(table.warnings))
-            required = {column.field for column in COLUMNS if column.required}
+            required = {column.field for column in COLUMNS if column.required_for_checks}
             columns = {f: i for f, i in match.columns.items() if wanted is None or f in wanted or f in required}
             fast = (
                 table.format == "csv"

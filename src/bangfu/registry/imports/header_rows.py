@@ -9,6 +9,7 @@ the right, and each column is labelled by joining its parts: ``基本信息/姓�
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 MAX_HEADER_ROWS = 3
@@ -85,3 +86,26 @@ def _unique(labels: list[str]) -> list[str]:
         seen[label] = count
         unique.append(label if count == 1 else f"{label}#{count}")
     return unique
+
+
+_WHITESPACE = re.compile(r"\s+")
+_REPEAT_SUFFIX = re.compile(r"#\d+$")
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
+
+
+def normalize_header(text: str) -> str:
+    """The form headers are compared in: NFKC (full-width brackets, letters and digits become
+    ASCII), no whitespace anywhere (an Alt+Enter break included), no ``*`` at either end, ASCII
+    letters in lower case."""
+    folded = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    return _WHITESPACE.sub("", folded).strip("*").lower()
+
+
+def match_keys(label: str) -> list[str]:
+    """The keys a header label is looked up under: its full text and, for a grouped label
+    (``基本信息/姓名``), its last part; a repeat suffix (``姓名#2``) dropped."""
+    base = _REPEAT_SUFFIX.sub("", label)
+    keys = [normalize_header(base)]
+    if PART_SEPARATOR in base:
+        keys.append(normalize_header(base.rsplit(PART_SEPARATOR, 1)[1]))
+    return keys

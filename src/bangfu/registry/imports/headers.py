@@ -10,12 +10,11 @@ docs/import-headers.md; extra columns are allowed and ignored.
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bangfu.registry.imports.header_rows import PART_SEPARATOR
+from bangfu.registry import national_layout
+from bangfu.registry.imports.header_rows import match_keys, normalize_header
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,8 @@ class KindSpec:
     fields: tuple[FieldSpec, ...]
     # "" for Bangfu's own roster; another layout of the same kind is recognised by its header
     layout: str = ""
-    # Labels only this layout uses: a header with ``signature_min`` of them is taken to be this layout
-    signature: tuple[str, ...] = ()
-    signature_min: int = 0
+    # Whether a header is in this layout (for a layout other than Bangfu's own)
+    recognised_by: Callable[[Sequence[str]], bool] | None = None
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -158,83 +156,31 @@ TRAINING = KindSpec(
     ),
 )
 
-_NATIONAL_NOTE = "全国防返贫监测信息系统下载的“人口信息”表"
 
-# The person table (人口信息) of the national monitoring system (全国防返贫监测信息系统), as counties
-# download it: one row per person, the household's fields repeated on each member's row. Its columns
-# are named by the system, so aliases are only the spellings seen in county downloads. Columns not
-# listed here are kept in the person's original record (``original_record``), not dropped.
+def _is_national(header: Sequence[str]) -> bool:
+    return national_layout.recognise(header) is not None
+
+
+# The person table (人口信息) of the national monitoring system (全国防返贫监测信息系统): its columns,
+# aliases, notes and which of them the import needs come from the one table in
+# ``registry.national_layout`` (the suspect-data checks read the same table). Columns the import does
+# not read are kept in the person's original record (``original_record``), not dropped.
 NATIONAL_PEOPLE = KindSpec(
     "people",
     "全国防返贫监测信息系统人口信息",
-    (
-        FieldSpec("province", "省", ("省份",), required=False, note="保留在原始记录中"),
-        FieldSpec("city", "市", ("市州", "地市"), required=False, note="与县一起确定县代码（同名的区）"),
-        FieldSpec("county", "县", ("县（市、区）", "县区", "县(区)"), note="山西省的县（区、市）名称"),
-        FieldSpec("township", "乡", ("乡（镇）", "乡镇", "乡(镇、街道)"), note="该县的乡镇（街道）名称"),
-        FieldSpec("village", "村", ("行政村",), required=False, note="保留在原始记录中"),
-        FieldSpec("household_number", "户编号"),
-        FieldSpec("person_number", "人口编号", ("成员编号",)),
-        FieldSpec("name", "姓名"),
-        FieldSpec("sex", "性别", required=False, note="男/女；须与证件号码一致"),
-        FieldSpec("birth_date", "出生日期", required=False, note="须与证件号码一致"),
-        FieldSpec("id_type", "证件类型", required=False, note="保留在原始记录中"),
-        FieldSpec("id_number", "证件号码", ("身份证号码", "身份证号"), note=_ID_NOTE),
-        FieldSpec("household_phone", "户联系电话", required=False, note="成员联系电话为空时用作联系电话"),
-        FieldSpec("member_phone", "成员联系电话", required=False),
-        FieldSpec("year", "年度", note="务工、公益性岗位信息所属的年份"),
-        FieldSpec("relation_to_head", "与户主关系"),
-        FieldSpec("education", "文化程度", required=False),
-        FieldSpec("schooling", "在校生状况", required=False),
-        FieldSpec("labor_skill", "劳动技能", note="技能劳动力、普通劳动力、弱劳动力或半劳动力、丧失劳动力、无劳动力"),
-        FieldSpec("work_months", "务工时间（月）", ("务工时间",), required=False, note="0 至 12"),
-        FieldSpec("health", "健康状况", required=False),
-        FieldSpec("employer_name", "务工企业名称", required=False),
-        FieldSpec("minimum_living_allowance", "是否享受低保", required=False, note="是/否"),
-        FieldSpec("welfare_post_type", "公益性岗位类型", required=False),
-        FieldSpec("welfare_post_months", "公益性岗位(月数)", ("公益性岗位月数",), required=False, note="0 至 12"),
-        FieldSpec("employment_channel", "就业渠道", required=False),
-        FieldSpec("disability", "残疾类别", required=False),
-        FieldSpec("work_place", "务工所在地", required=False),
-        FieldSpec("head_name", "户主姓名"),
-        FieldSpec("head_id_number", "户主证件号码", ("户主身份证号码", "户主身份证号"), note="同证件号码"),
-        FieldSpec("extreme_poverty_support", "是否特困供养人员", required=False, note="是/否"),
-        FieldSpec("household_kind", "户类型", note="脱贫户、监测户、一般农户"),
-        FieldSpec(
-            "monitoring_category", "监测对象类别", required=False, note="脱贫不稳定户、边缘易致贫户、突发严重困难户"
-        ),
-        FieldSpec("risk_removed", "风险是否已消除", required=False, note="是/否"),
+    tuple(
+        FieldSpec(c.field, c.label, c.aliases, required=c.required_for_import, note=c.note)
+        for c in national_layout.COLUMNS
+        if c.imported
     ),
     layout="national",
-    signature=("证件号码", "人口编号", "与户主关系", "劳动技能", "户主证件号码", "户类型", "成员联系电话"),
-    signature_min=3,
+    recognised_by=_is_national,
 )
 
 # Other layouts a kind's file may come in, besides Bangfu's own (``KINDS``).
 LAYOUTS: dict[str, tuple[KindSpec, ...]] = {"people": (NATIONAL_PEOPLE,)}
 
 KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (PEOPLE, HOUSEHOLDS, ORGANIZATIONS, EMPLOYMENT, TRAINING)}
-
-_WHITESPACE = re.compile(r"\s+")
-_REPEAT_SUFFIX = re.compile(r"#\d+$")
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
-
-
-def normalize_header(text: str) -> str:
-    """The form headers are compared in: NFKC (full-width brackets, letters and digits become
-    ASCII), no whitespace anywhere (an Alt+Enter break included), no ``*`` at either end, ASCII
-    letters in lower case."""
-    folded = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
-    return _WHITESPACE.sub("", folded).strip("*").lower()
-
-
-def _match_keys(label: str) -> list[str]:
-    base = _REPEAT_SUFFIX.sub("", label)
-    keys = [normalize_header(base)]
-    if PART_SEPARATOR in base:
-        keys.append(normalize_header(base.rsplit(PART_SEPARATOR, 1)[1]))
-    return keys
-
 
 class HeaderError(ValueError):
     """The header lacks required columns or names a field twice; the message says what to fix."""
@@ -275,7 +221,7 @@ def _assign(spec: KindSpec, header: Sequence[str]) -> tuple[dict[str, list[str]]
     found: dict[str, list[str]] = {}
     unused: list[str] = []
     for label in header:
-        field = next((index[key] for key in _match_keys(label) if key in index), None)
+        field = next((index[key] for key in match_keys(label) if key in index), None)
         if field is None:
             unused.append(label)
         else:
@@ -287,9 +233,8 @@ def recognise(kind: str, header: Sequence[str]) -> KindSpec:
     """The layout of ``kind`` the header is in: another layout when enough of its own labels are
     there (so that a national export with columns missing is still told which ones), else Bangfu's."""
     spec = _kind(kind)
-    keys = {key for label in header for key in _match_keys(label)}
     for layout in LAYOUTS.get(kind, ()):
-        if sum(normalize_header(label) in keys for label in layout.signature) >= layout.signature_min:
+        if layout.recognised_by is not None and layout.recognised_by(header):
             return layout
     return spec
 
