@@ -119,7 +119,9 @@ def clean_file(households: int = 4) -> NationalFile:
                 work_place="浙江省杭州市",
                 employer_name="杭州某物流有限公司",
             ),
-            dict(name=f"配偶{h}", relation_to_head="配偶", sex="女", age=43, education="小学", labor_skill="普通劳动力"),
+            dict(
+                name=f"配偶{h}", relation_to_head="配偶", sex="女", age=43, education="小学", labor_skill="普通劳动力"
+            ),
             dict(name=f"子{h}", relation_to_head="之子", sex="男", age=10, schooling="小学", labor_skill="无劳动力"),
             dict(
                 name=f"父{h}",

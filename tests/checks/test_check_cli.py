@@ -154,7 +154,8 @@ def test_a_rule_file_replaces_disables_and_adds_rules(tmp_path: Path) -> None:
     extra = tmp_path / "市级规则.yaml"
     extra.write_text(
         "rules:\n"
-        "  - id: HU04\n    description: 停用\n    severity: 中\n    condition: relation_to_head == '配偶'\n    enabled: false\n"
+        "  - id: HU04\n    description: 停用\n    severity: 中\n"
+        "    condition: relation_to_head == '配偶'\n    enabled: false\n"
         "  - id: SJ01\n    description: 姓名为张三（市级自定）\n    severity: 低\n    condition: name == '张三'\n",
         encoding="utf-8",
     )

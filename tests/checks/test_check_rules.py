@@ -52,7 +52,9 @@ def _zj08(made: NationalFile) -> list[int]:
     child = made.member(0, "之子")  # household 0 is in 宁武县, household 1 in 兴县
     other = made.rows[made.member(1, "户主")]
     copy = made.add_copy(
-        child, **{k: other[k] for k in ("city", "county", "township", "village", "household_number")}, relation_to_head="之孙子"
+        child,
+        **{k: other[k] for k in ("city", "county", "township", "village", "household_number")},
+        relation_to_head="之孙子",
     )
     return [child, copy]
 

@@ -23,7 +23,9 @@ _FACT_TYPES = {
 }
 TEXT_SUFFIX = "_text"
 # the fields that say whose row it is: shown beside every suspect row
-IDENTITY_FIELDS = frozenset({"county", "township", "village", "household_number", "name", "id_number", "relation_to_head"})
+IDENTITY_FIELDS = frozenset(
+    {"county", "township", "village", "household_number", "name", "id_number", "relation_to_head"}
+)
 
 
 @dataclass(frozen=True)

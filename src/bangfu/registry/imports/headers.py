@@ -182,6 +182,7 @@ LAYOUTS: dict[str, tuple[KindSpec, ...]] = {"people": (NATIONAL_PEOPLE,)}
 
 KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (PEOPLE, HOUSEHOLDS, ORGANIZATIONS, EMPLOYMENT, TRAINING)}
 
+
 class HeaderError(ValueError):
     """The header lacks required columns or names a field twice; the message says what to fix."""
 
