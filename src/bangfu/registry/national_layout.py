@@ -219,7 +219,7 @@ COLUMNS: tuple[Column, ...] = (
         choices=HOUSEHOLD_KINDS,
         imported=True,
         required_for_import=True,
-        note="脱贫户、监测户、一般农户",
+        note="脱贫户、监测户、一般农户、一般户",
     ),
     Column(
         "监测对象类别",
