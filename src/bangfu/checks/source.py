@@ -138,7 +138,7 @@ def _load_csv(
     )
     overflow = f"COALESCE({', '.join(_text(c) for c in extra)}) AS __overflow"
     try:
-        _create_rows(connection, columns, reader, None, overflow)
+        create_rows(connection, columns, reader, None, overflow)
     except duckdb.Error as exc:
         raise CheckInputError(f"“{path.name}”无法按 CSV 读取：{exc}；请用 Excel 另存为“CSV UTF-8”后重试") from exc
     [(overflowing,)] = connection.execute("SELECT COUNT(*) FROM rows WHERE __overflow IS NOT NULL").fetchall()
@@ -181,7 +181,7 @@ def _load_streamed(
         if len(batch[0]) >= BATCH_ROWS:
             flush()
     flush()
-    _create_rows(connection, columns, "source", "__line")
+    create_rows(connection, columns, "source", "__line")
     connection.execute("DROP TABLE source")
 
 
@@ -208,7 +208,7 @@ def text_column(field: str) -> str:
     return field if kind in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE) else field + TEXT_SUFFIX
 
 
-def _create_rows(
+def create_rows(
     connection: duckdb.DuckDBPyConnection, columns: dict[str, int], cells: str, row_no: str | None, extra: str = ""
 ) -> None:
     """``rows`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any.

@@ -1,0 +1,246 @@
+"""Load the registry's persons of one scope into DuckDB as the rows of a national download.
+
+``bangfu check`` without a file checks the registry with the same rules as a download: each
+registered person becomes one row of the national layout (``registry/national_layout.py``), written
+as the download would write it (dates ``YYYY-MM-DD``, 是/否, labels rather than codes), and from there
+the file mode's own typing (``source.create_rows``) makes the table ``rows``. So a rule runs the same
+SQL on both, and a rule whose columns the registry does not keep is "未核查" as for a file without them.
+
+Where each field comes from: the person (姓名 性别 出生日期 证件号码 人口编号 与户主关系 文化程度 …),
+the household (户编号 户主姓名 户主证件号码 户联系电话), the year's facts (年度 务工 公益性岗位, the
+``--year`` given or else the person's latest), the current categories (户类型 监测对象类别), the
+region codes (县 乡), and the original record the import kept (村 民族 识别标准 and the other columns
+Bangfu has no place for). The read is scoped like every registry read (``access.scope``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.orm import Session
+
+from bangfu.access.scope import Scope
+from bangfu.checks.source import LoadedFile, create_rows
+from bangfu.core import regions
+from bangfu.core.vocabulary import LABOR_CAPACITY_LABELS, SEX_LABELS
+from bangfu.registry.imports.validate_national import MONITORING_CATEGORIES
+from bangfu.registry.national_layout import BY_FIELD, COLUMNS, LayoutMatch, normalise_label
+from bangfu.store.tables import Household, Person, PersonCategory, PersonYearFacts
+
+FETCH_ROWS = 10_000
+_YES_NO = {True: "是", False: "否"}
+_MONITORING_LABELS = {code: label for label, code in MONITORING_CATEGORIES.items()}
+_BY_LABEL = {normalise_label(name): column.field for column in COLUMNS for name in (column.label, *column.aliases)}
+
+# Fields the registry keeps in a place of its own; every other field is read from the original record.
+_STORED = (
+    "county",
+    "township",
+    "household_id",
+    "person_code",
+    "name",
+    "sex",
+    "birth_date",
+    "id_number",
+    "household_phone",
+    "year",
+    "relation",
+    "education",
+    "schooling",
+    "labor_skill",
+    "work_months",
+    "health",
+    "employer_name",
+    "on_dibao",
+    "welfare_post_type",
+    "welfare_post_months",
+    "employment_channel",
+    "disability_kind",
+    "work_place",
+    "head_name",
+    "head_id_number",
+    "extreme_poverty_support",
+    "household_kind",
+    "monitoring_kind",
+    "risk_removed_on",
+)
+# The file mode's columns the registry cannot give back: 成员联系电话 is stored merged with the
+# household's phone, and 风险是否已消除 is not kept apart from the monitoring category's end.
+NOT_STORED = frozenset({"member_phone", "risk_removed"})
+
+
+def registry_label(scope: Scope, year: int | None) -> str:
+    """How the checked source is named in the report (its 核查文件 line)."""
+    return f"登记库（{scope.name}{f'，{year} 年度' if year else ''}）"
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return _YES_NO[value]
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _categories(engine: Engine, scope: Scope) -> dict[int, set[str]]:
+    """Each person's current categories (those with no end date)."""
+    query = (
+        select(PersonCategory.person_id, PersonCategory.category)
+        .join(Person, Person.id == PersonCategory.person_id)
+        .where(scope.persons(), PersonCategory.end_date.is_(None))
+    )
+    held: dict[int, set[str]] = {}
+    with engine.connect() as connection:
+        for person_id, category in connection.execute(query):
+            held.setdefault(person_id, set()).add(category)
+    return held
+
+
+def _household_kind(held: set[str]) -> tuple[str | None, str | None]:
+    kind = "监测户" if "monitored" in held else "脱贫户" if "poverty_alleviated" in held else None
+    monitoring = next((_MONITORING_LABELS[c] for c in sorted(held) if c in _MONITORING_LABELS), None)
+    return kind, monitoring
+
+
+def _records(engine: Engine, scope: Scope, year: int | None) -> Iterator[dict[str, str | None]]:
+    if year is None:  # each person's latest year
+        latest = (
+            select(PersonYearFacts.person_id, func.max(PersonYearFacts.year).label("year"))
+            .group_by(PersonYearFacts.person_id)
+            .subquery()
+        )
+        facts_join = and_(PersonYearFacts.person_id == Person.id, PersonYearFacts.year == latest.c.year)
+        base = select(Person, Household, PersonYearFacts).outerjoin(latest, latest.c.person_id == Person.id)
+    else:
+        facts_join = and_(PersonYearFacts.person_id == Person.id, PersonYearFacts.year == year)
+        base = select(Person, Household, PersonYearFacts)
+    query = (
+        base.outerjoin(Household, Household.id == Person.household_id)
+        .outerjoin(PersonYearFacts, facts_join)
+        .where(scope.persons())
+        .order_by(Person.hukou_region, Household.household_number, Person.person_number, Person.id_number)
+    )
+    held = _categories(engine, scope)
+    with Session(engine) as session:  # read only: the session is never flushed
+        result = session.execute(query.execution_options(yield_per=FETCH_ROWS))
+        for person, household, facts in result.tuples():
+            yield _record(person, household, facts, held.get(person.id, set()))
+
+
+def _record(
+    person: Person, household: Household | None, facts: PersonYearFacts | None, held: set[str]
+) -> dict[str, str | None]:
+    kind, monitoring = _household_kind(held)
+    stored: dict[str, object] = {
+        "county": regions.name_of(person.hukou_region),
+        "township": regions.name_of(person.township_code) if person.township_code else None,
+        "household_id": household.household_number if household else None,
+        "person_code": person.person_number,
+        "name": person.name,
+        "sex": SEX_LABELS.get(person.sex),
+        "birth_date": person.birth_date,
+        "id_number": person.id_number,
+        "household_phone": household.phone if household else None,
+        "year": facts.year if facts else None,
+        "relation": person.relation_to_head,
+        "education": person.education,
+        "schooling": person.schooling,
+        "labor_skill": LABOR_CAPACITY_LABELS.get(person.labor_capacity or ""),
+        "work_months": facts.work_months if facts else None,
+        "health": person.health,
+        "employer_name": facts.employer_name if facts else None,
+        "on_dibao": person.minimum_living_allowance,
+        "welfare_post_type": facts.welfare_post_type if facts else None,
+        "welfare_post_months": facts.welfare_post_months if facts else None,
+        "employment_channel": facts.employment_channel if facts else None,
+        "disability_kind": person.disability,
+        "work_place": facts.work_place if facts else None,
+        "head_name": household.head_name if household else None,
+        "head_id_number": household.head_id_number if household else None,
+        "extreme_poverty_support": person.extreme_poverty_support,
+        "household_kind": kind,
+        "monitoring_kind": monitoring,
+        "risk_removed_on": person.risk_removed_on,
+    }
+    record = {field: _text(value) for field, value in stored.items()}
+    for label, value in json.loads(person.original_record or "{}").items():
+        field = _BY_LABEL.get(normalise_label(label))
+        if field is not None and field not in record and field not in NOT_STORED:
+            record[field] = _text(value)
+    return record
+
+
+def load_registry(
+    connection: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    scope: Scope,
+    year: int | None,
+    batch_rows: int = 100_000,
+) -> LoadedFile:
+    """The scope's persons as table ``rows`` of ``connection``; ``row_no`` numbers them in export order."""
+    fields = [c.field for c in COLUMNS if c.field not in NOT_STORED]
+    columns = {field: index for index, field in enumerate(fields)}
+    names = ["__line", *(f"c{index}" for index in columns.values())]
+    schema = pa.schema([(name, pa.int64() if name == "__line" else pa.string()) for name in names])
+    connection.execute("CREATE TABLE source (__line BIGINT, " + ", ".join(f"{n} VARCHAR" for n in names[1:]) + ")")
+    batch: list[list[object]] = [[] for _ in names]
+    present: set[str] = set()
+
+    def flush() -> None:
+        if batch[0]:
+            arrow = pa.Table.from_arrays([pa.array(values) for values in batch], schema=schema)  # noqa: F841
+            connection.execute("INSERT INTO source SELECT * FROM arrow")
+            for values in batch:
+                values.clear()
+
+    for number, record in enumerate(_records(engine, scope, year), 1):
+        batch[0].append(number)
+        for position, field in enumerate(fields, 1):
+            value = record.get(field)
+            batch[position].append(value)
+            if value is not None:
+                present.add(field)
+        if len(batch[0]) >= batch_rows:
+            flush()
+    flush()
+    create_rows(connection, columns, "source", "__line")
+    connection.execute("DROP TABLE source")
+    [(count,)] = connection.execute("SELECT COUNT(*) FROM rows").fetchall()
+    # A column the registry holds for nobody in the scope (no original record kept 民族) is absent, as
+    # in a download without it: its rules are not checked rather than finding every row empty.
+    kept = _STORED_FIELDS | present
+    match = LayoutMatch(
+        columns={field: index for field, index in columns.items() if field in kept},
+        missing_required=(),
+        missing_optional=tuple(BY_FIELD[f] for f in fields if f not in kept) + tuple(BY_FIELD[f] for f in NOT_STORED),
+        unknown_labels=(),
+    )
+    return LoadedFile(Path(registry_label(scope, year)), match, int(count))
+
+
+_STORED_FIELDS = frozenset(_STORED)
+
+
+def record_check(engine: Engine, scope: Scope, rows: int, actor: str) -> None:
+    """The check's audit entry, committed before any workbook is written: the results are masked
+    personal data of the whole scope, handed round like an export (``people.export``)."""
+    from bangfu.audit.log import record
+
+    with engine.begin() as connection:
+        record(
+            connection,
+            actor=actor,
+            action="checks.registry",
+            target_type="region",
+            target_id=scope.region_code,
+            region_code=scope.region_code,
+            after={"rows": rows, "masked": True},
+        )
