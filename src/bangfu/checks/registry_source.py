@@ -131,7 +131,7 @@ def _records(engine: Engine, scope: Scope, year: int | None) -> Iterator[dict[st
     held = _categories(engine, scope)
     with Session(engine) as session:  # read only: the session is never flushed
         result = session.execute(query.execution_options(yield_per=FETCH_ROWS))
-        for person, household, facts in result.tuples():
+        for person, household, facts in result:
             yield _record(person, household, facts, held.get(person.id, set()))
 
 
