@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from national_support import DATA_ROWS, SAMPLE
+from national_support import DATA_ROWS, SAMPLE, edited, write_national_xlsx
 from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import Engine, func, select, update
 from typer.testing import CliRunner, Result
@@ -128,9 +128,30 @@ def test_bad_input_exits_2_and_says_what_to_fix(registry: Engine, tmp_path: Path
     sample = imported(registry, tmp_path)
     assert "地区代码“999999”不存在" in failed(check("--database", url(registry), "--region", "999999"))
     assert "不是有效年度" in failed(check("--database", url(registry), "--year", "24"))
-    assert "只用于核查登记库" in failed(check(sample, "--region", LOST_COUNTY))
+    assert "只用于核查登记库" in failed(check(sample, "--year", "2024"))
     empty = tmp_path / "empty.db"
     empty.touch()
     assert "尚未初始化" in failed(check("--database", f"sqlite:///{empty.as_posix()}"))
     assert "不存在" in failed(check("--database", f"sqlite:///{(tmp_path / 'absent.db').as_posix()}"))
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_a_download_row_registered_in_another_county_is_found_with_database(registry: Engine, tmp_path: Path) -> None:
+    imported(registry, tmp_path)
+
+    def moved(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "县": "兴县"} if row["证件号码"] == PLANTED_ID else row
+
+    download = write_national_xlsx(tmp_path / "下载.xlsx", edited(moved))
+    alone = counts(ok(check(download, "--out", tmp_path / "alone")))
+    assert "DJ01" not in alone  # the registry's rules run only when there is a registry to compare with
+    data = ok(check(download, "--database", url(registry), "--out", tmp_path / "compared"))
+    compared = counts(data)
+    assert compared["DJ01"] == 1
+    assert {k: v for k, v in compared.items() if k != "DJ01"} == alone
+    [file] = [rule["file"] for rule in data["rules"] if rule["id"] == "DJ01"]
+    [row] = rows_of(file)
+    assert masked_id_number(PLANTED_ID) in row and row[-1] == "宁武县"  # the registry's county, last
+    # a county's scope does not see persons of other counties: nothing to compare with there
+    scoped = counts(ok(check(download, "--database", url(registry), "--region", LOST_COUNTY, "--out", tmp_path / "s")))
+    assert scoped["DJ01"] == 0

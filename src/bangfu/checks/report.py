@@ -23,7 +23,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-i
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
 from bangfu.checks.run import CheckRun, RuleResult
-from bangfu.checks.schema import IDENTITY_FIELDS
+from bangfu.checks.schema import IDENTITY_FIELDS, REGISTRY_FIELDS
 from bangfu.checks.source import text_column
 from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.core.private_files import create_private
@@ -78,7 +78,9 @@ def _save(workbook: Any, path: Path) -> None:
 def _displayed(run: CheckRun, result: RuleResult) -> list[tuple[str, str, ColumnKind]]:
     present = run.loaded.match.columns
     shown = IDENTITY_FIELDS | result.rule.fields
-    return [(c.field, c.label, c.kind) for c in COLUMNS if c.field in present and c.field in shown]
+    columns = [(c.field, c.label, c.kind) for c in COLUMNS if c.field in present and c.field in shown]
+    # what the registry says about the row, where the rule compares it with the registry
+    return columns + [(name, label, ColumnKind.TEXT) for name, label in REGISTRY_FIELDS.items() if name in shown]
 
 
 def _cell(kind: ColumnKind, value: str | None) -> object:

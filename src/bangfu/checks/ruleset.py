@@ -25,6 +25,8 @@ from bangfu.policy.facts import FactType, Field
 SEVERITIES = {"高": "high", "中": "medium", "低": "low"}
 SEVERITY_LABELS = {code: label for label, code in SEVERITIES.items()}
 BUNDLED = "national-persons.yaml"
+# Rules comparing a download with the registry: loaded only when a file is checked with --database.
+REGISTRY_RULES = "registry.yaml"
 _RULE_KEYS = {"id", "description", "severity", "condition", "enabled", "note"}
 _AGGREGATE_KEYS = {"label", "expr"}
 _FILE_KEYS = {"ruleset", "label", "aggregates", "rules"}
@@ -76,13 +78,15 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def bundled_path() -> Path:
-    return Path(str(resources.files("bangfu.checks") / "rules" / BUNDLED))
+def bundled_path(name: str = BUNDLED) -> Path:
+    return Path(str(resources.files("bangfu.checks") / "rules" / name))
 
 
-def load_rules(extra: Iterable[Path] = (), disabled: Iterable[str] = ()) -> RuleSet:
-    """The bundled rules, overridden by each of ``extra`` in turn, less the ``disabled`` ids."""
-    documents = [(bundled_path(), _read(bundled_path()))]
+def load_rules(extra: Iterable[Path] = (), disabled: Iterable[str] = (), *, registry: bool = False) -> RuleSet:
+    """The bundled rules (with the registry's if ``registry``), overridden by each of ``extra`` in turn,
+    less the ``disabled`` ids."""
+    bundled = [bundled_path(), *([bundled_path(REGISTRY_RULES)] if registry else [])]
+    documents = [(path, _read(path)) for path in bundled]
     documents += [(path, _read(path)) for path in extra]
     aggregates: dict[str, NamedAggregate] = {}
     for path, data in documents:

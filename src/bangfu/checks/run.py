@@ -20,9 +20,8 @@ import duckdb
 
 from bangfu.checks.queries import aggregates_sql, rule_sql
 from bangfu.checks.ruleset import Rule, RuleSet
-from bangfu.checks.schema import IDENTITY_FIELDS
+from bangfu.checks.schema import IDENTITY_FIELDS, ROW_FIELDS, field_label
 from bangfu.checks.source import LoadedFile, load_file
-from bangfu.registry.national_layout import BY_FIELD
 
 if TYPE_CHECKING:  # the file mode needs no database: the store is imported only to check the registry
     from sqlalchemy import Engine
@@ -74,14 +73,25 @@ def _check_connection() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def check_file(path: Path, rules: RuleSet, day: dt.date) -> Iterator[CheckRun]:
-    """Load ``path`` and run every enabled rule; the run's DuckDB connection lives inside the block."""
+def check_file(
+    path: Path, rules: RuleSet, day: dt.date, registry: tuple[Engine, Scope] | None = None
+) -> Iterator[CheckRun]:
+    """Load ``path`` and run every enabled rule; the run's DuckDB connection lives inside the block.
+
+    ``registry``: the database and scope to look the file's ID numbers up in, for the rules that
+    compare a download with the registry (``rules/registry.yaml``).
+    """
     with _check_connection() as connection:
         # the columns no enabled rule reads and no output shows are not loaded at all
         wanted = IDENTITY_FIELDS.union(*(rule.fields for rule in rules.enabled()))
         loaded = load_file(connection, path, wanted)
+        available = loaded.fields
+        if registry is not None:
+            from bangfu.checks.registry_lookup import add_registry_fields
+
+            available |= add_registry_fields(connection, *registry)
         run = CheckRun(loaded, day, connection=connection)
-        run.results = run_rules(connection, rules, loaded.fields, day)
+        run.results = run_rules(connection, rules, available, day)
         yield run
 
 
@@ -98,8 +108,8 @@ def check_registry(engine: Engine, scope: Scope, rules: RuleSet, day: dt.date, y
 
 
 def _missing(rule: Rule, available: frozenset[str]) -> str:
-    missing = sorted(rule.fields - available, key=list(BY_FIELD).index)
-    return "、".join(BY_FIELD[name].label for name in missing)
+    missing = sorted(rule.fields - available, key=list(ROW_FIELDS).index)
+    return "、".join(field_label(name) for name in missing)
 
 
 def run_rules(

@@ -53,7 +53,19 @@ def _column_fields() -> dict[str, Field]:
     return fields
 
 
-ROW_FIELDS: dict[str, Field] = _column_fields()
+# Facts about a file's row that only the registry knows, added when a file is checked with
+# ``--database`` (``checks/registry_lookup.py``); the rules reading them are in ``rules/registry.yaml``.
+REGISTRY_FIELDS: dict[str, str] = {"registered_county": "登记库中该证件号码的户籍县"}
+
+ROW_FIELDS: dict[str, Field] = {
+    **_column_fields(),
+    **{name: Field(name, FactType.STR, label) for name, label in REGISTRY_FIELDS.items()},
+}
+
+
+def field_label(name: str) -> str:
+    """The Chinese name of a field a rule reads, for "not checked: … missing" notes."""
+    return ROW_FIELDS[name].label
 
 
 def source_column(field: str) -> str:

@@ -204,7 +204,10 @@ def _typed(column: Column, text: str) -> str:
 
 def text_column(field: str) -> str:
     """The column of ``rows`` that holds ``field`` as the file wrote it."""
-    kind = BY_FIELD[field].kind
+    column = BY_FIELD.get(field)
+    if column is None:  # a fact the registry adds (schema.REGISTRY_FIELDS): text, kept as it is
+        return field
+    kind = column.kind
     return field if kind in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE) else field + TEXT_SUFFIX
 
 

@@ -22,6 +22,11 @@ from bangfu.cli import render
 from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy import Engine
+
     from bangfu.checks.report import WrittenReport
     from bangfu.checks.ruleset import RuleSet
     from bangfu.checks.run import CheckRun
@@ -65,16 +70,18 @@ def check(
 
     if file is None:
         with_registry = _RegistryCheck(database, region, year)
-    elif database or region or year:
-        fail("--database、--region、--year 只用于核查登记库（不给出文件）；核查文件时请去掉它们")
+    elif year is not None:
+        fail("--year 只用于核查登记库（不给出文件）；核查文件时请去掉它")
     elif not file.is_file():
         fail(f"找不到文件 {file}：请检查路径")
+    elif database or region:  # the file compared with the registry (rules/registry.yaml)
+        with_registry = _RegistryCheck(database, region, None)
     try:
         check_day = dt.date.fromisoformat(day) if day else dt.date.today()
     except ValueError:
         fail(f"--date 的值 {day!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
     try:
-        rule_set = load_rules(rules or [], disable or [])
+        rule_set = load_rules(rules or [], disable or [], registry=file is not None and bool(database or region))
     except RuleFileError as exc:
         fail(str(exc))
     started = time.perf_counter()
@@ -84,8 +91,11 @@ def check(
             run, written = with_registry.run(rule_set, check_day, folder)
         else:
             folder = out or file.with_name(f"{file.stem}_疑点核查")
-            with check_file(file, rule_set, check_day) as run:
-                written = write_report(run, folder)
+            if database or region:
+                run, written = with_registry.compare(file, rule_set, check_day, folder)
+            else:
+                with check_file(file, rule_set, check_day) as run:
+                    written = write_report(run, folder)
     except CheckInputError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -151,16 +161,30 @@ class _RegistryCheck:
         self.year = year
 
     def run(self, rule_set: RuleSet, day: dt.date, folder: Path) -> tuple[CheckRun, WrittenReport]:
+        """Check the registry's persons of the scope."""
+        from bangfu.checks.run import check_registry
+
+        return self._checked(lambda engine: check_registry(engine, self.scope, rule_set, day, self.year), folder)
+
+    def compare(self, file: Path, rule_set: RuleSet, day: dt.date, folder: Path) -> tuple[CheckRun, WrittenReport]:
+        """Check ``file``, its ID numbers looked up in the registry's scope for the registry's rules."""
+        from bangfu.checks.run import check_file
+
+        return self._checked(lambda engine: check_file(file, rule_set, day, (engine, self.scope)), folder)
+
+    def _checked(
+        self, checking: Callable[[Engine], AbstractContextManager[CheckRun]], folder: Path
+    ) -> tuple[CheckRun, WrittenReport]:
         from bangfu.checks.registry_source import record_check
         from bangfu.checks.report import write_report
-        from bangfu.checks.run import check_registry
         from bangfu.cli.account_cmds import _actor as command_actor
         from bangfu.store.db import make_engine
 
         with reported_failures(self.target):
             engine = make_engine(self.target.url)
             try:
-                with check_registry(engine, self.scope, rule_set, day, self.year) as run:
+                with checking(engine) as run:
+                    # on the audit log before any workbook of registry data is written
                     record_check(engine, self.scope, run.loaded.rows, command_actor())
                     return run, write_report(run, folder)
             finally:
