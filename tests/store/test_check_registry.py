@@ -15,7 +15,7 @@ from typing import Any
 
 from national_support import DATA_ROWS, SAMPLE, edited, write_national_xlsx
 from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from typer.testing import CliRunner, Result
 
 from bangfu.checks.registry_source import NOT_STORED
@@ -23,11 +23,12 @@ from bangfu.cli import app
 from bangfu.core.disclosure import masked_id_number
 from bangfu.registry.importer import import_file
 from bangfu.registry.national_layout import BY_FIELD
-from bangfu.store.tables import AuditEntry, Person
+from bangfu.store.tables import AuditEntry, BenefitLedgerEntry, Person
 
 TODAY = dt.date(2024, 6, 30)
 LOST_COUNTY = "141123"  # 兴县: 高勇 and his household; the rest of the sample is in 140925
 PLANTED_ID = "140925198904218824"  # 高永红, head of 1409254110000100
+SPOUSE_ID = "140925197707179729"  # 徐斌, of the same household
 
 
 def imported(engine: Engine, tmp_path: Path) -> Path:
@@ -148,10 +149,55 @@ def test_a_download_row_registered_in_another_county_is_found_with_database(regi
     data = ok(check(download, "--database", url(registry), "--out", tmp_path / "compared"))
     compared = counts(data)
     assert compared["DJ01"] == 1
-    assert {k: v for k, v in compared.items() if k != "DJ01"} == alone
+    assert compared["DJ02"] == 0  # nobody is paid from the ledger here
+    assert {k: v for k, v in compared.items() if not k.startswith("DJ")} == alone
     [file] = [rule["file"] for rule in data["rules"] if rule["id"] == "DJ01"]
     [row] = rows_of(file)
     assert masked_id_number(PLANTED_ID) in row and row[-1] == "宁武县"  # the registry's county, last
     # a county's scope does not see persons of other counties: nothing to compare with there
     scoped = counts(ok(check(download, "--database", url(registry), "--region", LOST_COUNTY, "--out", tmp_path / "s")))
     assert scoped["DJ01"] == 0
+
+
+def paid(engine: Engine, id_number: str, *amounts_fen: int) -> None:
+    with engine.begin() as connection:
+        person_id = connection.execute(select(Person.id).where(Person.id_number == id_number)).scalar_one()
+        for number, fen in enumerate(amounts_fen):
+            connection.execute(
+                insert(BenefitLedgerEntry).values(
+                    person_id=person_id, benefit_id="transport_subsidy", date=TODAY, amount_fen=fen, source=f"t{number}"
+                )
+            )
+
+
+def test_a_person_paid_from_the_ledger_but_not_in_the_download_is_found(registry: Engine, tmp_path: Path) -> None:
+    imported(registry, tmp_path)
+    paid(registry, PLANTED_ID, 50_000, 30_050)  # absent from the download below
+    paid(registry, SPOUSE_ID, 20_000)  # in it
+    download = write_national_xlsx(
+        tmp_path / "下载.xlsx", edited(lambda row: None if row["证件号码"] == PLANTED_ID else row)
+    )
+    data = ok(check(download, "--database", url(registry), "--out", tmp_path / "ledger"))
+    assert counts(data)["DJ02"] == 1
+    [file] = [rule["file"] for rule in data["rules"] if rule["id"] == "DJ02"]
+    workbook = load_workbook(file, read_only=True)
+    try:
+        header, row = (tuple(r) for r in workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    shown = dict(zip(header, row, strict=True))
+    assert header[:2] == ("疑点说明", "登记库序号")
+    assert (shown["证件号码"], shown["台账发放笔数"], shown["台账发放金额"]) == (
+        masked_id_number(PLANTED_ID),
+        2,
+        "800.50 元",
+    )
+    assert PLANTED_ID not in row
+    # the same download with that person in it finds nobody; so does a county the person is not of
+    complete = counts(ok(check(tmp_path / "人口信息.xlsx", "--database", url(registry), "--out", tmp_path / "all")))
+    assert complete["DJ02"] == 0
+    other = ok(check(download, "--database", url(registry), "--region", LOST_COUNTY, "--out", tmp_path / "other"))
+    assert counts(other)["DJ02"] == 0
+    # the registry's own check has no download to compare with: the rule is not loaded there
+    alone = ok(check("--database", url(registry), "--out", tmp_path / "registry"))
+    assert "DJ02" not in counts(alone)

@@ -110,7 +110,9 @@ def _household_kind(held: set[str]) -> tuple[str | None, str | None]:
     return kind, monitoring
 
 
-def _records(engine: Engine, scope: Scope, year: int | None) -> Iterator[dict[str, str | None]]:
+def _records(
+    engine: Engine, scope: Scope, year: int | None, counties: frozenset[str] | None = None
+) -> Iterator[dict[str, str | None]]:
     if year is None:  # each person's latest year
         latest = (
             select(PersonYearFacts.person_id, func.max(PersonYearFacts.year).label("year"))
@@ -128,6 +130,8 @@ def _records(engine: Engine, scope: Scope, year: int | None) -> Iterator[dict[st
         .where(scope.persons())
         .order_by(Person.hukou_region, Household.household_number, Person.person_number, Person.id_number)
     )
+    if counties is not None:
+        query = query.where(Person.hukou_region.in_(counties))
     held = _categories(engine, scope)
     with Session(engine) as session:  # read only: the session is never flushed
         result = session.execute(query.execution_options(yield_per=FETCH_ROWS))
@@ -184,8 +188,12 @@ def load_registry(
     scope: Scope,
     year: int | None,
     batch_rows: int = 100_000,
+    *,
+    table: str = "rows",
+    counties: frozenset[str] | None = None,
 ) -> LoadedFile:
-    """The scope's persons as table ``rows`` of ``connection``; ``row_no`` numbers them in export order."""
+    """The scope's persons (of ``counties`` only, codes, when given) as ``table`` of ``connection``;
+    ``row_no`` numbers them in export order."""
     fields = [c.field for c in COLUMNS if c.field not in NOT_STORED]
     columns = {field: index for index, field in enumerate(fields)}
     names = ["__line", *(f"c{index}" for index in columns.values())]
@@ -201,7 +209,7 @@ def load_registry(
             for values in batch:
                 values.clear()
 
-    for number, record in enumerate(_records(engine, scope, year), 1):
+    for number, record in enumerate(_records(engine, scope, year, counties), 1):
         batch[0].append(number)
         for position, field in enumerate(fields, 1):
             value = record.get(field)
@@ -211,9 +219,9 @@ def load_registry(
         if len(batch[0]) >= batch_rows:
             flush()
     flush()
-    create_rows(connection, columns, "source", "__line")
+    create_rows(connection, columns, "source", "__line", table=table)
     connection.execute("DROP TABLE source")
-    [(count,)] = connection.execute("SELECT COUNT(*) FROM rows").fetchall()
+    [(count,)] = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchall()
     # A column the registry holds for nobody in the scope (no original record kept 民族) is absent, as
     # in a download without it: its rules are not checked rather than finding every row empty.
     kept = _STORED_FIELDS | present

@@ -50,6 +50,8 @@ class CheckRun:
     day: dt.date
     results: list[RuleResult] = field(default_factory=list)
     connection: duckdb.DuckDBPyConnection | None = None
+    # the fields of ``registry_rows`` where a file is compared with the registry, for rules ``over: registry``
+    registry_fields: frozenset[str] = frozenset()
 
     @property
     def suspects(self) -> list[RuleResult]:
@@ -86,12 +88,13 @@ def check_file(
         wanted = IDENTITY_FIELDS.union(*(rule.fields for rule in rules.enabled()))
         loaded = load_file(connection, path, wanted)
         available = loaded.fields
+        run = CheckRun(loaded, day, connection=connection)
         if registry is not None:
-            from bangfu.checks.registry_lookup import add_registry_fields
+            from bangfu.checks.registry_lookup import add_registry_fields, add_registry_rows
 
             available |= add_registry_fields(connection, *registry)
-        run = CheckRun(loaded, day, connection=connection)
-        run.results = run_rules(connection, rules, available, day)
+            run.registry_fields = add_registry_rows(connection, *registry)
+        run.results = run_rules(connection, rules, available, day, registry_fields=run.registry_fields)
         yield run
 
 
@@ -118,8 +121,15 @@ def run_rules(
     available: frozenset[str],
     day: dt.date,
     source: str = "文件",
+    registry_fields: frozenset[str] = frozenset(),
 ) -> list[RuleResult]:
-    runnable = [rule for rule in rules.enabled() if rule.fields <= available]
+    """Run each enabled rule whose fields are there; ``registry_fields``: those of ``registry_rows``, for
+    the rules ``over: registry`` (not checked without it: there is no registry to compare with)."""
+
+    def readable(rule: Rule) -> frozenset[str]:
+        return registry_fields if rule.over == "registry" else available
+
+    runnable = [rule for rule in rules.enabled() if rule.fields <= readable(rule)]
     needed = [rules.aggregates[name] for name in dict.fromkeys(n for r in runnable for n in r.aggregates)]
     if needed:
         connection.execute(f"CREATE TABLE aggregates AS {aggregates_sql(needed, day)}")
@@ -127,7 +137,10 @@ def run_rules(
     results = []
     for rule in rules.enabled():
         if rule not in runnable:
-            results.append(RuleResult(rule, None, f"未核查：{source}缺少列 {_missing(rule, available)}"))
+            if rule.over == "registry" and not registry_fields:
+                results.append(RuleResult(rule, None, "未核查：需与登记库比对（bangfu check 文件 --database）"))
+            else:
+                results.append(RuleResult(rule, None, f"未核查：{source}缺少列 {_missing(rule, readable(rule))}"))
             continue
         connection.execute(f"INSERT INTO hits SELECT ?, row_no FROM ({rule_sql(rule, day)})", [rule.id])
         # fetchall: DuckDB keeps a connection busy until its last result is read to the end

@@ -212,9 +212,14 @@ def text_column(field: str) -> str:
 
 
 def create_rows(
-    connection: duckdb.DuckDBPyConnection, columns: dict[str, int], cells: str, row_no: str | None, extra: str = ""
+    connection: duckdb.DuckDBPyConnection,
+    columns: dict[str, int],
+    cells: str,
+    row_no: str | None,
+    extra: str = "",
+    table: str = "rows",
 ) -> None:
-    """``rows`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any.
+    """``table`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any.
 
     ``extra``: one more column computed from the cells and kept as it is.
     """
@@ -231,7 +236,7 @@ def create_rows(
     if row_no:  # a row of empty cells is no row (the reading layer skips it too)
         where = " WHERE " + " OR ".join(f"{quote(name)} IS NOT NULL" for name in columns)
     connection.execute(
-        f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {cells}){where}"
+        f"CREATE TABLE {table} AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {cells}){where}"
     )
 
 
