@@ -68,34 +68,38 @@ def check(
     from bangfu.checks.run import check_file
     from bangfu.checks.source import CheckInputError
 
+    # the registry: checked itself (no FILE), or compared with the file (FILE with --database or --region)
+    with_registry: _RegistryCheck | None = None
     if file is None:
         with_registry = _RegistryCheck(database, region, year)
     elif year is not None:
         fail("--year 只用于核查登记库（不给出文件）；核查文件时请去掉它")
     elif not file.is_file():
         fail(f"找不到文件 {file}：请检查路径")
-    elif database or region:  # the file compared with the registry (rules/registry.yaml)
+    elif database or region:
         with_registry = _RegistryCheck(database, region, None)
     try:
         check_day = dt.date.fromisoformat(day) if day else dt.date.today()
     except ValueError:
         fail(f"--date 的值 {day!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
     try:
-        rule_set = load_rules(rules or [], disable or [], registry=file is not None and bool(database or region))
+        # the rules comparing a download with the registry need both (rules/registry.yaml)
+        rule_set = load_rules(rules or [], disable or [], registry=file is not None and with_registry is not None)
     except RuleFileError as exc:
         fail(str(exc))
     started = time.perf_counter()
     try:
         if file is None:
+            assert with_registry is not None
             folder = out or Path(f"登记库_{with_registry.scope.region_code}_疑点核查")
             run, written = with_registry.run(rule_set, check_day, folder)
+        elif with_registry is not None:
+            folder = out or file.with_name(f"{file.stem}_疑点核查")
+            run, written = with_registry.compare(file, rule_set, check_day, folder)
         else:
             folder = out or file.with_name(f"{file.stem}_疑点核查")
-            if database or region:
-                run, written = with_registry.compare(file, rule_set, check_day, folder)
-            else:
-                with check_file(file, rule_set, check_day) as run:
-                    written = write_report(run, folder)
+            with check_file(file, rule_set, check_day) as run:
+                written = write_report(run, folder)
     except CheckInputError as exc:
         fail(str(exc))
     except OSError as exc:
