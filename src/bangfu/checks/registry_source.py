@@ -15,14 +15,15 @@ Bangfu has no place for). The read is scoped like every registry read (``access.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, and_, func, select
-from sqlalchemy.orm import Session
 
 from bangfu.access.scope import Scope
 from bangfu.checks.source import LoadedFile, create_rows
@@ -37,38 +38,6 @@ _YES_NO = {True: "是", False: "否"}
 _MONITORING_LABELS = {code: label for label, code in MONITORING_CATEGORIES.items()}
 _BY_LABEL = {normalise_label(name): column.field for column in COLUMNS for name in (column.label, *column.aliases)}
 
-# Fields the registry keeps in a place of its own; every other field is read from the original record.
-_STORED = (
-    "county",
-    "township",
-    "household_id",
-    "person_code",
-    "name",
-    "sex",
-    "birth_date",
-    "id_number",
-    "household_phone",
-    "year",
-    "relation",
-    "education",
-    "schooling",
-    "labor_skill",
-    "work_months",
-    "health",
-    "employer_name",
-    "on_dibao",
-    "welfare_post_type",
-    "welfare_post_months",
-    "employment_channel",
-    "disability_kind",
-    "work_place",
-    "head_name",
-    "head_id_number",
-    "extreme_poverty_support",
-    "household_kind",
-    "monitoring_kind",
-    "risk_removed_on",
-)
 # The file mode's columns the registry cannot give back: 成员联系电话 is stored merged with the
 # household's phone, and 风险是否已消除 is not kept apart from the monitoring category's end.
 NOT_STORED = frozenset({"member_phone", "risk_removed"})
@@ -110,20 +79,70 @@ def _household_kind(held: set[str]) -> tuple[str | None, str | None]:
     return kind, monitoring
 
 
+# Layout fields read as they are stored (text, numbers, dates, booleans: ``_text`` writes them as a
+# download would); the others are translated in ``_record``.
+_AS_STORED = {
+    "household_id": Household.household_number,
+    "person_code": Person.person_number,
+    "name": Person.name,
+    "birth_date": Person.birth_date,
+    "id_number": Person.id_number,
+    "household_phone": Household.phone,
+    "year": PersonYearFacts.year,
+    "relation": Person.relation_to_head,
+    "education": Person.education,
+    "schooling": Person.schooling,
+    "work_months": PersonYearFacts.work_months,
+    "health": Person.health,
+    "employer_name": PersonYearFacts.employer_name,
+    "on_dibao": Person.minimum_living_allowance,
+    "welfare_post_type": PersonYearFacts.welfare_post_type,
+    "welfare_post_months": PersonYearFacts.welfare_post_months,
+    "employment_channel": PersonYearFacts.employment_channel,
+    "disability_kind": Person.disability,
+    "work_place": PersonYearFacts.work_place,
+    "head_name": Household.head_name,
+    "head_id_number": Household.head_id_number,
+    "extreme_poverty_support": Person.extreme_poverty_support,
+    "risk_removed_on": Person.risk_removed_on,
+}
+# Fields the registry keeps in a place of its own; every other field is read from the original record.
+_STORED_FIELDS = frozenset(
+    {*_AS_STORED, "county", "township", "sex", "labor_skill", "household_kind", "monitoring_kind"}
+)
+
+
+_TRANSLATED = (Person.id, Person.hukou_region, Person.township_code, Person.sex, Person.labor_capacity)
+
+
+@functools.cache
+def _field_of(label: str) -> str | None:
+    """The layout field of a column label kept in an original record (None: a column of no field)."""
+    field = _BY_LABEL.get(normalise_label(label))
+    return None if field is None or field in _STORED_FIELDS or field in NOT_STORED else field
+
+
 def _records(
     engine: Engine, scope: Scope, year: int | None, counties: frozenset[str] | None = None
 ) -> Iterator[dict[str, str | None]]:
+    """One dict of layout field -> text per person of ``scope`` (of ``counties`` when given), in export order.
+
+    Plain columns rather than ORM objects: a province's millions of persons are read once, and
+    building an object per row would cost more than everything else together.
+    """
+    columns: list[Any] = [column.label(field) for field, column in _AS_STORED.items()]
+    columns += [*_TRANSLATED, Person.original_record]
     if year is None:  # each person's latest year
         latest = (
-            select(PersonYearFacts.person_id, func.max(PersonYearFacts.year).label("year"))
+            select(PersonYearFacts.person_id, func.max(PersonYearFacts.year).label("latest"))
             .group_by(PersonYearFacts.person_id)
             .subquery()
         )
-        facts_join = and_(PersonYearFacts.person_id == Person.id, PersonYearFacts.year == latest.c.year)
-        base = select(Person, Household, PersonYearFacts).outerjoin(latest, latest.c.person_id == Person.id)
+        facts_join = and_(PersonYearFacts.person_id == Person.id, PersonYearFacts.year == latest.c.latest)
+        base = select(*columns).select_from(Person).outerjoin(latest, latest.c.person_id == Person.id)
     else:
         facts_join = and_(PersonYearFacts.person_id == Person.id, PersonYearFacts.year == year)
-        base = select(Person, Household, PersonYearFacts)
+        base = select(*columns).select_from(Person)
     query = (
         base.outerjoin(Household, Household.id == Person.household_id)
         .outerjoin(PersonYearFacts, facts_join)
@@ -133,52 +152,25 @@ def _records(
     if counties is not None:
         query = query.where(Person.hukou_region.in_(counties))
     held = _categories(engine, scope)
-    with Session(engine) as session:  # read only: the session is never flushed
-        result = session.execute(query.execution_options(yield_per=FETCH_ROWS))
-        for person, household, facts in result:
-            yield _record(person, household, facts, held.get(person.id, set()))
+    with engine.connect() as connection:
+        result = connection.execution_options(yield_per=FETCH_ROWS).execute(query)
+        for row in result.mappings():
+            yield _record(row, held.get(row["id"], set()))
 
 
-def _record(
-    person: Person, household: Household | None, facts: PersonYearFacts | None, held: set[str]
-) -> dict[str, str | None]:
+def _record(row: Any, held: set[str]) -> dict[str, str | None]:
     kind, monitoring = _household_kind(held)
-    stored: dict[str, object] = {
-        "county": regions.name_of(person.hukou_region),
-        "township": regions.name_of(person.township_code) if person.township_code else None,
-        "household_id": household.household_number if household else None,
-        "person_code": person.person_number,
-        "name": person.name,
-        "sex": SEX_LABELS.get(person.sex),
-        "birth_date": person.birth_date,
-        "id_number": person.id_number,
-        "household_phone": household.phone if household else None,
-        "year": facts.year if facts else None,
-        "relation": person.relation_to_head,
-        "education": person.education,
-        "schooling": person.schooling,
-        "labor_skill": LABOR_CAPACITY_LABELS.get(person.labor_capacity or ""),
-        "work_months": facts.work_months if facts else None,
-        "health": person.health,
-        "employer_name": facts.employer_name if facts else None,
-        "on_dibao": person.minimum_living_allowance,
-        "welfare_post_type": facts.welfare_post_type if facts else None,
-        "welfare_post_months": facts.welfare_post_months if facts else None,
-        "employment_channel": facts.employment_channel if facts else None,
-        "disability_kind": person.disability,
-        "work_place": facts.work_place if facts else None,
-        "head_name": household.head_name if household else None,
-        "head_id_number": household.head_id_number if household else None,
-        "extreme_poverty_support": person.extreme_poverty_support,
-        "household_kind": kind,
-        "monitoring_kind": monitoring,
-        "risk_removed_on": person.risk_removed_on,
-    }
-    record = {field: _text(value) for field, value in stored.items()}
-    for label, value in json.loads(person.original_record or "{}").items():
-        field = _BY_LABEL.get(normalise_label(label))
-        if field is not None and field not in record and field not in NOT_STORED:
-            record[field] = _text(value)
+    record = {field: _text(row[field]) for field in _AS_STORED}
+    record["county"] = regions.name_of(row["hukou_region"])
+    record["township"] = regions.name_of(row["township_code"]) if row["township_code"] else None
+    record["sex"] = SEX_LABELS.get(row["sex"])
+    record["labor_skill"] = LABOR_CAPACITY_LABELS.get(row["labor_capacity"] or "")
+    record["household_kind"], record["monitoring_kind"] = kind, monitoring
+    if row["original_record"]:
+        for label, value in json.loads(row["original_record"]).items():
+            field = _field_of(label)
+            if field is not None:
+                record[field] = _text(value)
     return record
 
 
@@ -232,9 +224,6 @@ def load_registry(
         unknown_labels=(),
     )
     return LoadedFile(Path(registry_label(scope, year)), match, int(count))
-
-
-_STORED_FIELDS = frozenset(_STORED)
 
 
 def record_check(engine: Engine, scope: Scope, rows: int, actor: str) -> None:
