@@ -175,6 +175,14 @@ def test_a_rule_file_replaces_disables_and_adds_rules(tmp_path: Path) -> None:
         ),
         ("  - id: SJ02\n    description: x\n    severity: 中\n    when: name == '张三'\n", "未知的键 when"),
         ("  - id: SJ02\n    description: x\n    severity: 中\n    condition: length(name)\n", "condition 应为真假判断"),
+        (
+            "  - id: SJ02\n    description: x\n    severity: 中\n    over: ledger\n    condition: in_download\n",
+            "over 应为",
+        ),
+        (
+            "  - id: SJ02\n    description: x\n    severity: 中\n    over: registry\n    condition: same_id_rows > 1\n",
+            "不能读分组汇总值",
+        ),
     ],
 )
 def test_a_bad_rule_file_is_refused_naming_the_file_and_the_rule(rule: str, message: str, tmp_path: Path) -> None:
@@ -188,6 +196,18 @@ def test_a_bad_rule_file_is_refused_naming_the_file_and_the_rule(rule: str, mess
         and message.replace(" ", "") in said(result)
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rule_over_the_registry_is_not_checked_without_one(tmp_path: Path) -> None:
+    extra = tmp_path / "比对.yaml"
+    extra.write_text(
+        "rules:\n  - id: SJ03\n    description: x\n    severity: 中\n    over: registry\n"
+        "    condition: not in_download\n",
+        encoding="utf-8",
+    )
+    data = ok_json(invoke(write_csv(clean_file(), tmp_path / "a.csv"), "--rules", extra, "--json"))
+    [rule] = [rule for rule in data["rules"] if rule["id"] == "SJ03"]
+    assert rule["count"] is None and rule["not_checked"] == "未核查：需与登记库比对（bangfu check 文件 --database）"
 
 
 def test_disabling_an_unknown_rule_is_refused(tmp_path: Path) -> None:

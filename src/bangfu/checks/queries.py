@@ -48,7 +48,12 @@ def aggregates_sql(aggregates: list[NamedAggregate], day: dt.date) -> str:
     )
 
 
+def rule_table(rule: Rule) -> str:
+    """The table a rule's rows are in: the checked rows, or the registry's persons of the file's counties."""
+    return "registry_rows" if rule.over == "registry" else "rows"
+
+
 def rule_sql(rule: Rule, day: dt.date) -> str:
     """The row numbers of the rows ``rule`` finds suspect (its condition TRUE)."""
-    source = "(SELECT * FROM rows JOIN aggregates USING (row_no))" if rule.aggregates else "rows"
+    source = "(SELECT * FROM rows JOIN aggregates USING (row_no))" if rule.aggregates else rule_table(rule)
     return f"SELECT f.row_no FROM {source} f WHERE {_compiler(day).outer(rule.node)}"

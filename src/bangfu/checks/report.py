@@ -22,8 +22,9 @@ from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
+from bangfu.checks.queries import rule_table
 from bangfu.checks.run import CheckRun, RuleResult
-from bangfu.checks.schema import IDENTITY_FIELDS
+from bangfu.checks.schema import IDENTITY_FIELDS, REGISTRY_FIELDS
 from bangfu.checks.source import text_column
 from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.core.private_files import create_private
@@ -35,6 +36,9 @@ SUMMARY_NAME = "疑点核查_汇总.xlsx"
 SUMMARY_HEADER = ("规则编号", "说明", "严重程度", "疑点行数", "结果文件", "备注")
 REASON_COLUMN = "疑点说明"
 LINE_COLUMN = "行号"
+# a rule over the registry's persons numbers them in the export's order: no line of the file
+REGISTRY_LINE_COLUMN = "登记库序号"
+LEDGER_FIELDS = frozenset({"ledger_payments", "ledger_yuan"})
 # Excel's last row is 1,048,576; one is the header
 MAX_SHEET_ROWS = 1_048_575
 FETCH_ROWS = 10_000
@@ -76,14 +80,18 @@ def _save(workbook: Any, path: Path) -> None:
 
 
 def _displayed(run: CheckRun, result: RuleResult) -> list[tuple[str, str, ColumnKind]]:
-    present = run.loaded.match.columns
     shown = IDENTITY_FIELDS | result.rule.fields
-    return [(c.field, c.label, c.kind) for c in COLUMNS if c.field in present and c.field in shown]
+    present: frozenset[str] | dict[str, int] = run.loaded.match.columns
+    if result.rule.over == "registry":  # the registry's persons: what the ledger paid them is the point
+        present, shown = run.registry_fields, shown | LEDGER_FIELDS
+    columns = [(c.field, c.label, c.kind) for c in COLUMNS if c.field in present and c.field in shown]
+    # what the registry says about the row, where the rule compares it with the registry
+    return columns + [(name, f.label, ColumnKind.TEXT) for name, f in REGISTRY_FIELDS.items() if name in shown]
 
 
-def _cell(kind: ColumnKind, value: str | None) -> object:
-    if value is None:
-        return None
+def _cell(kind: ColumnKind, value: object) -> object:
+    if value is None or not isinstance(value, str):  # a number of the registry's (台账发放笔数)
+        return value
     if kind is ColumnKind.ID_NUMBER:
         return masked_id_number(value)
     if kind is ColumnKind.PHONE:
@@ -115,10 +123,12 @@ def _write_rule(run: CheckRun, result: RuleResult, columns: list[tuple[str, str,
     assert run.connection is not None
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(result.rule.id)
-    sheet.append(_header(sheet, [REASON_COLUMN, LINE_COLUMN, *(label for _, label, _ in columns)]))
+    numbered = REGISTRY_LINE_COLUMN if result.rule.over == "registry" else LINE_COLUMN
+    sheet.append(_header(sheet, [REASON_COLUMN, numbered, *(label for _, label, _ in columns)]))
     selected = ", ".join(f"r.{quote(text_column(field))}" for field, _, _ in columns)
     cursor = run.connection.execute(
-        f"SELECT r.row_no, {selected} FROM rows r JOIN hits h USING (row_no) WHERE h.rule = ? ORDER BY r.row_no"
+        f"SELECT r.row_no, {selected} FROM {rule_table(result.rule)} r JOIN hits h USING (row_no)"
+        " WHERE h.rule = ? ORDER BY r.row_no"
         f" LIMIT {MAX_SHEET_ROWS}",
         [result.rule.id],
     )

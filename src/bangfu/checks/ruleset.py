@@ -25,7 +25,12 @@ from bangfu.policy.facts import FactType, Field
 SEVERITIES = {"高": "high", "中": "medium", "低": "low"}
 SEVERITY_LABELS = {code: label for label, code in SEVERITIES.items()}
 BUNDLED = "national-persons.yaml"
-_RULE_KEYS = {"id", "description", "severity", "condition", "enabled", "note"}
+# Rules comparing a download with the registry: loaded only when a file is checked with --database.
+REGISTRY_RULES = "registry.yaml"
+_RULE_KEYS = {"id", "description", "severity", "condition", "enabled", "note", "over"}
+# What a rule runs over: the checked rows (a download's, or the registry's export), or, with
+# ``bangfu check FILE --database``, the registry's persons of the file's counties (``registry_rows``).
+OVER = ("rows", "registry")
 _AGGREGATE_KEYS = {"label", "expr"}
 _FILE_KEYS = {"ruleset", "label", "aggregates", "rules"}
 
@@ -55,6 +60,7 @@ class Rule:
     origin: str  # the file it came from
     fields: frozenset[str]  # layout fields it reads, directly or through aggregates
     aggregates: tuple[str, ...]  # named aggregates it reads
+    over: str = "rows"  # one of OVER
 
     @property
     def severity_label(self) -> str:
@@ -76,13 +82,15 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def bundled_path() -> Path:
-    return Path(str(resources.files("bangfu.checks") / "rules" / BUNDLED))
+def bundled_path(name: str = BUNDLED) -> Path:
+    return Path(str(resources.files("bangfu.checks") / "rules" / name))
 
 
-def load_rules(extra: Iterable[Path] = (), disabled: Iterable[str] = ()) -> RuleSet:
-    """The bundled rules, overridden by each of ``extra`` in turn, less the ``disabled`` ids."""
-    documents = [(bundled_path(), _read(bundled_path()))]
+def load_rules(extra: Iterable[Path] = (), disabled: Iterable[str] = (), *, registry: bool = False) -> RuleSet:
+    """The bundled rules (with the registry's if ``registry``), overridden by each of ``extra`` in turn,
+    less the ``disabled`` ids."""
+    bundled = [bundled_path(), *([bundled_path(REGISTRY_RULES)] if registry else [])]
+    documents = [(path, _read(path)) for path in bundled]
     documents += [(path, _read(path)) for path in extra]
     aggregates: dict[str, NamedAggregate] = {}
     for path, data in documents:
@@ -175,6 +183,13 @@ def _rule(path: Path, index: int, spec: Any, aggregates: dict[str, NamedAggregat
     if node.type != "bool":
         raise RuleFileError(f"{where}：condition 应为真假判断（结果为 True 的行即疑点），实为 {node.type}")
     read, used = _fields_read(node, aggregates)
+    over = spec.get("over", "rows")
+    if over not in OVER:
+        raise RuleFileError(f"{where}：over 应为 rows（核查的各行，默认）或 registry（登记库中文件所在县的人员）")
+    if over == "registry" and used:
+        raise RuleFileError(
+            f"{where}：over: registry 的规则不能读分组汇总值（{'、'.join(used)}），它们只对核查的各行计算"
+        )
     return Rule(
         id=str(rule_id),
         description=str(spec["description"]),
@@ -185,4 +200,5 @@ def _rule(path: Path, index: int, spec: Any, aggregates: dict[str, NamedAggregat
         origin=str(path),
         fields=read,
         aggregates=used,
+        over=over,
     )

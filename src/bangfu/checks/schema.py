@@ -55,7 +55,26 @@ def _column_fields() -> dict[str, Field]:
     return fields
 
 
-ROW_FIELDS: dict[str, Field] = _column_fields()
+# Facts that only the registry knows, added when a file is checked with ``--database``
+# (``checks/registry_lookup.py``); the rules reading them are in ``rules/registry.yaml``.
+# ``registered_county`` is added to the file's rows; the others are facts of the registry's persons
+# of the file's counties (``registry_rows``), which the rules written ``over: registry`` run on.
+REGISTRY_FIELDS: dict[str, Field] = {
+    field.name: field
+    for field in (
+        Field("registered_county", FactType.STR, "登记库中该证件号码的户籍县"),
+        Field("in_download", FactType.BOOL, "在下载文件中"),
+        Field("ledger_payments", FactType.INT, "台账发放笔数"),
+        Field("ledger_yuan", FactType.STR, "台账发放金额"),
+    )
+}
+
+ROW_FIELDS: dict[str, Field] = {**_column_fields(), **REGISTRY_FIELDS}
+
+
+def field_label(name: str) -> str:
+    """The Chinese name of a field a rule reads, for "not checked: … missing" notes."""
+    return ROW_FIELDS[name].label
 
 
 def source_column(field: str) -> str:

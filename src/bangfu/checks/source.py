@@ -138,7 +138,7 @@ def _load_csv(
     )
     overflow = f"COALESCE({', '.join(_text(c) for c in extra)}) AS __overflow"
     try:
-        _create_rows(connection, columns, reader, None, overflow)
+        create_rows(connection, columns, reader, None, overflow)
     except duckdb.Error as exc:
         raise CheckInputError(f"“{path.name}”无法按 CSV 读取：{exc}；请用 Excel 另存为“CSV UTF-8”后重试") from exc
     [(overflowing,)] = connection.execute("SELECT COUNT(*) FROM rows WHERE __overflow IS NOT NULL").fetchall()
@@ -181,7 +181,7 @@ def _load_streamed(
         if len(batch[0]) >= BATCH_ROWS:
             flush()
     flush()
-    _create_rows(connection, columns, "source", "__line")
+    create_rows(connection, columns, "source", "__line")
     connection.execute("DROP TABLE source")
 
 
@@ -204,14 +204,22 @@ def _typed(column: Column, text: str) -> str:
 
 def text_column(field: str) -> str:
     """The column of ``rows`` that holds ``field`` as the file wrote it."""
-    kind = BY_FIELD[field].kind
+    column = BY_FIELD.get(field)
+    if column is None:  # a fact the registry adds (schema.REGISTRY_FIELDS): text, kept as it is
+        return field
+    kind = column.kind
     return field if kind in (ColumnKind.TEXT, ColumnKind.ID_NUMBER, ColumnKind.PHONE) else field + TEXT_SUFFIX
 
 
-def _create_rows(
-    connection: duckdb.DuckDBPyConnection, columns: dict[str, int], cells: str, row_no: str | None, extra: str = ""
+def create_rows(
+    connection: duckdb.DuckDBPyConnection,
+    columns: dict[str, int],
+    cells: str,
+    row_no: str | None,
+    extra: str = "",
+    table: str = "rows",
 ) -> None:
-    """``rows`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any.
+    """``table`` from a table or reader of cells ``c<index>``; ``row_no`` the column of line numbers, if any.
 
     ``extra``: one more column computed from the cells and kept as it is.
     """
@@ -228,7 +236,7 @@ def _create_rows(
     if row_no:  # a row of empty cells is no row (the reading layer skips it too)
         where = " WHERE " + " OR ".join(f"{quote(name)} IS NOT NULL" for name in columns)
     connection.execute(
-        f"CREATE TABLE rows AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {cells}){where}"
+        f"CREATE TABLE {table} AS SELECT {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {cells}){where}"
     )
 
 
