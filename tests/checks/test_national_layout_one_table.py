@@ -13,7 +13,7 @@ from check_files import DAY, clean_file, write_csv
 
 from bangfu.checks.ruleset import load_rules
 from bangfu.checks.run import check_file
-from bangfu.checks.schema import GROUPINGS, IDENTITY_FIELDS, ROW_FIELDS, source_column
+from bangfu.checks.schema import GROUPINGS, IDENTITY_FIELDS, REGISTRY_FIELDS, ROW_FIELDS, source_column
 from bangfu.registry.imports import validate_national
 from bangfu.registry.imports.headers import NATIONAL_PEOPLE, PEOPLE, map_columns
 from bangfu.registry.imports.headers import recognise as recognise_kind
@@ -34,7 +34,9 @@ def test_every_import_field_is_a_column_of_the_one_table() -> None:
 
 
 def test_every_checks_field_is_a_column_of_the_one_table() -> None:
-    assert {source_column(name) for name in ROW_FIELDS} == set(BY_FIELD)
+    # Besides the layout's columns, only the facts that the registry adds (``--database``) and no download has.
+    assert not set(REGISTRY_FIELDS) & set(BY_FIELD)
+    assert {source_column(name) for name in ROW_FIELDS if name not in REGISTRY_FIELDS} == set(BY_FIELD)
     assert {name for name in ROW_FIELDS if name in BY_FIELD} == set(BY_FIELD)
     assert IDENTITY_FIELDS.issubset(BY_FIELD)
     assert {g.key for g in GROUPINGS.values()} <= set(BY_FIELD)
@@ -80,3 +82,10 @@ def test_the_import_and_the_checks_recognise_the_same_headers(header: list[str])
     assert recognise_kind("people", header) is (PEOPLE if match is None else NATIONAL_PEOPLE)
     if match is not None and match.complete:
         assert map_columns("people", header).layout == "national"
+
+
+def test_the_registry_export_names_fields_of_the_one_table() -> None:
+    # A field renamed in the table but not in the registry export would silently read as "not stored".
+    from bangfu.checks.registry_source import STORED_FIELDS
+
+    assert set(STORED_FIELDS) <= set(BY_FIELD)

@@ -29,14 +29,15 @@ from bangfu.access.scope import Scope
 from bangfu.checks.source import LoadedFile, create_rows
 from bangfu.core import regions
 from bangfu.core.vocabulary import LABOR_CAPACITY_LABELS, SEX_LABELS
+from bangfu.registry.imports.header_rows import normalize_header
 from bangfu.registry.imports.validate_national import MONITORING_CATEGORIES
-from bangfu.registry.national_layout import BY_FIELD, COLUMNS, LayoutMatch, normalise_label
+from bangfu.registry.national_layout import BY_FIELD, COLUMNS, LayoutMatch
 from bangfu.store.tables import Household, Person, PersonCategory, PersonYearFacts
 
 FETCH_ROWS = 10_000
 _YES_NO = {True: "是", False: "否"}
 _MONITORING_LABELS = {code: label for label, code in MONITORING_CATEGORIES.items()}
-_BY_LABEL = {normalise_label(name): column.field for column in COLUMNS for name in (column.label, *column.aliases)}
+_BY_LABEL = {normalize_header(name): column.field for column in COLUMNS for name in (column.label, *column.aliases)}
 
 # The file mode's columns the registry cannot give back: 成员联系电话 is stored merged with the
 # household's phone, and 风险是否已消除 is not kept apart from the monitoring category's end.
@@ -82,24 +83,24 @@ def _household_kind(held: set[str]) -> tuple[str | None, str | None]:
 # Layout fields read as they are stored (text, numbers, dates, booleans: ``_text`` writes them as a
 # download would); the others are translated in ``_record``.
 _AS_STORED = {
-    "household_id": Household.household_number,
-    "person_code": Person.person_number,
+    "household_number": Household.household_number,
+    "person_number": Person.person_number,
     "name": Person.name,
     "birth_date": Person.birth_date,
     "id_number": Person.id_number,
     "household_phone": Household.phone,
     "year": PersonYearFacts.year,
-    "relation": Person.relation_to_head,
+    "relation_to_head": Person.relation_to_head,
     "education": Person.education,
     "schooling": Person.schooling,
     "work_months": PersonYearFacts.work_months,
     "health": Person.health,
     "employer_name": PersonYearFacts.employer_name,
-    "on_dibao": Person.minimum_living_allowance,
+    "minimum_living_allowance": Person.minimum_living_allowance,
     "welfare_post_type": PersonYearFacts.welfare_post_type,
     "welfare_post_months": PersonYearFacts.welfare_post_months,
     "employment_channel": PersonYearFacts.employment_channel,
-    "disability_kind": Person.disability,
+    "disability": Person.disability,
     "work_place": PersonYearFacts.work_place,
     "head_name": Household.head_name,
     "head_id_number": Household.head_id_number,
@@ -107,8 +108,8 @@ _AS_STORED = {
     "risk_removed_on": Person.risk_removed_on,
 }
 # Fields the registry keeps in a place of its own; every other field is read from the original record.
-_STORED_FIELDS = frozenset(
-    {*_AS_STORED, "county", "township", "sex", "labor_skill", "household_kind", "monitoring_kind"}
+STORED_FIELDS = frozenset(
+    {*_AS_STORED, "county", "township", "sex", "labor_skill", "household_kind", "monitoring_category"}
 )
 
 
@@ -118,8 +119,8 @@ _TRANSLATED = (Person.id, Person.hukou_region, Person.township_code, Person.sex,
 @functools.cache
 def _field_of(label: str) -> str | None:
     """The layout field of a column label kept in an original record (None: a column of no field)."""
-    field = _BY_LABEL.get(normalise_label(label))
-    return None if field is None or field in _STORED_FIELDS or field in NOT_STORED else field
+    field = _BY_LABEL.get(normalize_header(label))
+    return None if field is None or field in STORED_FIELDS or field in NOT_STORED else field
 
 
 def _records(
@@ -165,7 +166,7 @@ def _record(row: Any, held: set[str]) -> dict[str, str | None]:
     record["township"] = regions.name_of(row["township_code"]) if row["township_code"] else None
     record["sex"] = SEX_LABELS.get(row["sex"])
     record["labor_skill"] = LABOR_CAPACITY_LABELS.get(row["labor_capacity"] or "")
-    record["household_kind"], record["monitoring_kind"] = kind, monitoring
+    record["household_kind"], record["monitoring_category"] = kind, monitoring
     if row["original_record"]:
         for label, value in json.loads(row["original_record"]).items():
             field = _field_of(label)
@@ -216,7 +217,7 @@ def load_registry(
     [(count,)] = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchall()
     # A column the registry holds for nobody in the scope (no original record kept 民族) is absent, as
     # in a download without it: its rules are not checked rather than finding every row empty.
-    kept = _STORED_FIELDS | present
+    kept = STORED_FIELDS | present
     match = LayoutMatch(
         columns={field: index for field, index in columns.items() if field in kept},
         missing_required=(),
