@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     url = f"sqlite:///{(tmp_path_factory.mktemp('browser') / 'bangfu.db').as_posix()}"
     persons, _ = build_registry(url)
     port = free_port()
-    app = create_app(url)
+    app = create_app(url, checks_dir=tmp_path_factory.mktemp("checks"))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)

@@ -52,8 +52,11 @@ class CheckRun:
 
 
 @contextmanager
-def check_file(path: Path, rules: RuleSet, day: dt.date) -> Iterator[CheckRun]:
-    """Load ``path`` and run every enabled rule; the run's DuckDB connection lives inside the block."""
+def check_file(path: Path, rules: RuleSet, day: dt.date, also: frozenset[str] = frozenset()) -> Iterator[CheckRun]:
+    """Load ``path`` and run every enabled rule; the run's DuckDB connection lives inside the block.
+
+    ``also``: fields to load although no rule reads them (the web page reads 市 to place each row).
+    """
     with tempfile.TemporaryDirectory(prefix="bangfu-check-") as folder:
         # in memory, spilling to a temporary folder past the limit: no write-ahead log to sync per query
         connection = duckdb.connect(":memory:")
@@ -63,7 +66,7 @@ def check_file(path: Path, rules: RuleSet, day: dt.date) -> Iterator[CheckRun]:
             connection.execute("SET preserve_insertion_order = true")  # file order is line order
             connection.execute("SET enable_progress_bar = false")
             # the columns no enabled rule reads and no output shows are not loaded at all
-            wanted = IDENTITY_FIELDS.union(*(rule.fields for rule in rules.enabled()))
+            wanted = IDENTITY_FIELDS.union(also, *(rule.fields for rule in rules.enabled()))
             loaded = load_file(connection, path, wanted)
             run = CheckRun(loaded, day, connection=connection)
             run.results = run_rules(connection, rules, loaded.fields, day)
