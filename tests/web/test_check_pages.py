@@ -7,10 +7,10 @@ county of ``county_xing``) with a few planted suspects; the check date is the ge
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from check_support import DAY, NationalFile, clean_file, write_csv, write_xlsx, xing_file
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from web_support import Platform, csrf_of, page_login
@@ -19,23 +19,6 @@ from bangfu.audit.log import LOG
 from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.store.db import make_engine
 from bangfu.web.app import create_app
-
-# the generator lives beside the checks' tests; one generator, not a copy of it here
-sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
-from check_files import DAY, NationalFile, clean_file, write_csv, write_xlsx
-
-XING_PLACE = {"city": "吕梁市", "county": "兴县", "township": "蔚汾镇", "village": "东坡村"}
-
-
-def xing_file(households: int = 4) -> NationalFile:
-    """A clean file all in 兴县, then: a son written as a woman (ZJ06), two phones too short (DH01)."""
-    made = clean_file(households)
-    for row in made.rows:
-        row.update(XING_PLACE)
-    made.rows[made.member(1, "之子")].update(sex="女")
-    made.rows[made.member(1, "之父")].update(member_phone="1391234567")
-    made.rows[made.member(2, "之父")].update(member_phone="1391234")
-    return made
 
 
 def upload(client: TestClient, name: str, content: bytes, *, day: str = DAY.isoformat(), csrf: bool = True) -> object:
