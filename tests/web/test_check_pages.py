@@ -6,7 +6,10 @@ county of ``county_xing``) with a few planted suspects; the check date is the ge
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from bangfu.audit.log import LOG
 from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.store.db import make_engine
 from bangfu.web.app import create_app
+from bangfu.web.check_results import CheckResults
 
 
 def upload(client: TestClient, name: str, content: bytes, *, day: str = DAY.isoformat(), csrf: bool = True) -> object:
@@ -42,6 +46,16 @@ def audit_entries(url: str, run_id: str) -> list[tuple[str, str]]:
     finally:
         engine.dispose()
     return [(actor, action) for actor, action in found]
+
+
+def refusals(url: str, actor: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = select(LOG.c.after).where(LOG.c.actor == actor, LOG.c.action == "checks.refused")
+            return [after for (after,) in connection.execute(query)]
+    finally:
+        engine.dispose()
 
 
 def run_xing(platform: Platform, tmp_path: Path) -> tuple[str, NationalFile]:
@@ -110,8 +124,11 @@ def test_a_new_run_replaces_the_last(platform: Platform, tmp_path: Path) -> None
 def test_another_countys_rows_are_refused(platform: Platform, tmp_path: Path) -> None:
     made = clean_file()  # households in 宁武县 (忻州市) and 兴县
     page_login(platform.client, "county_xing")
+    before = len(refusals(platform.url, "county_xing"))
     answer = upload(platform.client, "两县.csv", write_csv(made, tmp_path / "两县.csv").read_bytes())
     assert answer.status_code == 403
+    logged = refusals(platform.url, "county_xing")
+    assert len(logged) == before + 1 and "忻州市宁武县" in logged[-1]
     assert "不属于您所辖地区" in answer.text and "忻州市宁武县（8 行）" in answer.text
     assert 'aria-invalid="true"' in answer.text  # the message stands by the file field
     # the city of 吕梁 may not check 宁武县 either; the province may check both
@@ -172,3 +189,15 @@ def test_the_upload_limit_is_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyP
             assert client.post("/account/password", data=form).status_code == 413
     finally:
         app.state.engine.dispose()
+
+
+def test_results_are_private_and_expire(platform: Platform, tmp_path: Path) -> None:
+    run_id, _ = run_xing(platform, tmp_path)
+    results: CheckResults = platform.client.app.state.check_results  # type: ignore[attr-defined]
+    folder = results.root / run_id
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(f.stat().st_mode) for f in folder.iterdir()} == {0o600}
+    owner = json.loads((folder / "run.json").read_text(encoding="utf-8"))["user_id"]
+    assert results.find(run_id, owner) is not None
+    assert CheckResults(results.root, lifetime=dt.timedelta(0)).find(run_id, owner) is None
+    assert results.find("../" + run_id, owner) is None
