@@ -65,7 +65,8 @@ def checks_page(request: Request, viewer: PageViewer) -> Response:
 def _safe_name(name: str | None) -> str:
     """The uploaded file's own name (messages name it), without any folder or character a path would read."""
     base = _UNSAFE_NAME.sub("_", Path((name or "").replace("\\", "/")).name).strip(" .")
-    return base[-100:] or "上传文件"
+    # the tail, suffix kept: 60 characters of Chinese are 180 bytes, under the 255 a file name may have
+    return base[-60:] or "上传文件"
 
 
 def _copy_upload(upload: UploadFile, path: Path, limit: int) -> int:
