@@ -201,3 +201,18 @@ def test_results_are_private_and_expire(platform: Platform, tmp_path: Path) -> N
     assert results.find(run_id, owner) is not None
     assert CheckResults(results.root, lifetime=dt.timedelta(0)).find(run_id, owner) is None
     assert results.find("../" + run_id, owner) is None
+
+
+def test_a_rules_rows_are_paged_in_file_order(platform: Platform, tmp_path: Path) -> None:
+    made = xing_file(households=16)
+    for row in made.rows:
+        row["member_phone"] = "139123"  # every row: DH01 finds 64, two pages of 50
+    page_login(platform.client, "county_xing")
+    answer = upload(platform.client, "兴县.csv", write_csv(made, tmp_path / "兴县.csv").read_bytes())
+    run_id = answer.headers["location"].rsplit("/", 1)[1]
+    second = platform.client.get(f"/checks/{run_id}/rules/DH01?page=2")
+    assert "第 2 / 2 页" in second.text
+    lines = [int(n) for n in re.findall(r'<td data-label="行号">(\d+)</td>', second.text)]
+    assert lines == [made.line(i) for i in range(50, 64)]
+    beyond = platform.client.get(f"/checks/{run_id}/rules/DH01?page=99")  # the last page, not an error
+    assert "第 2 / 2 页" in beyond.text
