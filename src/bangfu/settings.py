@@ -10,6 +10,8 @@
   enrolled in the second factor (TOTP) yet.
 - ``BANGFU_IMPORT_MAX_*``: what one import file may hold (``ImportLimits``; docs/import-headers.md, 限额).
 - ``BANGFU_MAX_BODY_BYTES`` / ``BANGFU_MAX_JSON_BODY_BYTES``: the largest request body (``BodyLimits``).
+- ``BANGFU_MAX_UPLOAD_BYTES`` (default 200 MB): the largest file uploaded to the suspect-data checks
+  page (``POST /checks``), the only route that takes a file.
 - ``BANGFU_PUBLIC_HTTPS`` (default off): ``1`` when users reach the platform over HTTPS — served with
   ``bangfu serve --tls-cert/--tls-key`` (which sets it) or behind a proxy that terminates TLS. Cookies
   are then marked Secure and answers carry HSTS.
@@ -152,12 +154,18 @@ class ImportLimits(_Limits):
 
 @dataclass(frozen=True)
 class BodyLimits(_Limits):
-    """The largest request body: JSON cases and forms are small; nothing uploads files yet."""
+    """The largest request body: JSON cases and forms are small; only the checks page uploads a file.
+
+    200 MB holds a county's download many times over (100,000 rows are some 40 MB of CSV); a
+    province's file is checked with ``bangfu check`` on the server, not uploaded through a browser.
+    """
 
     max_body_bytes: int = 1 * MIB
     max_json_body_bytes: int = 256 * 1024
+    max_upload_bytes: int = 200 * MIB
 
     ENV: ClassVar[dict[str, str]] = {
         "max_body_bytes": "BANGFU_MAX_BODY_BYTES",
         "max_json_body_bytes": "BANGFU_MAX_JSON_BODY_BYTES",
+        "max_upload_bytes": "BANGFU_MAX_UPLOAD_BYTES",
     }

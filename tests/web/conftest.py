@@ -22,7 +22,7 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     url = next(databases)
     try:
         persons, organizations = build_registry(url)
-        app = create_app(url)
+        app = create_app(url, checks_dir=tmp_path_factory.mktemp("checks"))
         with TestClient(app, base_url="http://testserver") as client:
             yield Platform(url, client, persons, organizations, {u: (role, region) for u, role, region, _ in ACCOUNTS})
         app.state.engine.dispose()

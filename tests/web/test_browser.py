@@ -7,11 +7,13 @@ skips with the reason where it is missing.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -48,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     url = f"sqlite:///{(tmp_path_factory.mktemp('browser') / 'bangfu.db').as_posix()}"
     persons, _ = build_registry(url)
     port = free_port()
-    app = create_app(url)
+    app = create_app(url, checks_dir=tmp_path_factory.mktemp("checks"))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
@@ -183,6 +185,38 @@ def test_account_pages_fit_a_phone_and_pass_the_csp(server: tuple[str, dict[str,
             assert heading in page.inner_text("h1"), path
             assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
         assert page.locator(".qr svg").count() == 1  # the enrolment QR code, drawn without script or style
+        assert not errors, f"the browser reported errors (CSP violations included): {errors}"
+    finally:
+        context.close()
+
+
+def test_checks_result_fits_a_phone_and_passes_the_csp(
+    server: tuple[str, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    from check_support import DAY, write_csv, xing_file
+
+    base, _ = server
+    upload = write_csv(xing_file(), tmp_path / "兴县人口信息.csv")
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")  # type: ignore[attr-defined]
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        login(page, base, "county_xing")
+        page.click("text=疑点核查")
+        page.set_input_files("input[name=file]", str(upload))
+        page.fill("input[name=day]", DAY.isoformat())
+        page.click("text=开始核查")
+        page.wait_for_url(re.compile(r".*/checks/[0-9a-f]{32}$"))
+        assert "疑点核查结果" in page.inner_text("h1")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        # narrow: the table's rows stand as stacked cards, each cell labelled by its column
+        assert page.locator("table.stacked thead").is_hidden()
+        page.click('a[href$="/rules/ZJ06"]')
+        page.wait_for_url(re.compile(r".*/rules/ZJ06$"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert "*" in page.inner_text("table.stacked tbody")  # the masked ID number
         assert not errors, f"the browser reported errors (CSP violations included): {errors}"
     finally:
         context.close()

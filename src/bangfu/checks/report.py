@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ def write_report(run: CheckRun, out: Path) -> WrittenReport:
     truncated: dict[str, int] = {}
     for result in run.suspects:
         path = out / rule_file_name(result)
-        written = _write_rule(run, result, _displayed(run, result), path)
+        written = _write_rule(run, result, path)
         rule_files[result.rule.id] = path
         if written < (result.count or 0):
             truncated[result.rule.id] = written
@@ -119,12 +120,16 @@ def write_report(run: CheckRun, out: Path) -> WrittenReport:
     return WrittenReport(summary, rule_files, truncated)
 
 
-def _write_rule(run: CheckRun, result: RuleResult, columns: list[tuple[str, str, ColumnKind]], path: Path) -> int:
-    assert run.connection is not None
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(result.rule.id)
+def suspect_header(run: CheckRun, result: RuleResult) -> list[str]:
+    """The header of a rule's rows: reason, line, then the columns ``suspect_rows`` gives."""
     numbered = REGISTRY_LINE_COLUMN if result.rule.over == "registry" else LINE_COLUMN
-    sheet.append(_header(sheet, [REASON_COLUMN, numbered, *(label for _, label, _ in columns)]))
+    return [REASON_COLUMN, numbered, *(label for _, label, _ in _displayed(run, result))]
+
+
+def suspect_rows(run: CheckRun, result: RuleResult) -> Iterator[list[object]]:
+    """A rule's rows in file order, as its workbook holds them: masked, neutralized, at most an Excel sheet."""
+    assert run.connection is not None
+    columns = _displayed(run, result)
     selected = ", ".join(f"r.{quote(text_column(field))}" for field, _, _ in columns)
     cursor = run.connection.execute(
         f"SELECT r.row_no, {selected} FROM {rule_table(result.rule)} r JOIN hits h USING (row_no)"
@@ -132,13 +137,21 @@ def _write_rule(run: CheckRun, result: RuleResult, columns: list[tuple[str, str,
         f" LIMIT {MAX_SHEET_ROWS}",
         [result.rule.id],
     )
-    written = 0
     reason = result.rule.description
     kinds = [kind for _, _, kind in columns]
     while batch := cursor.fetchmany(FETCH_ROWS):
         for row in batch:
-            sheet.append([reason, row[0], *(_cell(kind, value) for kind, value in zip(kinds, row[1:], strict=True))])
-        written += len(batch)
+            yield [reason, row[0], *(_cell(kind, value) for kind, value in zip(kinds, row[1:], strict=True))]
+
+
+def _write_rule(run: CheckRun, result: RuleResult, path: Path) -> int:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(result.rule.id)
+    sheet.append(_header(sheet, suspect_header(run, result)))
+    written = 0
+    for row in suspect_rows(run, result):
+        sheet.append(row)
+        written += 1
     _save(workbook, path)
     return written
 

@@ -76,16 +76,21 @@ def _check_connection() -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def check_file(
-    path: Path, rules: RuleSet, day: dt.date, registry: tuple[Engine, Scope] | None = None
+    path: Path,
+    rules: RuleSet,
+    day: dt.date,
+    registry: tuple[Engine, Scope] | None = None,
+    also: frozenset[str] = frozenset(),
 ) -> Iterator[CheckRun]:
     """Load ``path`` and run every enabled rule; the run's DuckDB connection lives inside the block.
 
     ``registry``: the database and scope to look the file's ID numbers up in, for the rules that
-    compare a download with the registry (``rules/registry.yaml``).
+    compare a download with the registry (``rules/registry.yaml``). ``also``: fields to load although
+    no rule reads them (the web page reads 市 to place each row).
     """
     with _check_connection() as connection:
         # the columns no enabled rule reads and no output shows are not loaded at all
-        wanted = IDENTITY_FIELDS.union(*(rule.fields for rule in rules.enabled()))
+        wanted = IDENTITY_FIELDS.union(also, *(rule.fields for rule in rules.enabled()))
         loaded = load_file(connection, path, wanted)
         available = loaded.fields
         run = CheckRun(loaded, day, connection=connection)

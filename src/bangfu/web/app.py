@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,12 +16,13 @@ from bangfu.policy.case import CaseError
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import Policy
 from bangfu.registry.queries import QueryError
-from bangfu.settings import Network
+from bangfu.settings import BodyLimits, Network, Settings
 from bangfu.store.db import make_engine, make_sessionmaker, sqlite_file
 from bangfu.store.migrate import require_head
 from bangfu.web.body_limit import BodyLimit
+from bangfu.web.check_results import CheckResults
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
-from bangfu.web.routes import account_pages, admin_pages, api, pages, public, users_api
+from bangfu.web.routes import account_pages, admin_pages, api, check_pages, pages, public, users_api
 from bangfu.web.security import SecurityHeaders
 from bangfu.web.server_errors import UnhandledErrors
 from bangfu.web.views import make_templates
@@ -50,10 +52,12 @@ def create_app(
     https: bool = False,
     require_totp_for_unmask: bool = False,
     trusted_proxies: tuple[Network, ...] = (),
+    checks_dir: Path | None = None,
 ) -> FastAPI:
     """The platform on ``database_url`` (which must be migrated: ``bangfu init``).
 
     ``trusted_proxies``: reverse proxies whose X-Forwarded-For is believed (BANGFU_TRUSTED_PROXIES).
+    ``checks_dir``: where the checks page keeps its results (default: ``checks`` in the data folder).
     """
     pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
     if sqlite_file(database_url) is not None:
@@ -79,6 +83,8 @@ def create_app(
     app.state.https = https
     app.state.require_totp_for_unmask = require_totp_for_unmask
     app.state.trusted_proxies = trusted_proxies
+    app.state.check_results = CheckResults(checks_dir or Settings.from_env().data_dir / "checks")
+    app.state.max_upload_bytes = BodyLimits.from_env().max_upload_bytes
     static = resources.files("bangfu.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -86,6 +92,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(check_pages.router)
     app.include_router(public.router)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     # The last added is the outermost: the headers are added to the 500 answers too.
@@ -158,14 +165,13 @@ def app_from_environment() -> FastAPI:
     which starts one per worker process (``bangfu serve --workers N``)."""
     import gc
 
-    from bangfu.settings import Settings
-
     settings = Settings.from_env()
     app = create_app(
         settings.database_url,
         https=settings.public_https,
         require_totp_for_unmask=settings.require_totp_for_unmask,
         trusted_proxies=settings.trusted_proxies,
+        checks_dir=settings.data_dir / "checks",
     )
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.

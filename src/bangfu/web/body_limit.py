@@ -4,7 +4,9 @@ FastAPI reads and parses a body before any dependency runs, the sign-in check in
 a limit anyone could make a worker read (and hold) 100 MB before being told 401. A declared
 ``Content-Length`` over the limit is answered at once, without reading a byte of the body; a body
 sent without one (chunked) is counted as it arrives and refused as soon as it passes the limit.
-JSON bodies (cases) get a tighter limit than the rest (forms); nothing uploads files yet.
+JSON bodies (cases) get a tighter limit than the rest (forms). The one upload route (the checks
+page's file, ``UPLOAD_PATHS``) gets its own, larger limit; every other path keeps the small one, so
+the large limit opens no other door.
 """
 
 from __future__ import annotations
@@ -16,16 +18,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bangfu.settings import BodyLimits
 
+# POST paths that take a file upload (multipart) and so get ``max_upload_bytes``.
+UPLOAD_PATHS = frozenset({"/checks"})
+
 
 class BodyTooLarge(HTTPException):
     """Raised from ``receive``: FastAPI lets an HTTPException through its body parsing to the error answers."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, too_large_message(limit))
+    def __init__(self, limit: int, upload: bool = False) -> None:
+        super().__init__(413, too_large_message(limit, upload))
 
 
-def too_large_message(limit: int) -> str:
+def too_large_message(limit: int, upload: bool = False) -> str:
     size = f"{limit // 1024:,} KB" if limit < 1024 * 1024 else f"{limit / (1024 * 1024):g} MB"
+    if upload:
+        return (
+            f"上传的文件过大：超过上限 {size}，未作核查；请把文件按乡镇拆分后分别上传，或请系统管理员在服务器上直接核查"
+        )
     return f"请求内容过大：超过上限 {size}，已拒绝，未作处理；请减少一次提交的内容（如把案例拆开分别提交）"
 
 
@@ -55,9 +64,12 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limits.max_json_body_bytes if _is_json(scope) else self.limits.max_body_bytes
+        upload = scope.get("method") == "POST" and scope["path"] in UPLOAD_PATHS
+        if upload:
+            limit = self.limits.max_upload_bytes
         declared = _content_length(scope)
         if declared is not None and (declared < 0 or declared > limit):
-            await self._refuse(scope, receive, send, limit)
+            await self._refuse(scope, receive, send, limit, upload)
             return
         received = 0
         started = False
@@ -68,7 +80,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(limit, upload)
             return message
 
         async def watched_send(message: Message) -> None:
@@ -82,11 +94,11 @@ class BodyLimit:
             # Raised where no exception handler answers it (outside a route): answer here if still possible.
             if started:
                 raise
-            await self._refuse(scope, receive, send, limit)
+            await self._refuse(scope, receive, send, limit, upload)
 
     @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        message = too_large_message(limit)
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, upload: bool = False) -> None:
+        message = too_large_message(limit, upload)
         response: Response
         # The connection is closed after the answer, so the unread body is never read.
         headers = {"connection": "close"}
