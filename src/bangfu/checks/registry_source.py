@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import Engine, and_, func, select
 
 from bangfu.access.scope import Scope
-from bangfu.checks.source import LoadedFile, create_rows
+from bangfu.checks.source import LoadedFile, create_rows, load_source
 from bangfu.core import regions
 from bangfu.core.vocabulary import LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.header_rows import normalize_header
@@ -189,29 +188,15 @@ def load_registry(
     ``row_no`` numbers them in export order."""
     fields = [c.field for c in COLUMNS if c.field not in NOT_STORED]
     columns = {field: index for index, field in enumerate(fields)}
-    names = ["__line", *(f"c{index}" for index in columns.values())]
-    schema = pa.schema([(name, pa.int64() if name == "__line" else pa.string()) for name in names])
-    connection.execute("CREATE TABLE source (__line BIGINT, " + ", ".join(f"{n} VARCHAR" for n in names[1:]) + ")")
-    batch: list[list[object]] = [[] for _ in names]
     present: set[str] = set()
 
-    def flush() -> None:
-        if batch[0]:
-            arrow = pa.Table.from_arrays([pa.array(values) for values in batch], schema=schema)  # noqa: F841
-            connection.execute("INSERT INTO source SELECT * FROM arrow")
-            for values in batch:
-                values.clear()
+    def records() -> Iterator[tuple[int, list[object]]]:
+        for number, record in enumerate(_records(engine, scope, year, counties), 1):
+            values: list[object] = [record.get(field) for field in fields]
+            present.update(field for field, value in zip(fields, values, strict=True) if value is not None)
+            yield number, values
 
-    for number, record in enumerate(_records(engine, scope, year, counties), 1):
-        batch[0].append(number)
-        for position, field in enumerate(fields, 1):
-            value = record.get(field)
-            batch[position].append(value)
-            if value is not None:
-                present.add(field)
-        if len(batch[0]) >= batch_rows:
-            flush()
-    flush()
+    load_source(connection, list(columns.values()), records(), batch_rows)
     create_rows(connection, columns, "source", "__line", table=table)
     connection.execute("DROP TABLE source")
     [(count,)] = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchall()

@@ -14,6 +14,7 @@ instead of each trimming and parsing the text again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,13 +155,17 @@ def _load_csv(
     return True
 
 
-def _load_streamed(
-    connection: duckdb.DuckDBPyConnection, rows: object, columns: dict[str, int], loaded: LoadedFile
+def load_source(
+    connection: duckdb.DuckDBPyConnection,
+    indexes: Sequence[int],
+    records: Iterable[tuple[int, Sequence[object]]],
+    batch_rows: int = BATCH_ROWS,
 ) -> None:
-    indexes = sorted(columns.values())
+    """Table ``source`` (``__line``, then text column ``c<index>`` per index) from ``(line, values)``
+    records, in Arrow batches: a row at a time through DuckDB's Python API would cost far more."""
     names = ["__line", *(f"c{i}" for i in indexes)]
-    schema = pa.schema([("__line", pa.int64()), *((f"c{i}", pa.string()) for i in indexes)])
-    connection.execute("CREATE TABLE source (__line BIGINT, " + ", ".join(f"c{i} VARCHAR" for i in indexes) + ")")
+    schema = pa.schema([("__line", pa.int64()), *((name, pa.string()) for name in names[1:])])
+    connection.execute("CREATE TABLE source (__line BIGINT, " + ", ".join(f"{n} VARCHAR" for n in names[1:]) + ")")
     batch: list[list[object]] = [[] for _ in names]
 
     def flush() -> None:
@@ -170,17 +175,29 @@ def _load_streamed(
             for values in batch:
                 values.clear()
 
-    for item in rows:  # type: ignore[attr-defined]
-        if not isinstance(item, RawRow):
-            loaded.rejected.append((item.line, item.reason_zh))
-            continue
-        batch[0].append(item.line)
-        cells = item.original
-        for position, index in enumerate(indexes, 1):
-            batch[position].append(cells[index] if index < len(cells) else None)
-        if len(batch[0]) >= BATCH_ROWS:
+    for line, values in records:
+        batch[0].append(line)
+        for column, value in zip(batch[1:], values, strict=True):
+            column.append(value)
+        if len(batch[0]) >= batch_rows:
             flush()
     flush()
+
+
+def _load_streamed(
+    connection: duckdb.DuckDBPyConnection, rows: object, columns: dict[str, int], loaded: LoadedFile
+) -> None:
+    indexes = sorted(columns.values())
+
+    def records() -> Iterator[tuple[int, list[object]]]:
+        for item in rows:  # type: ignore[attr-defined]
+            if not isinstance(item, RawRow):
+                loaded.rejected.append((item.line, item.reason_zh))
+                continue
+            cells = item.original
+            yield item.line, [cells[index] if index < len(cells) else None for index in indexes]
+
+    load_source(connection, indexes, records())
     create_rows(connection, columns, "source", "__line")
     connection.execute("DROP TABLE source")
 
