@@ -4,7 +4,7 @@ The roster (CSV, UTF-8, the import's Chinese headers) is generated once: valid I
 real Shanxi counties (``core.citizen_id.generate_many``), the county as its name, categories, labour
 capacity and a mobile phone; random ID numbers repeat now and then, as real rosters' do, and those
 rows are refused as repeats. Per back end and run, a fresh database is created and migrated (not
-timed), then a fresh interpreter calls the service (``registry.importer.import_file``) and is timed
+timed), then a fresh interpreter calls the service (``registry.imports.importer.import_file``) and is timed
 from the call to its return; a second fresh interpreter imports the same file again into the now
 full database (every row unchanged). Then the CLI (``bangfu import people FILE --json``) is timed
 once end to end on another fresh database, Python start-up included. Peak RSS: the importing
@@ -138,7 +138,7 @@ def rss_mb(who: int) -> float:
 
 def child_service(url: str, file: Path, rejects: Path) -> dict[str, Any]:
     """One timed call of the import service (in a fresh interpreter)."""
-    from bangfu.registry.importer import import_file
+    from bangfu.registry.imports.importer import import_file
     from bangfu.store.db import make_engine
 
     engine = make_engine(url)

@@ -8,7 +8,7 @@ import pytest
 from import_support import PEOPLE_HEADER, TODAY, make_id
 
 from bangfu.registry.imports.pipeline import ImportFile
-from bangfu.registry.row_feed import Checked, InProcessFeed, WorkerFeed, WorkerFeedError
+from bangfu.registry.imports.row_feed import Checked, InProcessFeed, WorkerFeed, WorkerFeedError
 
 
 def write(path: Path, lines: list[str]) -> Path:

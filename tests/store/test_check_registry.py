@@ -21,7 +21,7 @@ from typer.testing import CliRunner, Result
 from bangfu.checks.registry_source import NOT_STORED
 from bangfu.cli import app
 from bangfu.core.disclosure import masked_id_number
-from bangfu.registry.importer import import_file
+from bangfu.registry.imports.importer import import_file
 from bangfu.registry.national_layout import BY_FIELD
 from bangfu.store.tables import AuditEntry, BenefitLedgerEntry, Person
 

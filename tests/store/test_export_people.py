@@ -16,7 +16,7 @@ from bangfu.access.scope import Scope
 from bangfu.audit.log import verify
 from bangfu.cli import app
 from bangfu.core.disclosure import masked_id_number, masked_phone
-from bangfu.registry.importer import import_file
+from bangfu.registry.imports.importer import import_file
 from bangfu.registry.imports.reading import open_table
 from bangfu.registry.imports.rows import RawRow
 from bangfu.registry.people_export import HEADERS, export_people

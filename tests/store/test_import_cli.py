@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
 from bangfu.cli import app
-from bangfu.registry.upsert import base
+from bangfu.registry.imports.upsert import base
 from bangfu.store.tables import Person
 
 A = make_id("141123", "19800101", "123")
@@ -209,7 +209,7 @@ def test_hostile_files_exit_2_and_write_nothing(
 def test_a_limit_passed_in_the_reading_worker_refuses_the_file(
     registry: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bangfu.registry.importer import import_file
+    from bangfu.registry.imports.importer import import_file
     from bangfu.registry.imports.rows import ReadError
 
     # Refused rows first (a rejects file is started), then more rows than the limit allows.

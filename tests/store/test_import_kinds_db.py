@@ -9,7 +9,7 @@ from typing import Any
 from import_db_support import PEOPLE_HEADER, TODAY, count, make_id, person_row, rejects_rows, write_csv
 from sqlalchemy import Engine, select
 
-from bangfu.registry.importer import ImportReport, import_file
+from bangfu.registry.imports.importer import ImportReport, import_file
 from bangfu.registry.imports.values import credit_code_check_char
 from bangfu.store.tables import (
     EmploymentSpell,

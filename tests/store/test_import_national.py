@@ -25,9 +25,9 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from bangfu.cli import app
-from bangfu.registry.importer import ImportReport, import_file
 from bangfu.registry.imports.headers import HeaderError
-from bangfu.registry.upsert import base
+from bangfu.registry.imports.importer import ImportReport, import_file
+from bangfu.registry.imports.upsert import base
 from bangfu.store.tables import Household, ImportChange, Person, PersonCategory, PersonYearFacts
 
 HEAD_ID = "140925198904218824"  # 高永红, head of 1409254110000100, 技能劳动力, worked 10 months in 2024

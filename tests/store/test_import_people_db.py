@@ -11,10 +11,10 @@ from import_db_support import PEOPLE_HEADER, TODAY, count, make_id, person_row, 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
-from bangfu.registry import importer
-from bangfu.registry.importer import ImportReport, import_file
+from bangfu.registry.imports import importer
 from bangfu.registry.imports.headers import HeaderError
-from bangfu.registry.upsert import base
+from bangfu.registry.imports.importer import ImportReport, import_file
+from bangfu.registry.imports.upsert import base
 from bangfu.store.db import make_engine, make_sessionmaker
 from bangfu.store.migrate import SchemaNotCurrentError
 from bangfu.store.tables import Household, ImportBatch, ImportChange, Person, PersonCategory

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from bangfu.accounts.users import add_user
 from bangfu.core.citizen_id import CHECK_CHARS, WEIGHTS
-from bangfu.registry.upsert.base import table_of
+from bangfu.registry.imports.upsert.base import table_of
 from bangfu.store.db import make_engine
 from bangfu.store.tables import Household, Person
 from bangfu.web.app import create_app

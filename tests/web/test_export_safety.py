@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_support import XING, api_token, build_registry, id_number, page_login
 
-from bangfu.registry.importer import import_file
+from bangfu.registry.imports.importer import import_file
 from bangfu.store.db import make_engine
 from bangfu.web.app import create_app
 from hostile_files import FORMULA_NAMES, assert_no_formula_cells

@@ -40,7 +40,7 @@ def _expected(kind: str) -> str:
 
 
 def _print_report(report: object, *, as_json: bool) -> None:
-    from bangfu.registry.importer import ImportReport
+    from bangfu.registry.imports.importer import ImportReport
 
     assert isinstance(report, ImportReport)
     notes = [f"提醒：{warning}" for warning in report.warnings]
@@ -75,10 +75,10 @@ def _print_report(report: object, *, as_json: bool) -> None:
 def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, rejects_dir: Path | None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bangfu.registry.importer import import_file
+    from bangfu.registry.imports import IMPORTERS
     from bangfu.registry.imports.headers import HeaderError
+    from bangfu.registry.imports.row_feed import WorkerFeedError
     from bangfu.registry.imports.rows import FileRefused, ReadError
-    from bangfu.registry.row_feed import WorkerFeedError
     from bangfu.store.db import make_engine
 
     if not file.is_file():
@@ -88,7 +88,7 @@ def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, re
     with reported_failures(target):
         engine = make_engine(target.url)
         try:
-            report = import_file(engine, kind, file, rejects_dir)
+            report = IMPORTERS[kind](engine, file, rejects_dir)
         except HeaderError as exc:
             fail(f"{file.name}：{exc}")
         except FileRefused as exc:

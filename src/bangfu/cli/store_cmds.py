@@ -81,7 +81,7 @@ def _audit_load(target: Target, rows: dict[str, int], *, seed: int, year: int, a
     """The load on the audit chain. Its own transaction right after the load's (the bulk loader owns
     that one): a failure here is reported, the loaded data stays."""
     from bangfu.audit.log import record
-    from bangfu.registry.importer import operator
+    from bangfu.registry.imports.importer import operator
     from bangfu.store.db import make_engine
 
     with reported_failures(target):

@@ -36,9 +36,9 @@ from bangfu.core.private_files import create_private, refuse_symlink
 from bangfu.core.spreadsheet_safety import safe_row
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_LABELS, SEX_LABELS
 from bangfu.registry.imports.headers import PEOPLE
+from bangfu.registry.imports.upsert.base import table_of
+from bangfu.registry.imports.upsert.bulk_io import rows_in
 from bangfu.registry.queries import Reader
-from bangfu.registry.upsert.base import table_of
-from bangfu.registry.upsert.bulk_io import rows_in
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import Household, Person, PersonCategory
 

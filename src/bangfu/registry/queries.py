@@ -29,7 +29,7 @@ from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_y
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
 from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import FUNDS
-from bangfu.registry.upsert.base import table_of
+from bangfu.registry.imports.upsert.base import table_of
 from bangfu.store.tables import (
     DECLARED_COUNTS,
     BenefitLedgerEntry,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from bangfu.registry.upsert.base import UPDATED, Outcome, table_of
+from bangfu.registry.imports.upsert.base import UPDATED, Outcome, table_of
 from bangfu.store.tables import ImportBatch, ImportChange
 
 BATCHES = table_of(ImportBatch)

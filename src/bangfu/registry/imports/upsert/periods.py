@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
 
-from bangfu.registry.upsert.base import Change
-from bangfu.registry.upsert.bulk_io import insert_rows, rows_in
+from bangfu.registry.imports.upsert.base import Change
+from bangfu.registry.imports.upsert.bulk_io import insert_rows, rows_in
 
 
 class CurrentPeriods:

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bangfu.registry.imports.records import EmploymentRecord
-from bangfu.registry.upsert.base import BatchWriter, Outcome, column_limit, table_of, too_long
-from bangfu.registry.upsert.bulk_io import rows_in
-from bangfu.registry.upsert.persons_lookup import PersonLookup
+from bangfu.registry.imports.upsert.base import BatchWriter, Outcome, column_limit, table_of, too_long
+from bangfu.registry.imports.upsert.bulk_io import rows_in
+from bangfu.registry.imports.upsert.persons_lookup import PersonLookup
 from bangfu.store.tables import EmploymentSpell
 
 SPELLS = table_of(EmploymentSpell)

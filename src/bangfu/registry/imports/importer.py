@@ -24,15 +24,15 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bangfu.audit import log as audit
-from bangfu.registry.absent_file import write_absent
-from bangfu.registry.import_log import ImportLog, now, sha256_of
+from bangfu.registry.imports.absent_file import write_absent
+from bangfu.registry.imports.import_log import ImportLog, now, sha256_of
 from bangfu.registry.imports.pipeline import ImportFile
 from bangfu.registry.imports.records import Record
+from bangfu.registry.imports.rejects_file import RejectsFile, writable_folder
+from bangfu.registry.imports.row_feed import WORKER_MIN_BYTES, InProcessFeed, WorkerFeed, worker_available
 from bangfu.registry.imports.rows import Rejection
-from bangfu.registry.rejects_file import RejectsFile, writable_folder
-from bangfu.registry.row_feed import WORKER_MIN_BYTES, InProcessFeed, WorkerFeed, worker_available
-from bangfu.registry.upsert import WRITERS
-from bangfu.registry.upsert.base import INSERTED, REJECTED, UNCHANGED, UPDATED, BatchWriter, Outcome
+from bangfu.registry.imports.upsert import WRITERS
+from bangfu.registry.imports.upsert.base import INSERTED, REJECTED, UNCHANGED, UPDATED, BatchWriter, Outcome
 from bangfu.store.db import unit_of_work
 from bangfu.store.migrate import require_head
 

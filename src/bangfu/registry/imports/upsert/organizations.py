@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bangfu.registry.imports.records import OrganizationRecord
-from bangfu.registry.upsert.base import BatchWriter, Change, column_limit, table_of, too_long
-from bangfu.registry.upsert.bulk_io import rows_in
-from bangfu.registry.upsert.periods import CurrentPeriods
+from bangfu.registry.imports.upsert.base import BatchWriter, Change, column_limit, table_of, too_long
+from bangfu.registry.imports.upsert.bulk_io import rows_in
+from bangfu.registry.imports.upsert.periods import CurrentPeriods
 from bangfu.store.tables import Organization, OrganizationRecognition
 
 ORGANIZATIONS = table_of(Organization)

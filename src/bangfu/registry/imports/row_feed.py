@@ -1,7 +1,7 @@
 """The validated rows of an import file, in batches, read in this process or in a worker process.
 
 Reading and validating is pure Python and takes about as long as the database work; on a large file
-a worker process does it (``python -m bangfu.registry.row_feed``) while this one writes, so the two
+a worker process does it (``python -m bangfu.registry.imports.row_feed``) while this one writes, so the two
 run on two cores instead of one after the other (a thread would not: both halves need the GIL, and
 sqlite3 releasing it at every row makes them convoy). Batches travel as length-prefixed pickles over
 the worker's stdout; a bounded queue keeps the worker at most a few batches ahead. A small file is
@@ -122,7 +122,7 @@ class WorkerFeedError(RuntimeError):
 
 
 class WorkerFeed:
-    """Runs the reading in ``python -m bangfu.registry.row_feed``; ``close`` stops it if still running.
+    """Runs the reading in ``python -m bangfu.registry.imports.row_feed``; ``close`` stops it if still running.
 
     A thread here drains the pipe into a short queue of still-pickled messages, so that the worker
     is never held up while this process writes to the database (the pipe itself holds only 64 KB).
@@ -134,7 +134,7 @@ class WorkerFeed:
         self._record_type = RECORD_TYPES[kind]
         arguments = [str(path), kind, sheet or "", today.isoformat(), name_label or "", str(batch_size)]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bangfu.registry.row_feed", *arguments],
+            [sys.executable, "-m", "bangfu.registry.imports.row_feed", *arguments],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             env=_worker_environment(),

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from bangfu.registry.upsert.base import Outcome, conflict_reason, table_of
-from bangfu.registry.upsert.bulk_io import rows_in
+from bangfu.registry.imports.upsert.base import Outcome, conflict_reason, table_of
+from bangfu.registry.imports.upsert.bulk_io import rows_in
 from bangfu.store.tables import Person
 
 PERSONS = table_of(Person)

@@ -22,9 +22,7 @@ from sqlalchemy import select
 
 from bangfu.core.vocabulary import CATEGORIES
 from bangfu.registry.imports.records import NationalFacts, PersonRecord
-from bangfu.registry.imports.validate import id_key
-from bangfu.registry.imports.validate_national import NATIONAL_CATEGORIES
-from bangfu.registry.upsert.base import (
+from bangfu.registry.imports.upsert.base import (
     CLEARED,
     AbsentPerson,
     BatchWriter,
@@ -35,10 +33,12 @@ from bangfu.registry.upsert.base import (
     table_of,
     too_long,
 )
-from bangfu.registry.upsert.bulk_io import rows_in
-from bangfu.registry.upsert.member_households import MemberHouseholds
-from bangfu.registry.upsert.periods import CurrentPeriods
-from bangfu.registry.upsert.year_facts import YearFacts
+from bangfu.registry.imports.upsert.bulk_io import rows_in
+from bangfu.registry.imports.upsert.member_households import MemberHouseholds
+from bangfu.registry.imports.upsert.periods import CurrentPeriods
+from bangfu.registry.imports.upsert.year_facts import YearFacts
+from bangfu.registry.imports.validate import id_key
+from bangfu.registry.imports.validate_national import NATIONAL_CATEGORIES
 from bangfu.store.tables import Household, Person, PersonCategory
 
 PERSONS = table_of(Person)

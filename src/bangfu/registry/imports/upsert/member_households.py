@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, select
 
 from bangfu.registry.imports.records import HouseholdRecord, PersonRecord
+from bangfu.registry.imports.upsert.base import REJECTED, Change
+from bangfu.registry.imports.upsert.bulk_io import rows_in
+from bangfu.registry.imports.upsert.households import HOUSEHOLDS, HouseholdWriter
 from bangfu.registry.imports.validate_national import HEAD
-from bangfu.registry.upsert.base import REJECTED, Change
-from bangfu.registry.upsert.bulk_io import rows_in
-from bangfu.registry.upsert.households import HOUSEHOLDS, HouseholdWriter
 
 
 def _is_head(record: PersonRecord) -> bool:

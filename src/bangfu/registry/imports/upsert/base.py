@@ -23,7 +23,7 @@ from sqlalchemy import Column, Connection, Table, bindparam, update
 from sqlalchemy.orm import DeclarativeBase
 
 from bangfu.registry.imports.records import Record
-from bangfu.registry.upsert.bulk_io import IdAllocator, insert_rows
+from bangfu.registry.imports.upsert.bulk_io import IdAllocator, insert_rows
 
 R = TypeVar("R", bound=Record)
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bangfu.registry.imports.records import HouseholdRecord
-from bangfu.registry.upsert.base import BatchWriter, Outcome, column_limit, conflict_reason, table_of, too_long
-from bangfu.registry.upsert.bulk_io import rows_in
+from bangfu.registry.imports.upsert.base import BatchWriter, Outcome, column_limit, conflict_reason, table_of, too_long
+from bangfu.registry.imports.upsert.bulk_io import rows_in
 from bangfu.store.tables import Household, Person
 
 HOUSEHOLDS = table_of(Household)

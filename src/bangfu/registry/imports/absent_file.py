@@ -13,8 +13,8 @@ from pathlib import Path
 from bangfu.core import regions
 from bangfu.core.private_files import create_private
 from bangfu.core.spreadsheet_safety import safe_row
-from bangfu.registry.rejects_file import new_report_path
-from bangfu.registry.upsert.base import AbsentPerson
+from bangfu.registry.imports.rejects_file import new_report_path
+from bangfu.registry.imports.upsert.base import AbsentPerson
 
 HEADER = ("姓名", "证件号码", "县", "户编号", "人口编号", "说明")
 NOTE = "已登记、本次下载未列出（或其行被拒绝）；系统未删除，请核实是否已迁出、死亡或退出监测"

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from bangfu.registry.imports.records import NationalFacts
-from bangfu.registry.upsert.base import Change, table_of
-from bangfu.registry.upsert.bulk_io import insert_rows, rows_in
+from bangfu.registry.imports.upsert.base import Change, table_of
+from bangfu.registry.imports.upsert.bulk_io import insert_rows, rows_in
 from bangfu.store.tables import PersonYearFacts
 
 YEAR_FACTS = table_of(PersonYearFacts)
