@@ -267,7 +267,7 @@ def check_region(
 def _own_run(request: Request, viewer: Viewer, run_id: str) -> StoredRun:
     run = _results(request).find(run_id, viewer.account.id)
     if run is None:
-        raise HTTPException(404, "未找到该核查结果：结果只对运行核查的账户可见，且保留 24 小时；请重新上传文件核查")
+        raise HTTPException(404, "未找到该核查结果：结果只对运行核查的账户可见，且保留 24 小时；请重新核查")
     return run
 
 
