@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 # the generator lives beside the checks' tests; one generator, not a copy of it here
 sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
 from check_files import DAY, NationalFile, clean_file, write_csv, write_xlsx
+from sqlalchemy import select
+
+from bangfu.audit.log import LOG
+from bangfu.store.db import make_engine
 
 XING_PLACE = {"city": "吕梁市", "county": "兴县", "township": "蔚汾镇", "village": "东坡村"}
 
@@ -23,4 +28,29 @@ def xing_file(households: int = 4) -> NationalFile:
     return made
 
 
-__all__ = ["DAY", "NationalFile", "clean_file", "write_csv", "write_xlsx", "xing_file"]
+def summary_counts(html: str) -> dict[str, str]:
+    """rule id -> what the summary's 疑点行数 cell says."""
+    rows = re.findall(r'data-label="规则编号" class="mono">(\w+)</td>.*?data-label="疑点行数">(.*?)</td>', html, re.S)
+    return {rule: re.sub(r"<[^>]+>", "", cell) for rule, cell in rows}
+
+
+def audit_entries(url: str, run_id: str) -> list[tuple[str, str]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(select(LOG.c.actor, LOG.c.action).where(LOG.c.target_id == run_id)).all()
+    finally:
+        engine.dispose()
+    return [(actor, action) for actor, action in found]
+
+
+__all__ = [
+    "DAY",
+    "NationalFile",
+    "audit_entries",
+    "clean_file",
+    "summary_counts",
+    "write_csv",
+    "write_xlsx",
+    "xing_file",
+]

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from check_support import DAY, NationalFile, clean_file, write_csv, write_xlsx, xing_file
+from check_support import DAY, NationalFile, audit_entries, clean_file, summary_counts, write_csv, write_xlsx, xing_file
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from web_support import Platform, csrf_of, page_login
@@ -30,22 +30,6 @@ def upload(client: TestClient, name: str, content: bytes, *, day: str = DAY.isof
     assert form.status_code == 200
     data = {"day": day, "csrf_token": csrf_of(form.text) if csrf else ""}
     return client.post("/checks", data=data, files={"file": (name, content)}, follow_redirects=False)
-
-
-def summary_counts(html: str) -> dict[str, str]:
-    """rule id -> what the summary's 疑点行数 cell says."""
-    rows = re.findall(r'data-label="规则编号" class="mono">(\w+)</td>.*?data-label="疑点行数">(.*?)</td>', html, re.S)
-    return {rule: re.sub(r"<[^>]+>", "", cell) for rule, cell in rows}
-
-
-def audit_entries(url: str, run_id: str) -> list[tuple[str, str]]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(select(LOG.c.actor, LOG.c.action).where(LOG.c.target_id == run_id)).all()
-    finally:
-        engine.dispose()
-    return [(actor, action) for actor, action in found]
 
 
 def refusals(url: str, actor: str) -> list[str]:
