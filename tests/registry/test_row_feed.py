@@ -8,7 +8,7 @@ import pytest
 from import_support import PEOPLE_HEADER, TODAY, make_id
 
 from bangfu.registry.imports.pipeline import ImportFile
-from bangfu.registry.imports.row_feed import Checked, InProcessFeed, WorkerFeed, WorkerFeedError
+from bangfu.registry.imports.row_feed import Checked, InProcessFeed, WorkerFeed, WorkerFeedError, original_cells
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -24,9 +24,14 @@ def read_in_process(path: Path, kind: str, name_label: str | None) -> tuple[list
 
 
 def read_in_worker(path: Path, kind: str, name_label: str | None) -> tuple[list[Checked], object]:
+    """The worker's items, with each record's cells as the writer sees them (``original_cells``)."""
     feed = WorkerFeed(path, kind, None, TODAY, name_label, batch_size=2)
     try:
-        items = [item for batch in feed.batches() for item in batch]
+        items: list[Checked] = [
+            (result, original_cells(original) if original is not None else None, name)
+            for batch in feed.batches()
+            for result, original, name in batch
+        ]
         return items, feed.stats
     finally:
         feed.close()
@@ -50,6 +55,18 @@ def test_worker_and_in_process_agree(tmp_path: Path) -> None:
     assert [type(result).__name__ for result, _, _ in items] == ["PersonRecord", "Rejection", "Rejection"]
     assert items[0][1] == ["张三", person, "小店区", "脱贫人口", "全劳力", "13912345678", ""]
     assert (stats.records, stats.rejected, stats.blank_rows) == (1, 2, 1)  # type: ignore[attr-defined]
+
+
+def test_a_cell_holding_the_unit_separator_comes_back_whole(tmp_path: Path) -> None:
+    # Cells travel joined by the ASCII unit separator; a row with one in a cell must not be split there.
+    person = make_id()
+    source = write(
+        tmp_path / "people.csv",
+        [f"张三,{person},小店区,脱贫人口,全劳力,,备\x1f注", f"李四,{make_id()},小店区,脱贫人口,全劳力,,"],
+    )
+    in_worker = read_in_worker(source, "people", None)
+    assert in_worker == read_in_process(source, "people", None)
+    assert in_worker[0][0][1] == ["张三", person, "小店区", "脱贫人口", "全劳力", "", "备\x1f注"]
 
 
 def test_the_name_beside_an_id_number_travels_with_the_record(tmp_path: Path) -> None:

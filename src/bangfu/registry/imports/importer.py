@@ -29,7 +29,14 @@ from bangfu.registry.imports.import_log import ImportLog, now, sha256_of
 from bangfu.registry.imports.pipeline import ImportFile
 from bangfu.registry.imports.records import Record
 from bangfu.registry.imports.rejects_file import RejectsFile, writable_folder
-from bangfu.registry.imports.row_feed import WORKER_MIN_BYTES, InProcessFeed, WorkerFeed, worker_available
+from bangfu.registry.imports.row_feed import (
+    WORKER_MIN_BYTES,
+    InProcessFeed,
+    Original,
+    WorkerFeed,
+    original_cells,
+    worker_available,
+)
 from bangfu.registry.imports.rows import Rejection
 from bangfu.registry.imports.upsert import WRITERS
 from bangfu.registry.imports.upsert.base import INSERTED, REJECTED, UNCHANGED, UPDATED, BatchWriter, Outcome
@@ -138,7 +145,7 @@ def _write(feed: Feed, writer: BatchWriter[Any], rejects: RejectsFile, log: Impo
     tally = _Tally()
     for batch in feed.batches():
         records: list[Record] = []
-        originals: list[list[str] | None] = []
+        originals: list[Original] = []
         names: list[str | None] = []
         for result, original, name in batch:
             if isinstance(result, Rejection):
@@ -152,7 +159,7 @@ def _write(feed: Feed, writer: BatchWriter[Any], rejects: RejectsFile, log: Impo
         for record, original, outcome in zip(records, originals, outcomes, strict=True):
             tally.add(outcome)
             if outcome.status == REJECTED:
-                rejects.write(Rejection(record.line, original or [], outcome.reason or ""))
+                rejects.write(Rejection(record.line, original_cells(original), outcome.reason or ""))
         log.changes([record.line for record in records], outcomes)
     return tally
 
