@@ -13,15 +13,15 @@ the lists county staff act on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bangfu.registry.imports.importer import ImportReport, Target
 
 __all__ = [
     "IMPORTERS",
+    "Importer",
     "import_employment",
     "import_households",
     "import_organizations",
@@ -30,89 +30,54 @@ __all__ = [
 ]
 
 
-# The service is imported on call, not here: the reading modules of this package are also used by
-# the suspect-data checks and the worker process, which need neither SQLAlchemy nor the writers.
-def _import(
-    kind: str,
-    target: Target,
-    path: Path | str,
-    rejects_dir: Path | str | None,
-    today: dt.date | None,
-    sheet: str | None,
-    worker: bool | None,
-) -> ImportReport:
-    from bangfu.registry.imports.importer import import_file
+class Importer(Protocol):
+    """One file of one kind into the registry, in one transaction (``importer.import_file``)."""
 
-    return import_file(target, kind, path, rejects_dir, today=today, sheet=sheet, worker=worker)
-
-
-def import_people(
-    target: Target,
-    path: Path | str,
-    rejects_dir: Path | str | None = None,
-    *,
-    today: dt.date | None = None,
-    sheet: str | None = None,
-    worker: bool | None = None,
-) -> ImportReport:
-    """A people file: Bangfu's own layout or the national monitoring system's download."""
-    return _import("people", target, path, rejects_dir, today, sheet, worker)
+    def __call__(
+        self,
+        target: Target,
+        path: Path | str,
+        rejects_dir: Path | str | None = None,
+        *,
+        today: dt.date | None = None,
+        sheet: str | None = None,
+        worker: bool | None = None,
+    ) -> ImportReport: ...
 
 
-def import_households(
-    target: Target,
-    path: Path | str,
-    rejects_dir: Path | str | None = None,
-    *,
-    today: dt.date | None = None,
-    sheet: str | None = None,
-    worker: bool | None = None,
-) -> ImportReport:
-    """A households file."""
-    return _import("households", target, path, rejects_dir, today, sheet, worker)
+def _entry_point(kind: str, doc: str) -> Importer:
+    def entry(
+        target: Target,
+        path: Path | str,
+        rejects_dir: Path | str | None = None,
+        *,
+        today: dt.date | None = None,
+        sheet: str | None = None,
+        worker: bool | None = None,
+    ) -> ImportReport:
+        # The service is imported on call, not here: the reading modules of this package are also used
+        # by the suspect-data checks and the worker process, which need neither SQLAlchemy nor the writers.
+        from bangfu.registry.imports.importer import import_file
+
+        return import_file(target, kind, path, rejects_dir, today=today, sheet=sheet, worker=worker)
+
+    entry.__name__ = entry.__qualname__ = f"import_{kind}"
+    entry.__doc__ = doc
+    return entry
 
 
-def import_organizations(
-    target: Target,
-    path: Path | str,
-    rejects_dir: Path | str | None = None,
-    *,
-    today: dt.date | None = None,
-    sheet: str | None = None,
-    worker: bool | None = None,
-) -> ImportReport:
-    """An organizations file (employers, workshops, labour brokers and their recognitions)."""
-    return _import("organizations", target, path, rejects_dir, today, sheet, worker)
-
-
-def import_employment(
-    target: Target,
-    path: Path | str,
-    rejects_dir: Path | str | None = None,
-    *,
-    today: dt.date | None = None,
-    sheet: str | None = None,
-    worker: bool | None = None,
-) -> ImportReport:
-    """An employment file (spells of work of registered people)."""
-    return _import("employment", target, path, rejects_dir, today, sheet, worker)
-
-
-def import_training(
-    target: Target,
-    path: Path | str,
-    rejects_dir: Path | str | None = None,
-    *,
-    today: dt.date | None = None,
-    sheet: str | None = None,
-    worker: bool | None = None,
-) -> ImportReport:
-    """A training file (courses and certificates of registered people)."""
-    return _import("training", target, path, rejects_dir, today, sheet, worker)
-
+import_people = _entry_point(
+    "people", "A people file: Bangfu's own layout or the national monitoring system's download."
+)
+import_households = _entry_point("households", "A households file.")
+import_organizations = _entry_point(
+    "organizations", "An organizations file (employers, workshops, labour brokers and their recognitions)."
+)
+import_employment = _entry_point("employment", "An employment file (spells of work of registered people).")
+import_training = _entry_point("training", "A training file (courses and certificates of registered people).")
 
 # The CLI's ``bangfu import KIND`` names, one entry point each.
-IMPORTERS: dict[str, Callable[..., ImportReport]] = {
+IMPORTERS: dict[str, Importer] = {
     "people": import_people,
     "households": import_households,
     "organizations": import_organizations,
