@@ -210,6 +210,24 @@ def test_next_months_download_updates_logs_and_reports_who_is_gone(registry: Eng
     assert count(registry, Person) == DATA_ROWS  # reported, never deleted
 
 
+def test_original_records_stored_with_other_spacing_are_not_changes(registry: Engine, tmp_path: Path) -> None:
+    path = sample(tmp_path)
+    run(registry, path)
+    # Records stored before the compact encoding had a space after each separator.
+    with registry.begin() as connection:
+        for row_id, text in connection.execute(select(Person.id, Person.original_record)).all():
+            spaced = json.dumps(json.loads(text), ensure_ascii=False)
+            assert spaced != text
+            connection.execute(Person.__table__.update().where(Person.id == row_id).values(original_record=spaced))
+    again = run(registry, path)
+    assert (again.updated, again.unchanged) == (0, DATA_ROWS)
+    # A cell that really changed is still a change.
+    changed = edited(lambda row: {**row, "民族": "回族"} if row["证件号码"] == HEAD_ID else row)
+    report = run(registry, write_national_xlsx(tmp_path / "改.xlsx", changed))
+    assert (report.updated, report.unchanged) == (1, DATA_ROWS - 1)
+    assert json.loads(person(registry, HEAD_ID).original_record)["民族"] == "回族"
+
+
 def test_a_failure_part_way_leaves_nothing_half_written(
     registry: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

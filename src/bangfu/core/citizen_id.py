@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -56,9 +56,11 @@ def upgrade_15(id15: str) -> str:
 HISTORIC_SHANXI = "山西省（历史代码）"
 
 
-@dataclass(frozen=True)
-class IdCheck:
+class IdCheck(NamedTuple):
     """Outcome of ``check``; region, birth date and sex are only filled in for a valid number.
+
+    A named tuple: an import checks two numbers a row, and building a frozen dataclass (each field
+    set through ``object.__setattr__``) cost more than checking the number.
 
     ``historic`` is True for a Shanxi code that is not a county today (the number keeps the code of
     its issue, so renamed counties such as 140402 长治城区 are normal), False for a current Shanxi
@@ -111,7 +113,9 @@ def _birth_date(id_number: str) -> date | None:
 
 def check(raw: str, today: date | None = None) -> IdCheck:
     today = today or date.today()
-    id_number = normalize(raw)
+    # Almost every number arrives clean: 18 ASCII characters, upper-case X, no spaces to remove.
+    clean = len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and (raw[17] == "X" or raw[17].isdigit())
+    id_number = raw if clean else normalize(raw)
     if len(id_number) == 15 and id_number.isascii() and id_number.isdigit():
         id_number = upgrade_15(id_number)
     if len(id_number) != 18:

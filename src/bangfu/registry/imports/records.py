@@ -1,17 +1,21 @@
-"""The typed records an import produces, one dataclass per kind; codes and fen, never labels or yuan.
+"""The typed records an import produces, one named tuple per kind; codes and fen, never labels or yuan.
 
 ``line`` is the row's line in the source file, so that a later stage (the database import) can
 still point county staff at the row it refers to.
+
+Named tuples rather than frozen dataclasses: a million-row import builds each record twice (in the
+reading worker, and again from the pipe in the importer), and a frozen dataclass's ``__init__`` sets
+each field through ``object.__setattr__``, eight times slower than building a tuple (20 vs 2.3 µs a
+national row), which was a tenth of the import. Records are immutable either way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class NationalFacts:
+class NationalFacts(NamedTuple):
     """What a row of the national monitoring system's person table adds to a person (see
     ``headers.NATIONAL_PEOPLE``): the household and its head, person facts and the year's work."""
 
@@ -39,8 +43,7 @@ class NationalFacts:
     original_record: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRecord:
+class PersonRecord(NamedTuple):
     line: int
     name: str
     id_number: str
@@ -54,8 +57,7 @@ class PersonRecord:
     national: NationalFacts | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class HouseholdRecord:
+class HouseholdRecord(NamedTuple):
     line: int
     household_number: str
     head_name: str
@@ -66,8 +68,7 @@ class HouseholdRecord:
     phone: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class OrganizationRecord:
+class OrganizationRecord(NamedTuple):
     line: int
     name: str
     credit_code: str | None
@@ -79,8 +80,7 @@ class OrganizationRecord:
     operating_since: date | None
 
 
-@dataclass(frozen=True, slots=True)
-class EmploymentRecord:
+class EmploymentRecord(NamedTuple):
     line: int
     id_number: str
     employer: str
@@ -93,8 +93,7 @@ class EmploymentRecord:
     monthly_income_fen: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class TrainingRecord:
+class TrainingRecord(NamedTuple):
     line: int
     id_number: str
     provider: str

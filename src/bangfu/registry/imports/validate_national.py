@@ -10,9 +10,12 @@ household from it. Every problem in a row is reported at once, like Bangfu's own
 from __future__ import annotations
 
 import functools
-import json
+import operator
 from collections.abc import Callable
 from datetime import date
+from typing import NamedTuple
+
+import orjson
 
 from bangfu.core.citizen_id import IdCheck
 from bangfu.registry.imports import places, values
@@ -55,8 +58,42 @@ TEXT_LIMITS = {
 }
 EARLIEST_YEAR = 2000
 HEAD_CACHE = 4096
-# One encoder for every row: json.dumps with options builds a new one each call.
-_JSON = json.JSONEncoder(ensure_ascii=False)
+# The cells a household repeats on each member's row, in the order a row is checked.
+HOUSEHOLD_FIELDS = (
+    "province",
+    "city",
+    "county",
+    "township",
+    "household_number",
+    "head_name",
+    "head_id_number",
+    "household_kind",
+    "monitoring_category",
+    "risk_removed",
+    "year",
+    "household_phone",
+)
+
+
+def _getter(labels: list[str] | tuple[str, ...]) -> Callable[[dict[str, str]], tuple[str, ...]]:
+    """The cells under ``labels`` of a row (a dict holding every label of the header), as a tuple."""
+    if len(labels) > 1:
+        return operator.itemgetter(*labels)
+    return lambda row: tuple(row[label] for label in labels)
+
+
+class HouseholdCells(NamedTuple):
+    """A household's cells as checked on one member's row, valid, for the next members' rows."""
+
+    county: str
+    township: str
+    number: str
+    head_name: str
+    head: IdCheck
+    categories: tuple[str, ...]
+    risk_removed: bool | None
+    year: int
+    household_phone: str | None
 
 
 @functools.lru_cache(maxsize=64)
@@ -129,12 +166,15 @@ class NationalPeopleValidator(Validator):
             return check
 
         self._head_parser = parse_head
-        self._birth_parser = self._date("birth_date")
+        # A download has a few tens of thousands of distinct birth dates for a million rows.
+        self._birth_parser = functools.lru_cache(maxsize=65536)(self._date("birth_date"))
         self._member_phone = self._phone("member_phone")
         self._household_phone = self._phone("household_phone")
         kept = [columns.labels[field] for field in KEPT_AS_WRITTEN if field in columns.labels]
         # (label in the file, name in the original record): a title row above the header is not part of it.
-        self._kept = [(label, label.rsplit(PART_SEPARATOR, 1)[-1]) for label in (*kept, *columns.unused)]
+        kept_labels = (*kept, *columns.unused)
+        self._kept_names = [label.rsplit(PART_SEPARATOR, 1)[-1] for label in kept_labels]
+        self._kept_cells = _getter(kept_labels)
         self._name = values.parse_name
         self._head_name = functools.partial(values.parse_name, what="户主姓名")
         self._capacity = functools.partial(values.parse_labor_capacity, what="劳动技能")
@@ -152,6 +192,14 @@ class NationalPeopleValidator(Validator):
         ]
         self._work_months = months("务工时间（月）")
         self._post_months = months("公益性岗位(月数)")
+        # Members of a household follow one another and repeat its cells: when a row repeats the
+        # previous row's household cells and that row was valid, they are not checked again (a
+        # third of a national row's checking). Absent columns read as "" through the row's dict.
+        self._household_cells = _getter(
+            [columns.labels[field] for field in HOUSEHOLD_FIELDS if field in columns.labels]
+        )
+        self._last_household: tuple[object, HouseholdCells] | None = None
+        self._checked_household: HouseholdCells | None = None
 
     def _county(self, cells: Cells) -> str | None:
         # 市 before 县 settles the names two cities share (城区); a 县 outside Shanxi is refused.
@@ -167,9 +215,11 @@ class NationalPeopleValidator(Validator):
         return int(value)
 
     def _original(self, cells: Cells) -> str | None:
-        row = cells.values
-        kept = {name: cell for label, name in self._kept if (cell := row.get(label, "")) and not cell.isspace()}
-        return _JSON.encode(kept) if kept else None
+        written = zip(self._kept_names, self._kept_cells(cells.values), strict=True)
+        kept = {name: cell for name, cell in written if cell and not cell.isspace()}
+        # Compact UTF-8 JSON; stored before orjson with spaces after separators, which the writer
+        # takes as the same record (upsert.people).
+        return orjson.dumps(kept).decode() if kept else None
 
     def _facts(self, cells: Cells) -> dict[str, str | None]:
         facts: dict[str, str | None] = dict.fromkeys(TEXT_LIMITS)
@@ -206,6 +256,57 @@ class NationalPeopleValidator(Validator):
             cells.problems.append(f"户编号“{number}”的户主证件号码与第 {first[1]} 行不同，同一户只能有一个户主")
 
     def _record(self, line: int, cells: Cells) -> Record | None:
+        key = self._household_cells(cells.values)
+        last = self._last_household
+        if last is not None and last[0] == key:
+            return self._member_record(line, cells, last[1])
+        self._checked_household = None
+        record = self._first_record(line, cells)
+        if record is not None and not cells.problems and self._checked_household is not None:
+            self._last_household = (key, self._checked_household)
+        return record
+
+    def _member_record(self, line: int, cells: Cells, household: HouseholdCells) -> Record | None:
+        """A row whose household cells repeat the previous, valid row's: only the member's own are checked
+        (in the order ``_first_record`` checks them, so a refusal reads the same)."""
+        name = cells.required("name", self._name)
+        person = cells.required("id_number", self._id_parser)
+        person_number = cells.required("person_number", self._person_number)
+        relation = cells.required("relation_to_head", self._texts["relation_to_head"])
+        if relation == "":
+            cells.problems.append("与户主关系为空")
+        capacity = cells.required("labor_skill", self._capacity)
+        phone = cells.optional("member_phone", self._member_phone)
+        sex = cells.optional("sex", values.parse_sex)
+        birth = cells.optional("birth_date", self._birth_parser)
+        allowance = cells.optional("minimum_living_allowance", self._allowance)
+        support = cells.optional("extreme_poverty_support", self._support)
+        work_months = cells.optional("work_months", self._work_months)
+        post_months = cells.optional("welfare_post_months", self._post_months)
+        facts = self._facts(cells)
+        head = household.head
+        if relation == HEAD and person is not None and person.id != head.id:
+            cells.problems.append("与户主关系为“户主”，但证件号码与户主证件号码不同，请核对")
+        return self._finish(
+            line,
+            cells,
+            name,
+            person,
+            household,
+            person_number,
+            relation,
+            capacity,
+            phone,
+            sex,
+            birth,
+            allowance,
+            support,
+            work_months,
+            post_months,
+            facts,
+        )
+
+    def _first_record(self, line: int, cells: Cells) -> Record | None:
         name = cells.required("name", self._name)
         person = cells.required("id_number", self._id_parser)
         county = self._county(cells)
@@ -234,59 +335,105 @@ class NationalPeopleValidator(Validator):
         facts = self._facts(cells)
         if number is not None:
             self._check_head(line, cells, number, person.id if person else None, head.id if head else None)
-        if person is None:
-            return None
-        assert person.birth_date is not None and person.sex is not None  # a valid number has both
-        check_against_id(cells, person, birth, sex, "证件号码")
-        self._repeat(self._ids, id_key(person.id), line, cells, "文件内证件号码重复（首次出现在第 {first} 行）")
         if (
-            name is None
-            or county is None
+            county is None
             or township is None
             or number is None
-            or person_number is None
-            or not relation
             or head_name is None
             or head is None
-            or capacity is None
             or categories is None
             or year is None
         ):
+            if person is not None:  # still checked against the ID and for repeats, to report everything
+                self._check_person(line, cells, person, birth, sex)
             return None
+        household = HouseholdCells(
+            county, township, number, head_name, head, categories, risk_removed, year, household_phone
+        )
+        self._checked_household = household
+        return self._finish(
+            line,
+            cells,
+            name,
+            person,
+            household,
+            person_number,
+            relation,
+            capacity,
+            phone,
+            sex,
+            birth,
+            allowance,
+            support,
+            work_months,
+            post_months,
+            facts,
+        )
+
+    def _check_person(self, line: int, cells: Cells, person: IdCheck, birth: date | None, sex: str | None) -> None:
+        assert person.birth_date is not None and person.sex is not None  # a valid number has both
+        check_against_id(cells, person, birth, sex, "证件号码")
+        self._repeat(self._ids, id_key(person.id), line, cells, "文件内证件号码重复（首次出现在第 {first} 行）")
+
+    def _finish(
+        self,
+        line: int,
+        cells: Cells,
+        name: str | None,
+        person: IdCheck | None,
+        household: HouseholdCells,
+        person_number: str | None,
+        relation: str | None,
+        capacity: str | None,
+        phone: str | None,
+        sex: str | None,
+        birth: date | None,
+        allowance: bool | None,
+        support: bool | None,
+        work_months: int | None,
+        post_months: int | None,
+        facts: dict[str, str | None],
+    ) -> Record | None:
+        if person is None:
+            return None
+        self._check_person(line, cells, person, birth, sex)
+        if name is None or person_number is None or not relation or capacity is None:
+            return None
+        assert person.birth_date is not None and person.sex is not None
         national = NationalFacts(
-            person_number=person_number,
-            township_code=township,
-            relation_to_head=relation,
-            head_name=head_name,
-            head_id_number=head.id,
-            household_phone=household_phone,
-            risk_removed=risk_removed,
-            education=facts["education"],
-            schooling=facts["schooling"],
-            health=facts["health"],
-            disability=facts["disability"],
-            minimum_living_allowance=allowance,
-            extreme_poverty_support=support,
-            year=year,
-            work_months=work_months,
-            work_place=facts["work_place"],
-            employer_name=facts["employer_name"],
-            employment_channel=facts["employment_channel"],
-            welfare_post_type=facts["welfare_post_type"],
-            welfare_post_months=post_months,
-            original_record=self._original(cells),
+            person_number,
+            household.township,
+            relation,
+            household.head_name,
+            household.head.id,
+            household.household_phone,
+            household.risk_removed,
+            facts["education"],
+            facts["schooling"],
+            facts["health"],
+            facts["disability"],
+            allowance,
+            support,
+            household.year,
+            work_months,
+            facts["work_place"],
+            facts["employer_name"],
+            facts["employment_channel"],
+            facts["welfare_post_type"],
+            post_months,
+            self._original(cells),
         )
         return PersonRecord(
             line,
             name,
             person.id,
-            county,
-            categories,
+            household.county,
+            household.categories,
             capacity,
-            phone or household_phone,
+            phone or household.household_phone,
             person.sex,
             person.birth_date,
-            number,
+            household.number,
             national,
         )
 

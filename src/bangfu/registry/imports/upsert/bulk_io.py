@@ -1,7 +1,9 @@
 """Reading and inserting a batch of rows at the speed a million-row import needs, on both back ends.
 
-- ``rows_in``: the rows whose key is among a batch's keys; PostgreSQL receives the keys as one array
-  (``= ANY(%s)``) rather than thousands of separate parameters.
+- ``rows_in``: the rows whose key is among a batch's keys; the keys travel as one parameter rather
+  than thousands: an array on PostgreSQL (``= ANY(%s)``), a JSON array on SQLite (``IN (SELECT value
+  FROM json_each(?))``). One parameter also lets SQLAlchemy compile the query once per import, where
+  ``IN (?, ?, …)`` named and compiled five thousand parameters per batch.
 - ``IdAllocator``: ids for new rows, drawn before inserting so that related rows (a person's
   categories) can refer to them without reading the new rows back.
 - ``insert_rows``: PostgreSQL through ``COPY … FROM STDIN``, an order of magnitude faster than
@@ -14,10 +16,12 @@ All of it runs on the caller's connection, inside the import's transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, Connection, Select, Table, any_, bindparam
+from sqlalchemy import ARRAY, Column, Connection, Select, String, Table, any_, bindparam, func, literal_column, select
 
 
 def _is_postgresql(connection: Connection) -> bool:
@@ -32,7 +36,11 @@ def rows_in(connection: Connection, query: Select[Any], column: Column[Any], val
     if _is_postgresql(connection):
         restricted = query.where(column == any_(bindparam("wanted", type_=ARRAY(column.type))))
         return list(connection.execute(restricted, {"wanted": wanted}).all())
-    return list(connection.execute(query.where(column.in_(wanted))).all())
+    # Keys are ID numbers, codes and row ids: strings and integers, which JSON carries as they are.
+    keys: Select[Any] = select(literal_column("value")).select_from(func.json_each(bindparam("wanted", type_=String)))
+    return list(
+        connection.execute(query.where(column.in_(keys.scalar_subquery())), {"wanted": json.dumps(wanted)}).all()
+    )
 
 
 class IdAllocator:
@@ -77,17 +85,11 @@ class IdAllocator:
         return list(range(first, first + count))
 
 
-def _sqlite_converters(table: Table, columns: Sequence[str]) -> list[tuple[int, Callable[[Any], Any]]]:
-    """Per column that needs one, how SQLAlchemy would store the value on SQLite: dates as ISO text
-    (sqlite3's own date adapter is deprecated), booleans as 0/1. Other values pass as they are."""
-    converters: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate(columns):
-        python_type = table.c[name].type.python_type if name in table.c else object
-        if python_type is dt.date:
-            converters.append((index, lambda value: None if value is None else value.isoformat()))
-        elif python_type is bool:
-            converters.append((index, lambda value: None if value is None else int(value)))
-    return converters
+# Dates reach SQLite as the ISO text SQLAlchemy's DATE type writes there, converted in C by the driver
+# (its own default adapter is deprecated since Python 3.12; registering one is the documented way).
+# Booleans need nothing: sqlite3 stores them as the integers 0 and 1, as SQLAlchemy does.
+# ``datetime`` is a subclass but adapters match the exact type, so timestamps are not affected.
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
 
 def insert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -103,19 +105,8 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
                 copy.write_row(row)
         return
     placeholders = ", ".join("?" * len(columns))
-    converters = _sqlite_converters(table, columns)
-    converted: Iterable[Sequence[Any]] = rows
-    if converters:
-        converted = (_converted(row, converters) for row in rows)
     cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({placeholders})", converted)
+        cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
-
-
-def _converted(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
-    values = list(row)
-    for index, convert in converters:
-        values[index] = convert(values[index])
-    return values

@@ -9,6 +9,7 @@ logged as one field, ``year_facts``, with the year's facts before and after as J
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ FIELDS = (
     "welfare_post_months",
 )
 CHANGE_FIELD = "year_facts"
+_GIVEN = operator.attrgetter(*FIELDS)
 
 
 def _as_json(year: int, facts: Mapping[str, Any]) -> str:
@@ -51,8 +53,8 @@ class YearFacts:
 
     def start(self, person_id: int, facts: NationalFacts) -> None:
         """The year's row of a new person (none when the download says nothing about that year's work)."""
-        given = [getattr(facts, field) for field in FIELDS]
-        if any(value is not None for value in given):
+        given: tuple[Any, ...] = _GIVEN(facts)
+        if given.count(None) != len(given):
             self._add.append((person_id, facts.year, *given))
 
     def align(self, person_id: int, facts: NationalFacts) -> Change | None:
