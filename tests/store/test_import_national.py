@@ -210,6 +210,16 @@ def test_next_months_download_updates_logs_and_reports_who_is_gone(registry: Eng
     assert count(registry, Person) == DATA_ROWS  # reported, never deleted
 
 
+def test_a_download_that_adds_some_and_drops_others_lists_only_those_dropped(registry: Engine, tmp_path: Path) -> None:
+    # First: without 周勇's household (one person); next month: with it, and without 高勇's.
+    first = edited(lambda row: None if row["户编号"] == "1409257230000112" else row)
+    run(registry, write_national_xlsx(tmp_path / "本月.xlsx", first))
+    later = TODAY + dt.timedelta(days=31)
+    report = run(registry, write_national_xlsx(tmp_path / "下月.xlsx", edited(_next_month)), today=later)
+    assert report.inserted == 1
+    assert sorted(row[0] for row in rejects_rows(report.absent_file)[1:]) == ["陈永红", "高勇"]
+
+
 def test_original_records_stored_with_other_spacing_are_not_changes(registry: Engine, tmp_path: Path) -> None:
     path = sample(tmp_path)
     run(registry, path)

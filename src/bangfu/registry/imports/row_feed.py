@@ -56,9 +56,10 @@ RECORD_TYPES: dict[str, type[Record]] = {
 }
 
 # A record's cells as read, kept only to write the row back out should the database refuse it (rare):
-# from a worker they come joined by UNIT, which pickles as one string instead of fifty (a third of
-# the worker's and the writer's time on a national download); ``original_cells`` splits them back.
-Original = list[str] | str | None
+# from a worker they come joined by UNIT and encoded, which pickles as one byte string instead of fifty
+# strings (a third of the worker's and the writer's time on a national download), and unpickles
+# without decoding; ``original_cells`` decodes and splits them back.
+Original = list[str] | bytes | None
 UNIT = "\x1f"  # ASCII unit separator: a cell that holds one travels as a list instead
 
 # (validated record or refusal, the row's cells as read for a record, the 姓名 written beside the ID)
@@ -69,7 +70,7 @@ def original_cells(original: Original) -> list[str]:
     """The cells of a row as read, however they travelled."""
     if original is None:
         return []
-    return original.split(UNIT) if isinstance(original, str) else original
+    return original.decode().split(UNIT) if isinstance(original, bytes) else original
 
 
 @dataclass(frozen=True)
@@ -214,10 +215,10 @@ def _to_wire(item: Checked) -> Wire:
     if isinstance(result, PersonRecord) and result.national is not None:
         # The national part, last of a person's fields, travels as a tuple too.
         fields = (*fields[:-1], tuple(result.national))
-    if original:
+    if isinstance(original, list) and original:
         joined = UNIT.join(original)
         if joined.count(UNIT) == len(original) - 1:  # no cell holds the separator: it splits back exactly
-            return True, fields, joined, name
+            return True, fields, joined.encode(), name
     return True, fields, original, name
 
 

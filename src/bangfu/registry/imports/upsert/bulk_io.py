@@ -58,6 +58,8 @@ class IdAllocator:
         self.connection = connection
         self.table = table
         self._next: int | None = None
+        # The first id handed out: every row from it on was inserted by this import (None: no row yet).
+        self.first_taken: int | None = None
 
     def _first_free(self) -> int:
         highest = int(
@@ -75,7 +77,7 @@ class IdAllocator:
         if count == 0:
             return []
         if self._next is None:
-            self._next = self._first_free()
+            self._next = self.first_taken = self._first_free()
         first, self._next = self._next, self._next + count
         if _is_postgresql(self.connection):
             self.connection.exec_driver_sql(

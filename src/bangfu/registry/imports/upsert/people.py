@@ -14,7 +14,6 @@ deleted: a download can be partial, and a person who left stays in the ledger's 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
@@ -67,25 +66,26 @@ NATIONAL_COLUMNS = (
     "original_record",
 )
 
-NO_NATIONAL_VALUES = dict.fromkeys(NATIONAL_COLUMNS)
+NO_NATIONAL_ROW = (None,) * len(NATIONAL_COLUMNS)
+# The person columns an insert writes, before the national ones.
+PERSON_COLUMNS = ("id_number", "name", "sex", "birth_date", "hukou_region", "labor_capacity", "phone", "household_id")
 
 
-def national_values(facts: NationalFacts, today: dt.date) -> dict[str, Any]:
-    # 是 on the day it is first seen (``same`` keeps that day later); 否 empties it; blank says nothing.
-    risk_removed = {True: today, False: CLEARED, None: None}[facts.risk_removed]
-    return {
-        "township_code": facts.township_code,
-        "person_number": facts.person_number,
-        "relation_to_head": facts.relation_to_head,
-        "education": facts.education,
-        "schooling": facts.schooling,
-        "health": facts.health,
-        "disability": facts.disability,
-        "minimum_living_allowance": facts.minimum_living_allowance,
-        "extreme_poverty_support": facts.extreme_poverty_support,
-        "risk_removed_on": risk_removed,
-        "original_record": facts.original_record,
-    }
+def national_row(facts: NationalFacts, risk_removed_on: Any) -> tuple[Any, ...]:
+    """The ``NATIONAL_COLUMNS`` of a national row, in that order."""
+    return (
+        facts.township_code,
+        facts.person_number,
+        facts.relation_to_head,
+        facts.education,
+        facts.schooling,
+        facts.health,
+        facts.disability,
+        facts.minimum_living_allowance,
+        facts.extreme_poverty_support,
+        risk_removed_on,
+        facts.original_record,
+    )
 
 
 class PeopleWriter(BatchWriter[PersonRecord]):
@@ -153,7 +153,9 @@ class PeopleWriter(BatchWriter[PersonRecord]):
             "household_id": household,
         }
         if record.national is not None:
-            wanted.update(national_values(record.national, self.today))
+            # 是 on the day first seen (``same`` keeps that day later); 否 empties it; blank says nothing.
+            risk_removed_on = {True: self.today, False: CLEARED, None: None}[record.national.risk_removed]
+            wanted.update(zip(NATIONAL_COLUMNS, national_row(record.national, risk_removed_on), strict=True))
         return wanted
 
     def same(self, column: str, registered: Any, given: Any) -> bool:
@@ -174,26 +176,28 @@ class PeopleWriter(BatchWriter[PersonRecord]):
             changes.extend(self._member_households.changes.get(record.line, ()))
         return [change for change in changes if change is not None]
 
-    def insert_values(self, record: PersonRecord) -> dict[str, Any]:
-        # Built in one go (a million rows on a first import): the columns of ``wanted`` and, as one
-        # executemany or COPY needs the same columns on every row, every national column.
-        values = {
-            "id_number": record.id_number,
-            "name": record.name,
-            "sex": record.sex,
-            "birth_date": record.birth_date,
-            "hukou_region": record.hukou_region,
-            "labor_capacity": record.labor_capacity,
-            "phone": record.phone,
-            "household_id": self._households.get(record.household_number) if record.household_number else None,
-        }
-        if record.national is None:
-            values.update(NO_NATIONAL_VALUES)
-        else:
-            values.update(national_values(record.national, self.today))
-            if values["risk_removed_on"] is CLEARED:
-                values["risk_removed_on"] = None
-        return values
+    def insert_rows_of(self, records: Sequence[PersonRecord]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        # Tuples rather than ``insert_values`` dicts: a first import inserts a million persons. Every
+        # row has the national columns (one executemany or COPY needs the same columns on each row).
+        households = self._households
+        risk_removed_on = {True: self.today, False: None, None: None}
+        rows = []
+        for record in records:
+            number = record.household_number
+            person = (
+                record.id_number,
+                record.name,
+                record.sex,
+                record.birth_date,
+                record.hukou_region,
+                record.labor_capacity,
+                record.phone,
+                households.get(number) if number else None,
+            )
+            facts = record.national
+            national = NO_NATIONAL_ROW if facts is None else national_row(facts, risk_removed_on[facts.risk_removed])
+            rows.append(person + national)
+        return (*PERSON_COLUMNS, *NATIONAL_COLUMNS), rows
 
     def inserted(self, records: Sequence[PersonRecord], ids: Sequence[int]) -> None:
         for record, person_id in zip(records, ids, strict=True):
@@ -220,6 +224,10 @@ class PeopleWriter(BatchWriter[PersonRecord]):
             .where(PERSONS.c.hukou_region.in_(sorted(self._counties)), PERSONS.c.person_number.is_not(None))
             .order_by(PERSONS.c.hukou_region, HOUSEHOLDS.c.household_number, PERSONS.c.id_number)
         )
+        if self._ids.first_taken is not None:
+            # Persons this import inserted came from its own rows: only those registered before can be absent
+            # (on a first import, none: no need to read back a million rows).
+            query = query.where(PERSONS.c.id < self._ids.first_taken)
         return [
             AbsentPerson(*row) for row in self.connection.execute(query) if id_key(row.id_number) not in self._listed
         ]
