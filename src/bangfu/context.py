@@ -62,9 +62,8 @@ class Context:
         return self._policies if self._policies is not None else PolicySet.bundled()
 
     def close(self) -> None:
-        """Dispose of the engine's pooled connections, if an engine was ever made."""
-        engine = self.__dict__.pop("engine", None)
-        self.__dict__.pop("sessions", None)
+        """Close the engine's pooled connections, if an engine was ever made (a later use opens new ones)."""
+        engine: Engine | None = self.__dict__.get("engine")
         if engine is not None:
             engine.dispose()
 
