@@ -67,6 +67,14 @@ def test_store_depends_on_core_only() -> None:
     assert foreign_imports("store", {"core"}) == []
 
 
+def test_batch_depends_on_core_only() -> None:
+    assert foreign_imports("batch", {"core"}) == []
+
+
+def test_policy_depends_on_core_and_the_batch_interface_only() -> None:
+    assert foreign_imports("policy", {"core", "batch"}) == []
+
+
 def test_core_depends_on_nothing_of_bangfu() -> None:
     assert foreign_imports("core", set()) == []
 
