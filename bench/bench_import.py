@@ -97,12 +97,23 @@ def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
     return described
 
 
+def migrate(url: str) -> None:
+    """``bangfu init`` on ``url``, in one transaction."""
+    from bangfu.store.db import make_engine
+    from bangfu.store.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+    finally:
+        engine.dispose()
+
+
 def fresh_database(backend: str, server: str, name: str) -> str:
     """A new, migrated, empty database (SQLite: a new file in a temporary folder)."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
-
-    from bangfu.store.migrate import upgrade
 
     if backend == "sqlite":
         url = f"sqlite:///{(Path(tempfile.mkdtemp(prefix='bangfu_bench_import_')) / f'{name}.db').as_posix()}"
@@ -113,7 +124,7 @@ def fresh_database(backend: str, server: str, name: str) -> str:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         admin.dispose()
         url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    migrate(url)
     return url
 
 

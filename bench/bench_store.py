@@ -44,8 +44,9 @@ def peak_rss_mb() -> float:
 
 def child_load(url: str, persons: int, organizations: int, year: int, sqlite_sync: bool) -> dict[str, object]:
     from bangfu.store import bulk_sinks
-    from bangfu.store.bulk import load_population
+    from bangfu.store.db import make_engine
     from bangfu.synth.population import write_population
+    from bangfu.synth.registry_load.load import load_population
 
     if sqlite_sync:  # for comparison only: keep SQLite's synchronous setting during the load
         bulk_sinks._sqlite_without_sync = lambda connection: nullcontext()
@@ -53,7 +54,12 @@ def child_load(url: str, persons: int, organizations: int, year: int, sqlite_syn
         started = time.perf_counter()
         rows = write_population(Path(tmp), persons, organizations, year=year)
         generated = time.perf_counter()
-        result = load_population(url, Path(tmp), seed=2021, year=year)
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                result = load_population(connection, Path(tmp), seed=2021, year=year)
+        finally:
+            engine.dispose()
         loaded = time.perf_counter()
     return {
         "generate_s": generated - started,
@@ -69,12 +75,18 @@ def child_evaluate(url: str, day: dt.date) -> dict[str, object]:
     from bangfu.batch.duckdb_backend import DuckDBBackend
     from bangfu.policy.batch_run import evaluate_population
     from bangfu.policy.loader import load_bundled
-    from bangfu.store.population_export import export_population
+    from bangfu.registry.population_export import export_population
+    from bangfu.store.db import make_engine
 
     policy = load_bundled()
     with tempfile.TemporaryDirectory(prefix="bangfu_bench_") as tmp:
         started = time.perf_counter()
-        exported = export_population(url, Path(tmp) / "population", day)
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                exported = export_population(connection, Path(tmp) / "population", day)
+        finally:
+            engine.dispose()
         middle = time.perf_counter()
         backend = DuckDBBackend()
         run = evaluate_population(policy, backend, Path(tmp) / "population", day)
@@ -92,17 +104,28 @@ def child_evaluate(url: str, day: dt.date) -> dict[str, object]:
 
 
 @contextmanager
+def migrate(url: str) -> None:
+    """``bangfu init`` on ``url``, in one transaction."""
+    from bangfu.store.db import make_engine
+    from bangfu.store.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+    finally:
+        engine.dispose()
+
+
 def fresh_database(backend: str, server: str, index: int) -> Iterator[str]:
     """A migrated, empty database; PostgreSQL's is dropped afterwards unless it is the one kept."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    from bangfu.store.migrate import upgrade
-
     if backend == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="bangfu_bench_sqlite_"))
         url = f"sqlite:///{(folder / f'bangfu-{index}.db').as_posix()}"
-        upgrade(url)
+        migrate(url)
         yield url
         return
     name = f"bangfu_bench_{os.getpid()}_{index}"
@@ -112,7 +135,7 @@ def fresh_database(backend: str, server: str, index: int) -> Iterator[str]:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    migrate(url)
     yield url
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bangfu.cli import app
 from bangfu.cli.platform_cmds import DEMO_ACCOUNTS, DEMO_PASSWORD
 from bangfu.web.app import create_app
+from database_servers import settings_for
 
 
 def test_demo_prepares_data_accounts_and_a_working_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +29,7 @@ def test_demo_prepares_data_accounts_and_a_working_platform(tmp_path: Path, monk
     assert {a["username"]: a["is_demo"] for a in json.loads(listed.stdout)} == dict.fromkeys(
         (username for username, *_ in DEMO_ACCOUNTS), True
     )
-    platform = create_app(f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}")
+    platform = create_app(settings_for(f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}"))
     try:
         with TestClient(platform) as client:
             persons = {}
@@ -43,7 +44,7 @@ def test_demo_prepares_data_accounts_and_a_working_platform(tmp_path: Path, monk
             assert persons["sheng"] == persons["shenji"] == 400
             assert 0 <= persons["xiangzhen"] <= persons["xingxian"] < persons["lvliang"] < 400
     finally:
-        platform.state.engine.dispose()
+        platform.state.context.close()
 
 
 def test_serve_refuses_a_missing_or_uninitialized_database(tmp_path: Path) -> None:
@@ -86,14 +87,16 @@ def test_demo_refuses_to_run_in_production(tmp_path: Path, monkeypatch: pytest.M
 def test_serve_warns_about_demo_accounts_and_refuses_them_in_production(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bangfu.cli.database import resolve
+    from bangfu.cli.database import opened, resolve
     from bangfu.cli.demo_guard import check_demo_accounts_before_serving
     from bangfu.cli.platform_cmds import ensure_demo_accounts
 
     url = initialized(tmp_path)
-    ensure_demo_accounts(url)
     monkeypatch.delenv("BANGFU_ENV", raising=False)
-    check_demo_accounts_before_serving(resolve(url))  # warns, does not stop
+    target = resolve(url)
+    with opened(target) as context:
+        ensure_demo_accounts(context)
+        check_demo_accounts_before_serving(target, context)  # warns, does not stop
     warning = "".join(capsys.readouterr().err.split())
     assert "警告：数据库中有演示账户sheng" in warning and "切勿在生产中使用" in warning
     monkeypatch.setenv("BANGFU_ENV", "production")
@@ -102,7 +105,8 @@ def test_serve_warns_about_demo_accounts_and_refuses_them_in_production(
     assert "拒绝在生产环境" in "".join(refused.stderr.split())
     for username, *_ in DEMO_ACCOUNTS:
         assert CliRunner().invoke(app, ["user", "disable", username, "--database", url]).exit_code == 0
-    check_demo_accounts_before_serving(resolve(url))  # disabled demo accounts no longer count
+    with opened(target) as context:
+        check_demo_accounts_before_serving(target, context)  # disabled demo accounts no longer count
     assert capsys.readouterr().err == ""
 
 

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from store_support import Migrated
 
 from bangfu.store.db import make_engine
-from bangfu.store.migrate import upgrade
-from database_servers import BACKENDS, postgres_database
+from database_servers import BACKENDS, migrate, postgres_database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -35,7 +34,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 @pytest.fixture(scope="session")
 def migrated(empty_database: str) -> Migrated:
     backend = make_url(empty_database).get_backend_name()
-    return Migrated(backend, empty_database, upgrade(empty_database))
+    return Migrated(backend, empty_database, migrate(empty_database))
 
 
 @pytest.fixture(scope="session")
@@ -63,13 +62,13 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     """A database of its own at the newest schema, for a test that fills the registry."""
     if request.param == "sqlite":
         url = f"sqlite:///{(tmp_path / 'bangfu.db').as_posix()}"
-        upgrade(url)
+        migrate(url)
         yield url
         return
     databases = postgres_database()
     url = next(databases)
     try:
-        upgrade(url)
+        migrate(url)
         yield url
     finally:
         databases.close()

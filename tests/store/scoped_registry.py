@@ -20,7 +20,6 @@ from store_support import id_number
 
 from bangfu.core import citizen_id
 from bangfu.store.db import make_engine
-from bangfu.store.migrate import upgrade
 from bangfu.store.tables import (
     BenefitLedgerEntry,
     EmploymentSpell,
@@ -30,7 +29,7 @@ from bangfu.store.tables import (
     Person,
     PersonCategory,
 )
-from database_servers import postgres_database
+from database_servers import migrate, postgres_database
 
 TODAY = dt.date(2024, 6, 30)
 LVLIANG, TAIYUAN = "1411", "1401"
@@ -327,7 +326,7 @@ def registry_database(backend: str, folder: Path) -> Iterator[tuple[Engine, Worl
         servers = postgres_database()
         url = next(servers)
     try:
-        upgrade(url)
+        migrate(url)
         engine = make_engine(url)
         try:
             with engine.begin() as connection:

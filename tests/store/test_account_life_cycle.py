@@ -28,7 +28,7 @@ from bangfu.accounts.sessions import LoginFailed, authenticate, open_session, re
 from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.accounts.users import Account, AccountError, add_user, find_account
 from bangfu.audit.log import record
-from bangfu.store.bulk import registry_counts
+from bangfu.store.counts import registry_counts
 from bangfu.store.tables import AuditEntry, AuditHead, Household, ImportBatch, User
 
 PASSWORD = "兴县就业帮扶工作2024"

@@ -12,11 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select, text
 
-from bangfu.store.bulk import LOADED_TABLES, RegistryNotEmptyError, load_population
+from bangfu.store.counts import RegistryNotEmptyError
 from bangfu.store.db import make_engine
-from bangfu.store.migrate import alembic_config, upgrade
+from bangfu.store.migrate import alembic_config
 from bangfu.store.tables import Base, Person
 from bangfu.synth.population import write_population
+from bangfu.synth.registry_load.load import LOADED_TABLES, load_population
+from database_servers import connection_to, migrate
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,8 @@ def test_postgres_constraints_come_back_exactly(fresh_database: str, population:
     try:
         with engine.connect() as connection:
             before = catalog(connection)
-        load_population(fresh_database, population, seed=11, year=2024)
+        with engine.connect() as connection:
+            load_population(connection, population, seed=11, year=2024)
         with engine.connect() as connection:
             assert catalog(connection) == before
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -65,8 +68,8 @@ def test_a_failed_load_leaves_nothing(fresh_database: str, population: Path, tmp
     try:
         with engine.connect() as connection:
             before = catalog(connection) if connection.dialect.name == "postgresql" else set()
-        with pytest.raises(FileNotFoundError):
-            load_population(fresh_database, broken, seed=11, year=2024)
+        with pytest.raises(FileNotFoundError), engine.connect() as connection:
+            load_population(connection, broken, seed=11, year=2024)
         with engine.connect() as connection:
             for table in LOADED_TABLES:
                 assert connection.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table
@@ -75,9 +78,10 @@ def test_a_failed_load_leaves_nothing(fresh_database: str, population: Path, tmp
     finally:
         engine.dispose()
     # And the registry is still empty for a proper load.
-    assert load_population(fresh_database, population, seed=11, year=2024).rows["persons"] == 400
-    with pytest.raises(RegistryNotEmptyError):
-        load_population(fresh_database, population, seed=11, year=2024)
+    with connection_to(fresh_database) as connection:
+        assert load_population(connection, population, seed=11, year=2024).rows["persons"] == 400
+    with pytest.raises(RegistryNotEmptyError), connection_to(fresh_database) as connection:
+        load_population(connection, population, seed=11, year=2024)
 
 
 def test_migration_0002_keeps_rows(fresh_database: str) -> None:
@@ -98,7 +102,7 @@ def test_migration_0002_keeps_rows(fresh_database: str) -> None:
                     "VALUES (1, 'poverty_alleviated', '2019-12-31')"
                 )
             )
-        upgrade(fresh_database)  # 0002 (and any later revision) with rows that refer to persons
+        migrate(fresh_database)  # 0002 (and any later revision) with rows that refer to persons
         with engine.connect() as connection:
             row = connection.execute(select(Person.name, Person.birth_date, Person.residence_region)).one()
             assert tuple(row) == ("张三", dt.date(1980, 1, 1), None)

@@ -19,10 +19,13 @@ from bangfu.access.scope import Scope
 from bangfu.cli import app
 from bangfu.core import regions
 from bangfu.core.vocabulary import CATEGORIES
+from bangfu.policy.policy_set import PolicySet
 from bangfu.reports.dashboard import WORK_KEYS, Dashboard, compute_figures, dashboard, refresh_figures
 from bangfu.store.db import make_engine
 from bangfu.store.tables import DashboardFigure, Household, Person
 from database_servers import BACKENDS
+
+POLICIES = PolicySet.bundled()
 
 FIGURES = DashboardFigure.__table__
 NO_WORK = dict.fromkeys(WORK_KEYS, 0)
@@ -52,7 +55,7 @@ def figures(connection: Connection) -> set[tuple[str, str, str, int]]:
 
 
 def test_figures_per_finest_region(connection: Connection) -> None:
-    assert refresh_figures(connection, TODAY) == 25
+    assert refresh_figures(connection, TODAY, POLICIES) == 25
     assert figures(connection) == {
         # 张三 (p1) in 蔚汾镇: abroad through organized export, and at home at the same time.
         (WEIFEN, "persons", "all", 1),
@@ -89,7 +92,7 @@ def test_figures_per_finest_region(connection: Connection) -> None:
 
 def test_dashboards_sum_their_subtree(connection: Connection) -> None:
     assert dashboard(connection, Scope.for_region("14")).computed_at is None
-    refresh_figures(connection, TODAY)
+    refresh_figures(connection, TODAY, POLICIES)
     province = dashboard(connection, Scope.for_region("14"))
     assert province.computed_at is not None and province.computed_at.tzinfo is not None
     assert (province.region_code, province.region_name, province.persons) == ("14", "山西省", 5)
@@ -160,20 +163,20 @@ def summed(boards: list[Dashboard]) -> Counter[str]:
 
 
 def test_a_refresh_replaces_the_figures_and_follows_the_day(connection: Connection) -> None:
-    refresh_figures(connection, TODAY)
+    refresh_figures(connection, TODAY, POLICIES)
     first = figures(connection)
-    assert refresh_figures(connection, TODAY) == len(first)
+    assert refresh_figures(connection, TODAY, POLICIES) == len(first)
     assert figures(connection) == first
     # A year later: other year's ledger, p1's spells still open, p4's category now held.
-    refresh_figures(connection, dt.date(2025, 6, 30))
+    refresh_figures(connection, dt.date(2025, 6, 30), POLICIES)
     later = dashboard(connection, Scope.for_region("14"))
     assert later.funds == {} and later.benefits == {}
     assert later.categories["rural_low_income"] == 1
-    assert set(compute_figures(connection, dt.date(2025, 6, 30))) == figures(connection)
+    assert set(compute_figures(connection, dt.date(2025, 6, 30), POLICIES)) == figures(connection)
 
 
 def test_dashboard_is_a_plain_record(connection: Connection) -> None:
-    refresh_figures(connection, TODAY)
+    refresh_figures(connection, TODAY, POLICIES)
     board = dashboard(connection, Scope.for_region(LIN))
     assert dataclasses.asdict(board)["work"]["in_province"] == 1
 

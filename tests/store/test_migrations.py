@@ -15,8 +15,9 @@ from store_support import Migrated
 from bangfu.core import regions
 from bangfu.policy.loader import load_bundled
 from bangfu.store.db import make_engine
-from bangfu.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from bangfu.store.migrate import alembic_config, current_revision, head_revision
 from bangfu.store.tables import Base, Region
+from database_servers import migrate
 
 TABLES = {
     "person_year_facts",
@@ -50,7 +51,7 @@ def test_first_upgrade_reaches_head_and_seeds(migrated: Migrated, engine: Engine
 def test_upgrade_twice_is_idempotent(migrated: Migrated, engine: Engine) -> None:
     before = region_rows(engine)
     for _ in range(2):
-        again = upgrade(migrated.url)
+        again = migrate(migrated.url)
         assert again.revision == head_revision()
         assert (again.regions.total, again.regions.inserted, again.regions.updated) == (1515, 0, 0)
     assert region_rows(engine) == before
@@ -85,7 +86,7 @@ def test_key_county_edits_survive_upgrade(migrated: Migrated, engine: Engine) ->
         with engine.begin() as connection:
             connection.execute(update(Region).where(Region.code == "140105").values(key_county=True))
             connection.execute(update(Region).where(Region.code == "141123").values(key_county=False))
-        upgrade(migrated.url)
+        migrate(migrated.url)
         with engine.connect() as connection:
             flags = dict(
                 connection.execute(
@@ -102,7 +103,7 @@ def test_key_county_edits_survive_upgrade(migrated: Migrated, engine: Engine) ->
 def test_outdated_reference_facts_are_refreshed(migrated: Migrated, engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(update(Region).where(Region.code == "141123").values(name="兴 县", parent_code="1410"))
-    result = upgrade(migrated.url)
+    result = migrate(migrated.url)
     assert (result.regions.inserted, result.regions.updated) == (0, 1)
     with engine.connect() as connection:
         row = connection.execute(select(Region.name, Region.parent_code).where(Region.code == "141123")).one()
@@ -115,7 +116,7 @@ def test_downgrade_to_base_and_back(migrated: Migrated, engine: Engine) -> None:
     with engine.connect() as connection:
         assert current_revision(connection) is None
     assert not TABLES & set(inspect(engine).get_table_names())
-    assert upgrade(migrated.url).regions.inserted == 1515
+    assert migrate(migrated.url).regions.inserted == 1515
     with engine.connect() as connection:
         assert current_revision(connection) == head_revision()
 

@@ -26,9 +26,9 @@ from bangfu.policy.batch_run import evaluate_population
 from bangfu.policy.case import parse_case
 from bangfu.policy.engine import evaluate_case
 from bangfu.policy.loader import load_bundled
+from bangfu.registry.population_export import export_population, fact_schemas
 from bangfu.registry.stored_cases import stored_case
 from bangfu.store.db import make_engine
-from bangfu.store.population_export import export_population, fact_schemas
 from bangfu.store.tables import (
     BenefitLedgerEntry,
     EmploymentSpell,
@@ -40,6 +40,7 @@ from bangfu.store.tables import (
     PersonCategory,
     TrainingRecord,
 )
+from database_servers import connection_to
 
 PERSONS, ORGANIZATIONS, SEED, YEAR = 1500, 150, 7, 2024
 # The first and last day of the data year, and one in between: categories and recognitions hold all year.
@@ -209,7 +210,8 @@ def exported(loaded: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory)
     folders = {}
     for day in DAYS:
         folder = tmp_path_factory.mktemp(f"export-{day}")
-        result = export_population(loaded[0], folder, day)
+        with connection_to(loaded[0]) as connection:
+            result = export_population(connection, folder, day)
         assert result.rows["persons"] == PERSONS
         folders[day] = folder
     return folders

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from store_support import household, organization, person
 
+from bangfu.registry.population_export import export_population
 from bangfu.store.db import make_engine, make_sessionmaker, unit_of_work
-from bangfu.store.population_export import export_population
 from bangfu.store.tables import (
     BenefitLedgerEntry,
     EmploymentSpell,
@@ -20,6 +20,7 @@ from bangfu.store.tables import (
     OrganizationTrainee,
     PersonCategory,
 )
+from database_servers import connection_to
 
 DAY = dt.date(2024, 6, 30)
 BEFORE, AFTER = DAY - dt.timedelta(days=1), DAY + dt.timedelta(days=1)
@@ -85,7 +86,8 @@ def exported(fresh_database: str, tmp_path: Path) -> tuple[Path, dict[str, int]]
             ids = {"held": held.id, "unknown": unknown.id, "base": base.id, "lapsed": lapsed.id, "plain": plain.id}
     finally:
         engine.dispose()
-    result = export_population(fresh_database, tmp_path / "export", DAY)
+    with connection_to(fresh_database) as connection:
+        result = export_population(connection, tmp_path / "export", DAY)
     assert result.rows["persons"] == 2
     return tmp_path / "export", ids
 

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from bangfu.access.scope import Scope
 from bangfu.cli import app
 from bangfu.core.disclosure import masked_id_number, masked_phone
+from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.queries import (
     QueryError,
     organization_detail,
@@ -35,6 +36,8 @@ from bangfu.registry.queries import (
 )
 from bangfu.store.db import make_engine
 from bangfu.store.tables import AuditEntry
+
+POLICIES = PolicySet.bundled()
 
 ALL_SCOPES = sorted(VISIBLE_PERSONS)
 
@@ -51,7 +54,7 @@ def test_search_and_detail_see_exactly_the_scope(world: tuple[Connection, World]
     assert built.persons(p.id for p in page.items) == VISIBLE_PERSONS[code]
     assert page.total == len(VISIBLE_PERSONS[code])
     for key in ("p1", "p2", "p3", "p4", "p5"):
-        detail = person_detail(connection, scope, built.ids[key], today=TODAY)
+        detail = person_detail(connection, scope, built.ids[key], POLICIES, today=TODAY)
         assert (detail is not None) == (key in VISIBLE_PERSONS[code]), key
         by_number = search_people(connection, scope, id_number=built.id_numbers[key], today=TODAY)
         assert by_number.total == (1 if key in VISIBLE_PERSONS[code] else 0)
@@ -59,15 +62,15 @@ def test_search_and_detail_see_exactly_the_scope(world: tuple[Connection, World]
     organizations = search_organizations(connection, scope, per_page=100)
     assert built.organizations(o.id for o in organizations.items) == VISIBLE_ORGANIZATIONS[code]
     for key in ("o1", "o2", "o3"):
-        found = organization_detail(connection, scope, built.ids[key], today=TODAY)
+        found = organization_detail(connection, scope, built.ids[key], POLICIES, today=TODAY)
         assert (found is not None) == (key in VISIBLE_ORGANIZATIONS[code]), key
 
 
 def test_missing_person_and_organization_are_none(world: tuple[Connection, World]) -> None:
     connection, _ = world
     province = Scope.for_region("14")
-    assert person_detail(connection, province, 987_654_321) is None
-    assert organization_detail(connection, province, 987_654_321) is None
+    assert person_detail(connection, province, 987_654_321, POLICIES) is None
+    assert organization_detail(connection, province, 987_654_321, POLICIES) is None
 
 
 def test_name_search_in_a_county_and_a_township(world: tuple[Connection, World]) -> None:
@@ -149,7 +152,7 @@ def test_summaries_and_details_are_masked(world: tuple[Connection, World]) -> No
     assert summary.categories == ["poverty_alleviated"]
     assert summary.labor_capacity == "ordinary"
 
-    detail = person_detail(connection, county, built.ids["p1"], today=TODAY)
+    detail = person_detail(connection, county, built.ids["p1"], POLICIES, today=TODAY)
     assert detail is not None
     shown = repr(dataclasses.asdict(detail))
     for key in ("p1", "p2", "p3", "p4", "p5"):
@@ -173,14 +176,14 @@ def test_summaries_and_details_are_masked(world: tuple[Connection, World]) -> No
         50_000,
     )
     # A township assistant sees the household, but not the member whose township is unknown.
-    from_township = person_detail(connection, Scope.for_region(WEIFEN), built.ids["p1"], today=TODAY)
+    from_township = person_detail(connection, Scope.for_region(WEIFEN), built.ids["p1"], POLICIES, today=TODAY)
     assert from_township is not None and from_township.household is not None
     assert [m.person_id for m in from_township.household.members] == [built.ids["p1"]]
 
 
 def test_detail_lists_ended_periods_and_unknown_benefits(world: tuple[Connection, World]) -> None:
     connection, built = world
-    p2 = person_detail(connection, Scope.for_region(WEIJIATAN), built.ids["p2"], today=TODAY)
+    p2 = person_detail(connection, Scope.for_region(WEIJIATAN), built.ids["p2"], POLICIES, today=TODAY)
     assert p2 is not None
     assert [(c.code, c.held_today, c.end_date is not None) for c in p2.categories] == [
         ("edge_of_poverty", True, False),
@@ -188,7 +191,7 @@ def test_detail_lists_ended_periods_and_unknown_benefits(world: tuple[Connection
     ]
     assert p2.categories[1].label == "防返贫监测对象"
     assert p2.household is None
-    p4 = person_detail(connection, Scope.for_region(LIN), built.ids["p4"], today=TODAY)
+    p4 = person_detail(connection, Scope.for_region(LIN), built.ids["p4"], POLICIES, today=TODAY)
     assert p4 is not None
     [entry] = p4.ledger
     assert (entry.benefit_id, entry.benefit_label, entry.fund) == ("mystery_benefit", None, None)
@@ -206,7 +209,7 @@ def test_organization_search_and_detail(world: tuple[Connection, World]) -> None
     with pytest.raises(QueryError, match="单位类型 kind“factory”无效"):
         search_organizations(connection, province, kind="factory")
 
-    detail = organization_detail(connection, Scope.for_region(XING), built.ids["o1"], today=TODAY)
+    detail = organization_detail(connection, Scope.for_region(XING), built.ids["o1"], POLICIES, today=TODAY)
     assert detail is not None
     assert detail.summary.region_name == "山西省吕梁市兴县" and detail.summary.kind_label == "企业"
     assert detail.summary.phone_masked == masked_phone("13500001111")

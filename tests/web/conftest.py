@@ -10,7 +10,7 @@ from live_server import Live, add_accounts, running_server
 from web_support import ACCOUNTS, PASSWORD, Platform, build_registry
 
 from bangfu.web.app import create_app
-from database_servers import BACKENDS, postgres_database
+from database_servers import BACKENDS, postgres_database, settings_for
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -22,10 +22,10 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     url = next(databases)
     try:
         persons, organizations = build_registry(url)
-        app = create_app(url, checks_dir=tmp_path_factory.mktemp("checks"))
+        app = create_app(settings_for(url), checks_dir=tmp_path_factory.mktemp("checks"))
         with TestClient(app, base_url="http://testserver") as client:
             yield Platform(url, client, persons, organizations, {u: (role, region) for u, role, region, _ in ACCOUNTS})
-        app.state.engine.dispose()
+        app.state.context.close()
     finally:
         if hasattr(databases, "close"):
             databases.close()

@@ -20,6 +20,7 @@ import uvicorn
 from web_support import PASSWORD, build_registry
 
 from bangfu.web.app import create_app
+from database_servers import settings_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     url = f"sqlite:///{(tmp_path_factory.mktemp('browser') / 'bangfu.db').as_posix()}"
     persons, _ = build_registry(url)
     port = free_port()
-    app = create_app(url, checks_dir=tmp_path_factory.mktemp("checks"))
+    app = create_app(settings_for(url), checks_dir=tmp_path_factory.mktemp("checks"))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
@@ -62,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     yield f"http://127.0.0.1:{port}", {key: placed for key, placed in persons.items()}
     running.should_exit = True
     thread.join(timeout=10)
-    app.state.engine.dispose()
+    app.state.context.close()
 
 
 @pytest.fixture(scope="module")

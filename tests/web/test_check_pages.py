@@ -23,6 +23,7 @@ from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.store.db import make_engine
 from bangfu.web.app import create_app
 from bangfu.web.check_results import CheckResults
+from database_servers import settings_for
 
 
 def upload(client: TestClient, name: str, content: bytes, *, day: str = DAY.isoformat(), csrf: bool = True) -> object:
@@ -159,7 +160,7 @@ def test_bad_files_are_refused_with_their_reason(platform: Platform, tmp_path: P
 
 def test_the_upload_limit_is_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform) -> None:
     monkeypatch.setenv("BANGFU_MAX_UPLOAD_BYTES", str(3 * 2**20))
-    app = create_app(platform.url, checks_dir=tmp_path / "checks")
+    app = create_app(settings_for(platform.url), checks_dir=tmp_path / "checks")
     try:
         with TestClient(app, base_url="http://testserver") as client:
             page_login(client, "county_xing")
@@ -172,7 +173,7 @@ def test_the_upload_limit_is_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyP
             form = {"csrf_token": "x", "old": "y" * (2 * 2**20)}
             assert client.post("/account/password", data=form).status_code == 413
     finally:
-        app.state.engine.dispose()
+        app.state.context.close()
 
 
 def test_results_are_private_and_expire(platform: Platform, tmp_path: Path) -> None:

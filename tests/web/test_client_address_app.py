@@ -10,6 +10,7 @@ from web_support import Platform
 from bangfu.settings import parse_networks
 from bangfu.store.tables import AuditEntry, LoginAttempt
 from bangfu.web.app import create_app
+from database_servers import settings_for
 
 
 @pytest.mark.parametrize(
@@ -22,7 +23,7 @@ from bangfu.web.app import create_app
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
     platform: Platform, peer: str, forwarded_for: str, recorded: str
 ) -> None:
-    app = create_app(platform.url, trusted_proxies=parse_networks("127.0.0.1"))
+    app = create_app(settings_for(platform.url, trusted_proxies=parse_networks("127.0.0.1")))
     username = f"spoof.{peer}"
     try:
         with TestClient(app, client=(peer, 50000)) as client:
@@ -32,10 +33,10 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
                 headers={"X-Forwarded-For": forwarded_for},
             )
         assert answer.status_code == 401
-        with app.state.sessions() as session:
+        with app.state.context.sessions() as session:
             assert session.scalars(select(LoginAttempt.address).where(LoginAttempt.username == username)).all() == [
                 recorded
             ]
             assert session.scalars(select(AuditEntry.address).where(AuditEntry.actor == username)).all() == [recorded]
     finally:
-        app.state.engine.dispose()
+        app.state.context.close()

@@ -37,7 +37,7 @@ from bangfu.registry.imports.upsert.base import table_of
 from bangfu.store.db import make_engine
 from bangfu.store.tables import Household, Person
 from bangfu.web.app import create_app
-from database_servers import BACKENDS, postgres_database
+from database_servers import BACKENDS, postgres_database, settings_for
 
 MIN_ID_CANDIDATES = 1_000
 MIN_PHONE_CANDIDATES = 100_000
@@ -88,10 +88,10 @@ def attacked(
                 actor="tests",
             )
         engine.dispose()
-        app = create_app(url)
+        app = create_app(settings_for(url))
         with TestClient(app, base_url="http://testserver") as client:
             yield url, client
-        app.state.engine.dispose()
+        app.state.context.close()
     finally:
         if hasattr(databases, "close"):
             databases.close()

@@ -13,6 +13,7 @@ from web_support import XING, api_token, build_registry, id_number, page_login
 from bangfu.registry.imports.importer import import_file
 from bangfu.store.db import make_engine
 from bangfu.web.app import create_app
+from database_servers import settings_for
 from hostile_files import FORMULA_NAMES, assert_no_formula_cells
 
 
@@ -33,10 +34,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         assert import_file(engine, "people", source).inserted == len(FORMULA_NAMES)
     finally:
         engine.dispose()
-    app = create_app(url)
+    app = create_app(settings_for(url))
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
-    app.state.engine.dispose()
+    app.state.context.close()
 
 
 def expected() -> list[str]:

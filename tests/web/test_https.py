@@ -107,7 +107,7 @@ def test_behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent(database: str, m
         )
         assert answer.status_code == 303
         assert all("; secure" in c.lower() for c in answer.headers.get_list("set-cookie"))
-    app.state.engine.dispose()
+    app.state.context.close()
 
 
 def test_plain_http_sends_no_hsts(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +116,7 @@ def test_plain_http_sends_no_hsts(database: str, monkeypatch: pytest.MonkeyPatch
     app = app_from_environment()
     with TestClient(app) as client:
         assert "strict-transport-security" not in client.get("/login").headers
-    app.state.engine.dispose()
+    app.state.context.close()
 
 
 @pytest.fixture

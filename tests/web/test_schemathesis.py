@@ -14,17 +14,18 @@ from schemathesis.checks import not_a_server_error
 from web_support import api_token, build_registry
 
 from bangfu.web.app import create_app
+from database_servers import settings_for
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
     url = f"sqlite:///{(tmp_path_factory.mktemp('schemathesis') / 'bangfu.db').as_posix()}"
     build_registry(url)
-    app = create_app(url)
+    app = create_app(settings_for(url))
     with TestClient(app) as client:
         headers = api_token(client, "county_xing")
     yield app, headers
-    app.state.engine.dispose()
+    app.state.context.close()
 
 
 def operations(app: Any) -> list[Any]:

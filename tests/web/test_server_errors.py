@@ -18,7 +18,7 @@ from web_support import api_token, build_registry, page_login
 
 from bangfu.web.app import create_app
 from bangfu.web.server_errors import SERVER_ERROR
-from database_servers import BACKENDS, POSTGRES_SERVER, postgres_database
+from database_servers import BACKENDS, POSTGRES_SERVER, postgres_database, settings_for
 
 SECRET = "SELECT id_number FROM persons WHERE secret_table_name"
 
@@ -55,7 +55,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_route_that_raises_answers_a_safe_500(database: str) -> None:
-    app: FastAPI = create_app(database)
+    app: FastAPI = create_app(settings_for(database))
 
     def boom() -> None:
         raise RuntimeError(SECRET)
@@ -69,16 +69,16 @@ def test_a_route_that_raises_answers_a_safe_500(database: str) -> None:
         page = client.get("/boom")
         assert_safe_500(page)
         assert page.headers["content-type"].startswith("text/html") and "出错了" in page.text
-    app.state.engine.dispose()
+    app.state.context.close()
 
 
 def test_a_database_gone_answers_a_safe_500(database: str) -> None:
-    app = create_app(database)
+    app = create_app(settings_for(database))
     with TestClient(app) as client:
         headers = api_token(client, "province")
         page_login(client, "province")
         app.state.tokens = type(app.state.tokens)(ttl=0)  # no cached token: the lookup must reach the database
-        app.state.engine.dispose()
+        app.state.context.close()
         if database.startswith("sqlite"):
             Path(make_url(database).database or "").unlink()
         else:
@@ -88,4 +88,4 @@ def test_a_database_gone_answers_a_safe_500(database: str) -> None:
             admin.dispose()
         assert_safe_500(client.get("/api/v1/people/1", headers=headers))
         assert_safe_500(client.get("/people"))
-    app.state.engine.dispose()
+    app.state.context.close()

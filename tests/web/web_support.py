@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from bangfu.accounts.users import add_user
 from bangfu.core import regions
 from bangfu.core.citizen_id import check_digit
+from bangfu.policy.policy_set import PolicySet
 from bangfu.reports.dashboard import refresh_figures
 from bangfu.store.db import make_engine
-from bangfu.store.migrate import upgrade
 from bangfu.store.tables import (
     BenefitLedgerEntry,
     EmploymentSpell,
@@ -27,6 +27,7 @@ from bangfu.store.tables import (
     Person,
     PersonCategory,
 )
+from database_servers import migrate
 
 PASSWORD = "correct-horse-battery"
 XING, LIN, XIAODIAN = "141123", "141124", "140105"
@@ -148,13 +149,13 @@ def _fill(session: Session) -> tuple[dict[str, Placed], dict[str, Placed]]:
 
 def build_registry(url: str) -> tuple[dict[str, Placed], dict[str, Placed]]:
     """Migrate ``url`` and fill it with the persons, organizations and accounts above."""
-    upgrade(url)
+    migrate(url)
     engine = make_engine(url)
     try:
         with Session(engine) as session, session.begin():
             placed = _fill(session)
         with engine.begin() as connection:
-            refresh_figures(connection, dt.date.today())
+            refresh_figures(connection, dt.date.today(), PolicySet.bundled())
     finally:
         engine.dispose()
     return placed

@@ -34,7 +34,7 @@ def _synthetic_rows(connection: Connection) -> Counter[str]:
 
 def demo_refusal(connection: Connection) -> str | None:
     """Why ``bangfu demo`` must not touch this database (Chinese), or None when it holds only demo data."""
-    from bangfu.store.bulk import registry_counts
+    from bangfu.store.counts import registry_counts
 
     tables = set(inspect(connection).get_table_names())
     if "users" not in tables:

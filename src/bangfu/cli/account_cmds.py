@@ -15,7 +15,8 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.cli.database import DatabaseOption, existing, opened, reported_failures
+from bangfu.cli.errors import fail
 from bangfu.core.regions import name_of
 
 T = TypeVar("T")
@@ -35,18 +36,13 @@ def _actor() -> str:
 
 def _in_session(database: str | None, work: Callable[[Session], T]) -> T:
     """Run ``work`` in one transaction: committed when it returns, rolled back when it raises (or fails)."""
-    from bangfu.store.db import make_engine, make_sessionmaker, unit_of_work
+    from bangfu.store.db import unit_of_work
     from bangfu.store.migrate import require_head
 
     target = existing(database)
-    with reported_failures(target):
-        engine = make_engine(target.url)
-        try:
-            with unit_of_work(make_sessionmaker(engine)) as session:
-                require_head(session.connection())
-                return work(session)
-        finally:
-            engine.dispose()
+    with opened(target) as context, reported_failures(target), unit_of_work(context.sessions) as session:
+        require_head(session.connection())
+        return work(session)
 
 
 def _read_password() -> str:

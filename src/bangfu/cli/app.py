@@ -9,7 +9,7 @@ import time
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -25,11 +25,13 @@ from bangfu.cli import (
     report_cmds,
     store_cmds,
 )
-from bangfu.cli.database import DatabaseOption, existing, reported_failures
+from bangfu.cli.database import DatabaseOption, current_connection, existing, opened
+from bangfu.cli.errors import fail
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
-from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
+from bangfu.policy.loader import DEFAULT_POLICY, PolicyError
 from bangfu.policy.model import FUNDS, Policy
+from bangfu.policy.policy_set import PolicySet
 
 app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True, add_completion=False)
 policy_app = typer.Typer(help="政策：评估、列出、测试、人群测算与政策假设测算", no_args_is_help=True)
@@ -46,18 +48,16 @@ check_cmds.register(app)
 PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    # markup=False: a file name such as "案例[草稿].json" must be shown as it is, not read as a style
-    render.console(stderr=True).print("错误：" + message, style="red", markup=False, highlight=False)
-    raise typer.Exit(code)
+def policy_set(policy: str) -> PolicySet:
+    """The command's policy set: the bundled policy ``--policy`` names, or the policy folder at that path."""
+    try:
+        return PolicySet.from_option(policy)
+    except PolicyError as exc:
+        fail(str(exc))
 
 
 def get_policy(policy: str) -> Policy:
-    try:
-        path = Path(policy)
-        return load_policy(path) if path.is_dir() else load_bundled(policy)
-    except PolicyError as exc:
-        fail(str(exc))
+    return policy_set(policy).default
 
 
 def parse_day(text: str, option: str) -> dt.date:
@@ -100,12 +100,13 @@ def policy_evaluate(
         fail("请给出且只给出一个案例来源：案例 JSON 文件，或 --id-number 身份证号，或 --credit-code 信用代码")
     if on is not None and case_file is not None:
         fail("--date 只用于从数据库评估；案例文件的评估日期写在其 date 字段中")
-    loaded = get_policy(policy)
+    policies = policy_set(policy)
+    loaded = policies.default
     if case_file is not None:
         data, shown = read_case_file(case_file), str(case_file)
     else:
         day = parse_day(on, "--date") if on is not None else dt.date.today()
-        data, shown = registered_case(database, id_number, credit_code, day)
+        data, shown = registered_case(database, policies, id_number, credit_code, day)
     try:
         case = parse_case(data)
         result = evaluate_case(loaded, case)
@@ -119,37 +120,29 @@ def policy_evaluate(
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
 
 
-def registered_case(database: str | None, id_number: str | None, credit_code: str | None, day: dt.date) -> Any:
+def registered_case(
+    database: str | None, policies: PolicySet, id_number: str | None, credit_code: str | None, day: dt.date
+) -> Any:
     """The case JSON of a registered person or organization, and how to name it in a table title."""
     from bangfu.core.disclosure import masked_id_number
     from bangfu.registry.stored_cases import NotRegisteredError, organization_key, person_key, stored_case
-    from bangfu.store.db import make_engine
-    from bangfu.store.migrate import require_head
 
     target = existing(database)
-    with reported_failures(target):
-        engine = make_engine(target.url)
+    with opened(target, policies=policies) as context, current_connection(target, context) as connection:
         try:
-            with engine.connect() as connection:
-                require_head(connection)
-                try:
-                    if id_number is not None:
-                        key, entity = person_key(connection, id_number), "person"
-                    else:
-                        key, entity = organization_key(connection, credit_code or ""), "organization"
-                except NotRegisteredError as exc:
-                    what = "身份证号" if id_number is not None else "统一社会信用代码"
-                    fail(f"数据库 {target.shown} 中没有登记{what}为 {exc} 的{'人员' if id_number else '单位'}")
-                except ValueError as exc:
-                    fail(str(exc))
-                shown = (
-                    f"身份证号 {masked_id_number(id_number)}"
-                    if id_number is not None
-                    else f"统一社会信用代码 {credit_code}"
-                )
-                return stored_case(connection, entity, key, day), f"{shown}（数据库登记）"
-        finally:
-            engine.dispose()
+            if id_number is not None:
+                key, entity = person_key(connection, id_number), "person"
+            else:
+                key, entity = organization_key(connection, credit_code or ""), "organization"
+        except NotRegisteredError as exc:
+            what = "身份证号" if id_number is not None else "统一社会信用代码"
+            fail(f"数据库 {target.shown} 中没有登记{what}为 {exc} 的{'人员' if id_number else '单位'}")
+        except ValueError as exc:
+            fail(str(exc))
+        shown = (
+            f"身份证号 {masked_id_number(id_number)}" if id_number is not None else f"统一社会信用代码 {credit_code}"
+        )
+        return stored_case(connection, entity, key, day), f"{shown}（数据库登记）"
 
 
 @policy_app.command("list")
@@ -243,13 +236,16 @@ def policy_population(
     from_database = from_database or database is not None
     if (data is None) == (not from_database):
         fail("请二选一：--data 人群数据目录（Parquet），或 --from-database [--database 地址] 读取登记库")
-    loaded = get_policy(policy)
+    policies = policy_set(policy)
+    loaded = policies.default
     day = parse_day(date, "--date")
     engine = _backend(backend)
     with ExitStack() as stack:
         export_seconds = None
         if data is None:
-            data, export_seconds = stack.enter_context(store_cmds.exported_population(database, day))
+            target = existing(database)
+            context = stack.enter_context(opened(target, policies=policies))
+            data, export_seconds = stack.enter_context(store_cmds.exported_population(target, context, day))
         started = time.perf_counter()
         run = _run_population(loaded, engine, data, day, out)
         seconds = time.perf_counter() - started
@@ -334,9 +330,13 @@ def synth(
         fail("请用 --out 指定 Parquet 输出目录，或用 --to-database / --database 写入登记库")
     if append and not to_database:
         fail("--append 只用于写入登记库：请同时给出 --to-database 或 --database")
-    target = store_cmds.loadable_target(database, append=append) if to_database else None
-    with tempfile.TemporaryDirectory(prefix="bangfu-synth-") as scratch:
-        folder = out or Path(scratch)
+    with ExitStack() as stack:
+        target = context = None
+        if to_database:
+            target = existing(database)
+            context = stack.enter_context(opened(target))
+            store_cmds.check_loadable(target, context, append=append)
+        folder = out or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bangfu-synth-")))
         started = time.perf_counter()
         counts = write_population(folder, persons, organizations, seed=seed, year=year)
         summary = "，".join(f"{name} {count:,} 行" for name, count in counts.items())
@@ -344,8 +344,8 @@ def synth(
         render.console().print(
             f"{where}：{summary}（{time.perf_counter() - started:.1f} 秒）", markup=False, highlight=False
         )
-        if target is not None:
-            store_cmds.load_synthetic(target, folder, seed=seed, year=year, append=append)
+        if target is not None and context is not None:
+            store_cmds.load_synthetic(target, context, folder, seed=seed, year=year, append=append)
 
 
 @policy_app.command("examples")

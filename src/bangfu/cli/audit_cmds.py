@@ -13,7 +13,8 @@ import typer
 from sqlalchemy import Connection
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.cli.database import DatabaseOption, existing, opened, reported_failures
+from bangfu.cli.errors import fail
 
 KeyFileOption = Annotated[
     Path, typer.Option("--key-file", help="审计员保管的密钥文件（bangfu audit keygen 生成）", show_default=False)
@@ -35,18 +36,12 @@ def _complain(lines: list[str]) -> None:
 @contextmanager
 def _connected(database: str | None) -> Iterator[Connection]:
     """A connection to an initialized database at the newest schema, in one transaction."""
-    from bangfu.store.db import make_engine
     from bangfu.store.migrate import require_head
 
     target = existing(database)
-    with reported_failures(target):
-        engine = make_engine(target.url)
-        try:
-            with engine.begin() as connection:
-                require_head(connection)
-                yield connection
-        finally:
-            engine.dispose()
+    with opened(target) as context, reported_failures(target), context.engine.begin() as connection:
+        require_head(connection)
+        yield connection
 
 
 def _key(path: Path) -> bytes:

@@ -13,13 +13,15 @@ import datetime as dt
 import json
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.cli.database import DatabaseOption, existing, opened, reported_failures, require_current
+from bangfu.cli.errors import fail
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,42 +70,43 @@ def check(
     from bangfu.checks.run import check_file
     from bangfu.checks.source import CheckInputError
 
-    # the registry: checked itself (no FILE), or compared with the file (FILE with --database or --region)
-    with_registry: _RegistryCheck | None = None
-    if file is None:
-        with_registry = _RegistryCheck(database, region, year)
-    elif year is not None:
-        fail("--year 只用于核查登记库（不给出文件）；核查文件时请去掉它")
-    elif not file.is_file():
-        fail(f"找不到文件 {file}：请检查路径")
-    elif database or region:
-        with_registry = _RegistryCheck(database, region, None)
-    try:
-        check_day = dt.date.fromisoformat(day) if day else dt.date.today()
-    except ValueError:
-        fail(f"--date 的值 {day!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
-    try:
-        # the rules comparing a download with the registry need both (rules/registry.yaml)
-        rule_set = load_rules(rules or [], disable or [], registry=file is not None and with_registry is not None)
-    except RuleFileError as exc:
-        fail(str(exc))
-    started = time.perf_counter()
-    try:
+    with ExitStack() as stack:  # the registry's context, when one is used, ends with the command
+        # the registry: checked itself (no FILE), or compared with the file (FILE with --database or --region)
+        with_registry: _RegistryCheck | None = None
         if file is None:
-            assert with_registry is not None
-            folder = out or Path(f"登记库_{with_registry.scope.region_code}_疑点核查")
-            run, written = with_registry.run(rule_set, check_day, folder)
-        elif with_registry is not None:
-            folder = out or file.with_name(f"{file.stem}_疑点核查")
-            run, written = with_registry.compare(file, rule_set, check_day, folder)
-        else:
-            folder = out or file.with_name(f"{file.stem}_疑点核查")
-            with check_file(file, rule_set, check_day) as run:
-                written = write_report(run, folder)
-    except CheckInputError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"读写文件失败（{exc.filename or folder}：{exc.strerror or exc}）：请检查 --out 目录是否可写")
+            with_registry = _RegistryCheck(database, region, year, stack)
+        elif year is not None:
+            fail("--year 只用于核查登记库（不给出文件）；核查文件时请去掉它")
+        elif not file.is_file():
+            fail(f"找不到文件 {file}：请检查路径")
+        elif database or region:
+            with_registry = _RegistryCheck(database, region, None, stack)
+        try:
+            check_day = dt.date.fromisoformat(day) if day else dt.date.today()
+        except ValueError:
+            fail(f"--date 的值 {day!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
+        try:
+            # the rules comparing a download with the registry need both (rules/registry.yaml)
+            rule_set = load_rules(rules or [], disable or [], registry=file is not None and with_registry is not None)
+        except RuleFileError as exc:
+            fail(str(exc))
+        started = time.perf_counter()
+        try:
+            if file is None:
+                assert with_registry is not None
+                folder = out or Path(f"登记库_{with_registry.scope.region_code}_疑点核查")
+                run, written = with_registry.run(rule_set, check_day, folder)
+            elif with_registry is not None:
+                folder = out or file.with_name(f"{file.stem}_疑点核查")
+                run, written = with_registry.compare(file, rule_set, check_day, folder)
+            else:
+                folder = out or file.with_name(f"{file.stem}_疑点核查")
+                with check_file(file, rule_set, check_day) as run:
+                    written = write_report(run, folder)
+        except CheckInputError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"读写文件失败（{exc.filename or folder}：{exc.strerror or exc}）：请检查 --out 目录是否可写")
     seconds = time.perf_counter() - started
     loaded = run.loaded
     if as_json:
@@ -149,9 +152,8 @@ def check(
 class _RegistryCheck:
     """The registry to check and the scope to check it in, refused (exit 2) before anything is read."""
 
-    def __init__(self, database: str | None, region: str | None, year: int | None) -> None:
+    def __init__(self, database: str | None, region: str | None, year: int | None, stack: ExitStack) -> None:
         from bangfu.access.scope import Scope, UnknownRegionError
-        from bangfu.cli.database import require_current
 
         try:
             # the CLI runs as the operator: the whole province unless a region is named
@@ -161,7 +163,8 @@ class _RegistryCheck:
         if year is not None and not 2000 <= year <= 2100:
             fail(f"--year 的值 {year} 不是有效年度，应为四位年份（如 2024）")
         self.target = existing(database)
-        require_current(self.target)
+        self.context = stack.enter_context(opened(self.target))
+        require_current(self.target, self.context)
         self.year = year
 
     def run(self, rule_set: RuleSet, day: dt.date, folder: Path) -> tuple[CheckRun, WrittenReport]:
@@ -182,17 +185,12 @@ class _RegistryCheck:
         from bangfu.checks.registry_source import record_check
         from bangfu.checks.report import write_report
         from bangfu.cli.account_cmds import _actor as command_actor
-        from bangfu.store.db import make_engine
 
-        with reported_failures(self.target):
-            engine = make_engine(self.target.url)
-            try:
-                with checking(engine) as run:
-                    # on the audit log before any workbook of registry data is written
-                    record_check(engine, self.scope, run.loaded.rows, command_actor())
-                    return run, write_report(run, folder)
-            finally:
-                engine.dispose()
+        engine = self.context.engine
+        with reported_failures(self.target), checking(engine) as run:
+            # on the audit log before any workbook of registry data is written
+            record_check(engine, self.scope, run.loaded.rows, command_actor())
+            return run, write_report(run, folder)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
-"""Which database a command uses (``--database``, the environment, or the default) and its failures as messages.
+"""Which database a command uses (``--database``, the environment, or the default), the command's
+context on it, and its failures as messages.
 
 Every registry command names the database the same way: the URL with the password hidden, and where
 the URL came from, so that a message says what to fix and where.
@@ -6,15 +7,23 @@ the URL came from, so that a message says what to fix and where.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bangfu.cli.errors import fail
 from bangfu.settings import DATABASE_URL_ENV, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from bangfu.context import Context
+    from bangfu.policy.policy_set import PolicySet
 
 URL_EXAMPLES = "sqlite:///var/bangfu.db 或 postgresql+psycopg://用户@主机:5432/库名"
 
@@ -27,13 +36,6 @@ DatabaseOption = Annotated[
 ]
 
 
-def fail(message: str) -> NoReturn:
-    # app.py imports the command modules to register them, so importing it at the top would be circular.
-    from bangfu.cli.app import fail as app_fail
-
-    app_fail(message)
-
-
 def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -41,11 +43,13 @@ def first_line(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A database URL, where it came from (for messages) and how it may be shown (password hidden)."""
+    """A database URL, where it came from (for messages) and how it may be shown (password hidden), and
+    the settings of the command with that URL."""
 
     url: str
     source: str
     shown: str
+    settings: Settings
 
 
 def resolve(database: str | None) -> Target:
@@ -69,7 +73,7 @@ def resolve(database: str | None) -> Target:
         shown = display_url(url)
     except ArgumentError:
         fail(f"{source} 的值不是有效的数据库地址，应如 {URL_EXAMPLES}")
-    return Target(url=url, source=source, shown=shown)
+    return Target(url=url, source=source, shown=shown, settings=dataclasses.replace(settings, database_url=url))
 
 
 def existing(database: str | None) -> Target:
@@ -116,15 +120,32 @@ def reported_failures(target: Target) -> Iterator[None]:
         fail(f"数据库 {target.shown} 出错：{first_line(exc)}")
 
 
-def require_current(target: Target) -> None:
-    """Refuse (exit 2, with what to run) a database that ``bangfu init`` has not brought to this version."""
-    from bangfu.store.db import make_engine
+@contextmanager
+def opened(target: Target, *, policies: PolicySet | None = None) -> Iterator[Context]:
+    """The command's context on ``target`` (engine, sessions, policy set), closed when the command ends."""
+    from bangfu.context import Context
+
+    context = Context(target.settings, policies=policies)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@contextmanager
+def current_connection(target: Target, context: Context) -> Iterator[Connection]:
+    """A connection to ``target``, refused (exit 2, with what to run) unless ``bangfu init`` brought the
+    database to this version; failures become messages."""
     from bangfu.store.migrate import require_head
 
-    with reported_failures(target):
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as connection:
-                require_head(connection)
-        finally:
-            engine.dispose()
+    with reported_failures(target), context.engine.connect() as connection:
+        require_head(connection)
+        # require_head read the schema version: end that transaction, so the caller begins its own.
+        connection.rollback()
+        yield connection
+
+
+def require_current(target: Target, context: Context) -> None:
+    """Refuse (exit 2, with what to run) a database that ``bangfu init`` has not brought to this version."""
+    with current_connection(target, context):
+        pass

@@ -3,39 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection
 
 from bangfu.cli import render
-from bangfu.cli.database import Target, fail, reported_failures
-from bangfu.settings import ENVIRONMENT_ENV, PRODUCTION, Settings
+from bangfu.cli.database import Target, reported_failures
+from bangfu.cli.errors import fail
+from bangfu.settings import ENVIRONMENT_ENV, PRODUCTION
+
+if TYPE_CHECKING:
+    from bangfu.context import Context
 
 T = TypeVar("T")
 
 
-def _inspect(target: Target, work: Callable[[Connection], T]) -> T:
-    from bangfu.store.db import make_engine
-
-    with reported_failures(target):
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as connection:
-                return work(connection)
-        finally:
-            engine.dispose()
+def _inspect(target: Target, context: Context, work: Callable[[Connection], T]) -> T:
+    with reported_failures(target), context.engine.connect() as connection:
+        return work(connection)
 
 
-def refuse_unless_demo_database(target: Target) -> None:
+def refuse_unless_demo_database(target: Target, context: Context) -> None:
     """Exit 2 (saying why and what to do) in production mode, or when the database holds real data."""
     from bangfu.accounts.demo import demo_refusal
 
-    if Settings.from_env().production:
+    if context.settings.production:
         fail(
             f"生产环境（{ENVIRONMENT_ENV}={PRODUCTION}）不能运行 bangfu demo：演示会建立口令公开的账户。"
             f"请在另一台机器或去掉 {ENVIRONMENT_ENV} 后，用一个新的数据库演示"
         )
-    if reason := _inspect(target, demo_refusal):
+    if reason := _inspect(target, context, demo_refusal):
         fail(
             f"bangfu demo 不能用于数据库 {target.shown}：{reason}。演示会建立五个口令公开的账户（省级可查看完整"
             "个人信息），不能放进在用的数据库。请用一个新的数据库演示，如 "
@@ -43,15 +40,15 @@ def refuse_unless_demo_database(target: Target) -> None:
         )
 
 
-def check_demo_accounts_before_serving(target: Target) -> None:
+def check_demo_accounts_before_serving(target: Target, context: Context) -> None:
     """Warn loudly while demo accounts exist; in production mode refuse to start (exit 2)."""
     from bangfu.accounts.demo import demo_usernames
 
-    names = _inspect(target, demo_usernames)
+    names = _inspect(target, context, demo_usernames)
     if not names:
         return
     listed = "、".join(names)
-    if Settings.from_env().production:
+    if context.settings.production:
         fail(
             f"拒绝在生产环境（{ENVIRONMENT_ENV}={PRODUCTION}）启动：数据库 {target.shown} 中有演示账户 {listed}，"
             "其口令已公开。请逐个停用（bangfu user disable 用户名），或改用未运行过 bangfu demo 的数据库"

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.cli.database import DatabaseOption, existing, opened, reported_failures
+from bangfu.cli.errors import fail
 
 
 def export_people(
@@ -31,7 +32,6 @@ def export_people(
     from bangfu.cli.account_cmds import _actor as command_actor
     from bangfu.registry.people_export import export_people as export
     from bangfu.registry.queries import Reader
-    from bangfu.store.db import make_engine
 
     if out.suffix.lower() != ".xlsx":
         fail(f"--out 应为 .xlsx 文件，实为 {out}")
@@ -44,14 +44,11 @@ def export_people(
     except UnknownRegionError as exc:
         fail(f"--region：{exc}")
     target = existing(database)
-    with reported_failures(target):
-        engine = make_engine(target.url)
+    with opened(target) as context, reported_failures(target):
         try:
-            report = export(engine, scope, out, exported_by=Reader(command_actor(), None))
+            report = export(context.engine, scope, out, exported_by=Reader(command_actor(), None))
         except OSError as exc:
             fail(f"无法写入 {out}（{exc.strerror or exc}）")
-        finally:
-            engine.dispose()
     render.console().print(
         f"已导出{report.region_name}（{report.region}）户籍人员 {report.rows:,} 人：{report.path}"
         "（身份证号、联系电话已脱敏）",

@@ -11,15 +11,19 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, existing, fail, reported_failures
+from bangfu.cli.database import DatabaseOption, Target, existing, opened, reported_failures
+from bangfu.cli.errors import fail
 from bangfu.cli.report_cmds import refresh_after_write
 from bangfu.registry.imports.headers import KINDS as KIND_SPECS
 from bangfu.registry.imports.headers import expected_headers_zh, layout_spec
+
+if TYPE_CHECKING:
+    from bangfu.context import Context
 
 JsonOption = Annotated[
     bool,
@@ -73,22 +77,25 @@ def _print_report(report: object, *, as_json: bool) -> None:
 
 
 def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, rejects_dir: Path | None) -> None:
+    if not file.is_file():
+        fail(f"找不到导入文件 {file}：请检查路径")
+    target = existing(database)
+    with opened(target) as context:
+        _import(kind, file, target, context, rejects_dir, as_json)
+
+
+def _import(kind: str, file: Path, target: Target, context: Context, rejects_dir: Path | None, as_json: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bangfu.registry.imports import IMPORTERS
     from bangfu.registry.imports.headers import HeaderError
     from bangfu.registry.imports.row_feed import WorkerFeedError
     from bangfu.registry.imports.rows import FileRefused, ReadError
-    from bangfu.store.db import make_engine
 
-    if not file.is_file():
-        fail(f"找不到导入文件 {file}：请检查路径")
-    target = existing(database)
     nothing = "本次导入没有写入任何数据"
     with reported_failures(target):
-        engine = make_engine(target.url)
         try:
-            report = IMPORTERS[kind](engine, file, rejects_dir)
+            report = IMPORTERS[kind](context.engine, file, rejects_dir)
         except HeaderError as exc:
             fail(f"{file.name}：{exc}")
         except FileRefused as exc:
@@ -107,11 +114,9 @@ def run_import(kind: str, file: Path, *, as_json: bool, database: str | None, re
             fail(f"读取 {file.name} 失败：{exc}；{nothing}")
         except OSError as exc:
             fail(f"读写文件失败（{exc.filename or file}：{exc.strerror or exc}）；{nothing}")
-        finally:
-            engine.dispose()
     _print_report(report, as_json=as_json)
     if report.inserted or report.updated:
-        refresh_after_write(target, stderr=as_json)
+        refresh_after_write(target, context, stderr=as_json)
 
 
 def _command(kind: str) -> Callable[..., None]:

@@ -5,22 +5,18 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bangfu.accounts.passwords import DEMO_PASSWORD
 from bangfu.cli import render
-from bangfu.cli.database import (
-    DatabaseOption,
-    Target,
-    existing,
-    fail,
-    reported_failures,
-    require_current,
-    resolve,
-)
+from bangfu.cli.database import DatabaseOption, Target, existing, opened, reported_failures, require_current, resolve
 from bangfu.cli.demo_guard import check_demo_accounts_before_serving, refuse_unless_demo_database
+from bangfu.cli.errors import fail
+
+if TYPE_CHECKING:
+    from bangfu.context import Context
 
 HostOption = Annotated[str, typer.Option("--host", help="监听地址；内网部署可用 0.0.0.0")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="监听端口")]
@@ -105,51 +101,49 @@ def demo_township() -> str:
     return regions.townships_of(DEMO_COUNTY)[0].code
 
 
-def ensure_demo_accounts(url: str) -> list[tuple[str, str, str]]:
+def ensure_demo_accounts(context: Context) -> list[tuple[str, str, str]]:
     """Create the demo accounts that are missing; (username, role label, region) of each."""
     from bangfu.accounts.users import add_user, find_account
     from bangfu.core.vocabulary import ROLE_LABELS
-    from bangfu.store.db import make_engine, make_sessionmaker, unit_of_work
+    from bangfu.store.db import unit_of_work
     from bangfu.web.views import region_name
 
-    engine = make_engine(url)
     shown = []
-    try:
-        with unit_of_work(make_sessionmaker(engine)) as session:
-            for username, role, region, display_name, can_unmask in DEMO_ACCOUNTS:
-                code = region or demo_township()
-                if find_account(session, username) is None:
-                    add_user(
-                        session,
-                        username=username,
-                        role=role,
-                        region_code=code,
-                        password=DEMO_PASSWORD,
-                        display_name=display_name,
-                        can_unmask=can_unmask,
-                        actor="bangfu demo",
-                        is_demo=True,
-                    )
-                shown.append((username, ROLE_LABELS[role], region_name(code)))
-    finally:
-        engine.dispose()
+    with unit_of_work(context.sessions) as session:
+        for username, role, region, display_name, can_unmask in DEMO_ACCOUNTS:
+            code = region or demo_township()
+            if find_account(session, username) is None:
+                add_user(
+                    session,
+                    username=username,
+                    role=role,
+                    region_code=code,
+                    password=DEMO_PASSWORD,
+                    display_name=display_name,
+                    can_unmask=can_unmask,
+                    actor="bangfu demo",
+                    is_demo=True,
+                )
+            shown.append((username, ROLE_LABELS[role], region_name(code)))
     return shown
 
 
-def load_demo_population(target: Target, persons: int) -> None:
+def load_demo_population(target: Target, context: Context, persons: int) -> None:
     """Fill an empty registry with a synthetic population (20,000 persons by default); keep a filled one."""
     from bangfu.cli.store_cmds import load_synthetic
-    from bangfu.store.bulk import RegistryNotEmptyError, check_loadable
+    from bangfu.store.counts import RegistryNotEmptyError
     from bangfu.synth.population import write_population
+    from bangfu.synth.registry_load.load import check_loadable
 
     try:
-        check_loadable(target.url, append=False)
+        with context.engine.connect() as connection:
+            check_loadable(connection, append=False)
     except RegistryNotEmptyError:
         _say("登记库已有数据，沿用现有数据。")
         return
     with tempfile.TemporaryDirectory(prefix="bangfu-demo-") as folder:
         write_population(Path(folder), persons, max(1, persons // 40), seed=2021, year=2024)
-        load_synthetic(target, Path(folder), seed=2021, year=2024, append=False)
+        load_synthetic(target, context, Path(folder), seed=2021, year=2024, append=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -175,8 +169,9 @@ def register(app: typer.Typer) -> None:
         """启动平台（网页与 /api/v1 接口）。数据库须先用 bangfu init 初始化。"""
         tls = checked_tls(tls_cert, tls_key)
         target = existing(database)
-        require_current(target)
-        check_demo_accounts_before_serving(target)
+        with opened(target) as context:
+            require_current(target, context)
+            check_demo_accounts_before_serving(target, context)
         scheme = "https" if tls else "http"
         _say(f"帮扶平台：{scheme}://{host}:{port}/ （数据库 {target.shown}；按 Ctrl+C 停止）")
         run_server(target.url, host, port, workers, tls=tls, public_https=public_https)
@@ -193,11 +188,13 @@ def register(app: typer.Typer) -> None:
         from bangfu.store.migrate import upgrade
 
         target = resolve(database)
-        refuse_unless_demo_database(target)
-        with reported_failures(target):
-            upgrade(target.url)
-            load_demo_population(target, persons)
-            accounts = ensure_demo_accounts(target.url)
+        with opened(target) as context:
+            refuse_unless_demo_database(target, context)
+            with reported_failures(target):
+                with context.engine.begin() as connection:
+                    upgrade(connection)
+                load_demo_population(target, context, persons)
+                accounts = ensure_demo_accounts(context)
         _say(f"数据库：{target.shown}")
         _say(f"演示账号（口令均为 {DEMO_PASSWORD}，仅供演示，切勿用于生产）：")
         for username, role, region in accounts:

@@ -5,73 +5,52 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from bangfu.cli import render
+from bangfu.cli.database import URL_EXAMPLES, DatabaseOption, first_line, opened, resolve
+from bangfu.cli.errors import fail
 from bangfu.core import citizen_id
 from bangfu.core.disclosure import masked_id_number, shown_birth_year
-from bangfu.settings import DATABASE_URL_ENV
-
-URL_EXAMPLES = "sqlite:///var/bangfu.db 或 postgresql+psycopg://用户@主机:5432/库名"
-
-
-def _fail(message: str) -> NoReturn:
-    # app.py imports this module to register its commands, so importing app here at the top would be circular.
-    from bangfu.cli.app import fail
-
-    fail(message)
 
 
 def _say(message: str) -> None:
     render.console().print(message, markup=False, highlight=False)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def init(
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            help=f"数据库地址（SQLAlchemy URL）；默认取环境变量 {DATABASE_URL_ENV}，未设置时为 var/bangfu.db",
-        ),
-    ] = None,
-) -> None:
+def init(database: DatabaseOption = None) -> None:
     """创建或升级数据库结构并写入行政区划；可重复运行，已登记的数据不受影响。"""
     from alembic.util import CommandError
     from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-    from bangfu.cli.database import resolve
     from bangfu.store.migrate import head_revision, upgrade
 
     target = resolve(database)
-    url, source, shown = target.url, target.source, target.shown
+    source, shown = target.source, target.shown
     try:
-        result = upgrade(url)
+        with opened(target) as context, context.engine.begin() as connection:
+            result = upgrade(connection)
     except ArgumentError as exc:  # includes an unknown dialect (NoSuchModuleError)
-        _fail(f"{source} 的数据库地址 {shown} 无法使用：{_first_line(exc)}；应如 {URL_EXAMPLES}")
+        fail(f"{source} 的数据库地址 {shown} 无法使用：{first_line(exc)}；应如 {URL_EXAMPLES}")
     except ImportError as exc:
-        _fail(f"缺少 {shown} 所需的数据库驱动 {exc.name}：PostgreSQL 请先安装 pip install 'bangfu[postgres]'")
+        fail(f"缺少 {shown} 所需的数据库驱动 {exc.name}：PostgreSQL 请先安装 pip install 'bangfu[postgres]'")
     except OSError as exc:  # the SQLite file's folder cannot be created
-        _fail(f"无法为数据库 {shown} 创建目录 {exc.filename}（{exc.strerror}）：请换一个可写的路径")
+        fail(f"无法为数据库 {shown} 创建目录 {exc.filename}（{exc.strerror}）：请换一个可写的路径")
     except OperationalError as exc:
-        _fail(
-            f"无法连接或写入数据库 {shown}：{_first_line(exc)}。请检查 {source} 中的地址、用户与口令，"
+        fail(
+            f"无法连接或写入数据库 {shown}：{first_line(exc)}。请检查 {source} 中的地址、用户与口令，"
             "数据库是否已创建、服务是否已启动，SQLite 文件所在目录是否可写"
         )
     except CommandError as exc:
         # Typically a database migrated by a newer Bangfu: its revision is unknown to this one.
-        _fail(
+        fail(
             f"数据库 {shown} 的结构版本无法迁移：{exc}。"
             f"请确认 Bangfu 不比上次迁移该库的版本旧（本版最新结构版本为 {head_revision()}）"
         )
     except SQLAlchemyError as exc:
-        _fail(f"迁移数据库 {shown} 失败：{_first_line(exc)}")
+        fail(f"迁移数据库 {shown} 失败：{first_line(exc)}")
     seeded = result.regions
     _say(f"数据库已就绪：{shown}")
     _say(f"结构版本：{result.revision}（最新）")

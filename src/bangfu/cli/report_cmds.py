@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bangfu.cli import render
-from bangfu.cli.database import DatabaseOption, Target, existing, fail, first_line, reported_failures
+from bangfu.cli.database import DatabaseOption, Target, existing, first_line, opened, reported_failures
+from bangfu.cli.errors import fail
+
+if TYPE_CHECKING:
+    from bangfu.context import Context
 
 
-def _refresh(target: Target, day: dt.date, *, stderr: bool) -> None:
+def _refresh(target: Target, context: Context, day: dt.date, *, stderr: bool) -> None:
     from bangfu.reports.dashboard import refresh_figures
-    from bangfu.store.db import make_engine
     from bangfu.store.migrate import require_head
 
     started = time.perf_counter()
-    engine = make_engine(target.url)
-    try:
-        with engine.connect() as connection:
-            require_head(connection)
-            # require_head read the schema version: end that transaction so the refresh has its own.
-            connection.rollback()
-            rows = refresh_figures(connection, day)
-    finally:
-        engine.dispose()
+    with context.engine.connect() as connection:
+        require_head(connection)
+        # require_head read the schema version: end that transaction so the refresh has its own.
+        connection.rollback()
+        rows = refresh_figures(connection, day, context.policies)
     render.console(stderr=stderr).print(
         f"已更新数据库 {target.shown} 的统计看板数据（统计日期 {day}）：{rows:,} 行"
         f"（{time.perf_counter() - started:.1f} 秒）",
@@ -35,18 +34,18 @@ def _refresh(target: Target, day: dt.date, *, stderr: bool) -> None:
     )
 
 
-def refresh_dashboard(target: Target, day: dt.date | None = None) -> None:
+def refresh_dashboard(target: Target, context: Context, day: dt.date | None = None) -> None:
     """Refresh the figures of ``target`` as of ``day`` (default today); a failure exits 2 with its reason."""
     with reported_failures(target):
-        _refresh(target, day or dt.date.today(), stderr=False)
+        _refresh(target, context, day or dt.date.today(), stderr=False)
 
 
-def refresh_after_write(target: Target, day: dt.date | None = None, *, stderr: bool = False) -> None:
+def refresh_after_write(target: Target, context: Context, day: dt.date | None = None, *, stderr: bool = False) -> None:
     """Refresh after an import or load has committed: a failure is a warning, since the data are written."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        _refresh(target, day or dt.date.today(), stderr=stderr)
+        _refresh(target, context, day or dt.date.today(), stderr=stderr)
     except SQLAlchemyError as exc:
         render.console(stderr=True).print(
             f"提醒：数据已写入，但统计看板未能更新（{first_line(exc)}）：请稍后运行 "
@@ -67,7 +66,9 @@ def stats_refresh(
             day = dt.date.fromisoformat(on)
         except ValueError:
             fail(f"--date 的值 {on!r} 不是有效日期，应为 YYYY-MM-DD（如 2024-06-30）")
-    refresh_dashboard(existing(database), day)
+    target = existing(database)
+    with opened(target) as context:
+        refresh_dashboard(target, context, day)
 
 
 def register(app: typer.Typer) -> None:

@@ -27,8 +27,8 @@ from bangfu.audit.log import record
 from bangfu.core import citizen_id, regions
 from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_year
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
-from bangfu.policy.loader import load_bundled
 from bangfu.policy.model import FUNDS
+from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.store.tables import (
     DECLARED_COUNTS,
@@ -407,12 +407,11 @@ def _periods(rows: Iterable[Any], code: str, labels: dict[str, str], today: dt.d
     ]
 
 
-def _ledger(connection: Connection, owner: ColumnElement[bool]) -> list[LedgerView]:
-    benefits = load_bundled().benefits
+def _ledger(connection: Connection, owner: ColumnElement[bool], policies: PolicySet) -> list[LedgerView]:
     rows = connection.execute(select(LEDGER).where(owner).order_by(LEDGER.c.date.desc(), LEDGER.c.id.desc()))
     views = []
     for row in rows:
-        benefit = benefits.get(row.benefit_id)
+        benefit = policies.benefit(row.benefit_id)
         fund = benefit.fund if benefit else None
         views.append(
             LedgerView(
@@ -430,9 +429,11 @@ def _ledger(connection: Connection, owner: ColumnElement[bool]) -> list[LedgerVi
 
 
 def person_detail(
-    connection: Connection, scope: Scope, person_id: int, today: dt.date | None = None
+    connection: Connection, scope: Scope, person_id: int, policies: PolicySet, today: dt.date | None = None
 ) -> PersonDetail | None:
-    """One person with everything registered about them; None when missing or outside ``scope``."""
+    """One person with everything registered about them; None when missing or outside ``scope``.
+
+    ``policies`` names the benefits and funds of the ledger's entries."""
     day = today or dt.date.today()
     row = _scoped_person(connection, scope, person_id, *_SUMMARY_COLUMNS, _categories_held(day), PERSONS.c.household_id)
     if row is None:
@@ -473,7 +474,7 @@ def person_detail(
             for s in spells
         ],
         training=[TrainingView(t.provider, t.programme, t.start_date, t.days, t.certificate) for t in training],
-        ledger=_ledger(connection, LEDGER.c.person_id == person_id),
+        ledger=_ledger(connection, LEDGER.c.person_id == person_id, policies),
     )
 
 
@@ -568,9 +569,11 @@ def search_organizations(
 
 
 def organization_detail(
-    connection: Connection, scope: Scope, org_id: int, today: dt.date | None = None
+    connection: Connection, scope: Scope, org_id: int, policies: PolicySet, today: dt.date | None = None
 ) -> OrganizationDetail | None:
-    """One organization with recognitions, declared counts, employees and ledger; None outside ``scope``."""
+    """One organization with recognitions, declared counts, employees and ledger; None outside ``scope``.
+
+    ``policies`` names the benefits and funds of the ledger's entries."""
     day = today or dt.date.today()
     row = connection.execute(
         select(ORGANIZATIONS).where(ORGANIZATIONS.c.id == org_id, scope.organizations(ORGANIZATIONS))
@@ -596,5 +599,5 @@ def organization_detail(
         operating_since=row.operating_since,
         employees_registered=int(employees[0] or 0),
         employees_today=int(employees[1] or 0),
-        ledger=_ledger(connection, LEDGER.c.org_id == org_id),
+        ledger=_ledger(connection, LEDGER.c.org_id == org_id, policies),
     )

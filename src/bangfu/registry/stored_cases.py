@@ -1,6 +1,6 @@
 """One person or organization of the registry as the case JSON of ``bangfu policy evaluate``.
 
-The rows come from the same SQL that exports the whole population (``store.population_export``),
+The rows come from the same SQL that exports the whole population (``population_export``),
 narrowed to one key: a single case read from the database and the same person evaluated in a
 population run see exactly the same facts, by construction.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from bangfu.core import citizen_id
 from bangfu.core.disclosure import masked_id_number
 from bangfu.policy.facts import ENTITIES, Entity, Field
-from bangfu.store.population_export import fact_schemas, select_sql, sources
+from bangfu.registry.population_export import fact_schemas, select_sql, sources
 
 
 class NotRegisteredError(LookupError):

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Table, and_, case, delete, func, insert, sele
 
 from bangfu.access.scope import Scope
 from bangfu.core.vocabulary import CATEGORIES, WORKING_CAPACITIES
-from bangfu.policy.loader import load_bundled
+from bangfu.policy.policy_set import PolicySet
 from bangfu.store.tables import (
     BenefitLedgerEntry,
     DashboardFigure,
@@ -139,7 +139,7 @@ def _people(connection: Connection, today: dt.date) -> list[Figure]:
     return figures
 
 
-def _ledger(connection: Connection, today: dt.date) -> list[Figure]:
+def _ledger(connection: Connection, today: dt.date, policies: PolicySet) -> list[Figure]:
     in_year = LEDGER.c.date.between(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
     positive = func.sum(_flag(LEDGER.c.amount_fen > 0))
     person_region = _finest_region()
@@ -155,13 +155,12 @@ def _ledger(connection: Connection, today: dt.date) -> list[Figure]:
         .where(in_year)
         .group_by(ORGANIZATIONS.c.region_code, LEDGER.c.benefit_id)
     )
-    benefits = load_bundled().benefits
     funds: dict[tuple[str, str], int] = defaultdict(int)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     # Aggregated rows (regions x benefits, a few thousand), not persons: mapping them here keeps the
     # benefit-to-fund table in one place, the loaded policy.
     for region, benefit_id, amount, entries in connection.execute(union_all(people, organizations)):
-        benefit = benefits.get(benefit_id)
+        benefit = policies.benefit(benefit_id)
         funds[region, benefit.fund if benefit else OTHER_FUND] += int(amount or 0)
         counts[region, benefit_id] += int(entries or 0)
     return [(region, "benefit_fund", fund, fen) for (region, fund), fen in funds.items()] + [
@@ -169,13 +168,13 @@ def _ledger(connection: Connection, today: dt.date) -> list[Figure]:
     ]
 
 
-def compute_figures(connection: Connection, today: dt.date) -> list[Figure]:
-    """Every non-zero figure of ``today``, without writing anything."""
-    figures = [*_people(connection, today), *_ledger(connection, today)]
+def compute_figures(connection: Connection, today: dt.date, policies: PolicySet) -> list[Figure]:
+    """Every non-zero figure of ``today``, without writing anything; ``policies`` maps benefits to funds."""
+    figures = [*_people(connection, today), *_ledger(connection, today, policies)]
     return [(region, measure, key, int(value)) for region, measure, key, value in figures if value]
 
 
-def refresh_figures(connection: Connection, today: dt.date) -> int:
+def refresh_figures(connection: Connection, today: dt.date, policies: PolicySet) -> int:
     """Replace all dashboard figures with those of ``today``; returns the rows written.
 
     In the caller's transaction when one is open (it then commits), else in one of its own. On
@@ -189,7 +188,7 @@ def refresh_figures(connection: Connection, today: dt.date) -> int:
             # these wide expressions (JIT) costs seconds per query and saves less than that.
             connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
             connection.exec_driver_sql("SET LOCAL jit = off")
-        figures = compute_figures(connection, today)
+        figures = compute_figures(connection, today, policies)
         computed_at = dt.datetime.now(dt.UTC)
         connection.execute(delete(FIGURES))
         if figures:

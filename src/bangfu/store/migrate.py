@@ -18,7 +18,6 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import URL, make_url
 
 from bangfu.core.regions import DEMO_KEY_COUNTIES
-from bangfu.store.db import make_engine
 from bangfu.store.seed import SeedResult, seed_regions
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -64,20 +63,15 @@ def require_head(connection: Connection) -> None:
         raise SchemaNotCurrentError(revision)
 
 
-def upgrade(url: str | URL, key_counties: Iterable[str] | None = None) -> UpgradeResult:
-    """Migrate to the newest revision, then seed regions; one transaction, safe to run again.
+def upgrade(connection: Connection, key_counties: Iterable[str] | None = None) -> UpgradeResult:
+    """Migrate to the newest revision, then seed regions; in the caller's transaction, safe to run again.
 
     ``key_counties`` marks counties as key assistance counties when their rows are first inserted
     (default: the demo list, the same as the bundled policy's); later edits of the flag are kept.
     """
     codes = frozenset(DEMO_KEY_COUNTIES if key_counties is None else key_counties)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            seeded = seed_regions(connection, codes)
-            return UpgradeResult(revision=current_revision(connection), regions=seeded)
-    finally:
-        engine.dispose()
+    config = alembic_config(connection.engine.url)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+    seeded = seed_regions(connection, codes)
+    return UpgradeResult(revision=current_revision(connection), regions=seeded)

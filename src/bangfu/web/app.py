@@ -1,7 +1,9 @@
-"""The application factory: database, policy, templates, routers, security headers, error answers."""
+"""The application factory: its context (database, policy set), templates, routers, security headers, error answers."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bangfu.context import Context
 from bangfu.policy.case import CaseError
-from bangfu.policy.loader import load_bundled
-from bangfu.policy.model import Policy
+from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.queries import QueryError
-from bangfu.settings import BodyLimits, Network, Settings
-from bangfu.store.db import make_engine, make_sessionmaker, sqlite_file
+from bangfu.settings import BodyLimits, Settings
 from bangfu.store.migrate import require_head
 from bangfu.web.body_limit import BodyLimit
 from bangfu.web.check_results import CheckResults
@@ -45,28 +46,27 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "；".join(parts) or "请求无效"
 
 
-def create_app(
-    database_url: str,
-    *,
-    policy: Policy | None = None,
-    https: bool = False,
-    require_totp_for_unmask: bool = False,
-    trusted_proxies: tuple[Network, ...] = (),
-    checks_dir: Path | None = None,
-) -> FastAPI:
-    """The platform on ``database_url`` (which must be migrated: ``bangfu init``).
+def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_dir: Path | None = None) -> FastAPI:
+    """The platform on ``settings.database_url`` (which must be migrated: ``bangfu init``).
 
-    ``trusted_proxies``: reverse proxies whose X-Forwarded-For is believed (BANGFU_TRUSTED_PROXIES).
-    ``checks_dir``: where the checks page keeps its results (default: ``checks`` in the data folder).
+    The app's context (engine, sessions, policy set) is built here, once, and kept on
+    ``app.state.context``; the app's shutdown closes it. ``checks_dir``: where the checks page keeps
+    its results (default: ``checks`` in the data folder).
     """
-    pool = {"pool_size": 10, "max_overflow": 20} if "postgresql" in database_url else {}
-    if sqlite_file(database_url) is not None:
-        # As many connections as the thread pool has threads (40): a thread waiting for the file's write
-        # lock holds its connection meanwhile, and fewer would add a second queue with its own timeout.
-        pool = {"pool_size": 10, "max_overflow": 30}
-    engine = make_engine(database_url, **pool)
-    with engine.connect() as connection:
-        require_head(connection)
+    context = Context.for_web(settings, policies=policies)
+    try:
+        with context.engine.connect() as connection:
+            require_head(connection)
+        context.policies  # noqa: B018 -- loaded now, not by the first request
+    except BaseException:
+        context.close()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.close()
+
     app = FastAPI(
         title="帮扶（Bangfu）就业帮扶平台 API",
         version="1",
@@ -74,16 +74,15 @@ def create_app(
         # Swagger UI and ReDoc load their scripts from a CDN; the intranet has none. /openapi.json stays.
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
-    app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
+    app.state.context = context
     app.state.tokens = TokenCache()
-    app.state.policy = policy or load_bundled()
     app.state.templates = make_templates()
-    app.state.https = https
-    app.state.require_totp_for_unmask = require_totp_for_unmask
-    app.state.trusted_proxies = trusted_proxies
-    app.state.check_results = CheckResults(checks_dir or Settings.from_env().data_dir / "checks")
+    app.state.https = settings.public_https
+    app.state.require_totp_for_unmask = settings.require_totp_for_unmask
+    app.state.trusted_proxies = settings.trusted_proxies
+    app.state.check_results = CheckResults(checks_dir or settings.data_dir / "checks")
     app.state.max_upload_bytes = BodyLimits.from_env().max_upload_bytes
     static = resources.files("bangfu.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -97,7 +96,7 @@ def create_app(
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     # The last added is the outermost: the headers are added to the 500 answers too.
     app.add_middleware(UnhandledErrors)
-    app.add_middleware(SecurityHeaders, https=https)
+    app.add_middleware(SecurityHeaders, https=settings.public_https)
     _add_error_answers(app)
     return app
 
@@ -165,14 +164,7 @@ def app_from_environment() -> FastAPI:
     which starts one per worker process (``bangfu serve --workers N``)."""
     import gc
 
-    settings = Settings.from_env()
-    app = create_app(
-        settings.database_url,
-        https=settings.public_https,
-        require_totp_for_unmask=settings.require_totp_for_unmask,
-        trusted_proxies=settings.trusted_proxies,
-        checks_dir=settings.data_dir / "checks",
-    )
+    app = create_app(Settings.from_env())
     # What start-up built (the policy, templates, regions) lives as long as the process: keep it out of
     # the collector's generations, so that full collections stay short and do not stretch tail latency.
     gc.freeze()

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Form, HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -25,6 +25,7 @@ from bangfu.accounts.devices import DEVICE_LIFETIME
 from bangfu.accounts.sessions import Authenticated, SignedIn, resolve_token, sign_in
 from bangfu.accounts.sign_in_steps import MUST_CHANGE_FOR_TOKEN
 from bangfu.accounts.users import Account
+from bangfu.context import Context
 from bangfu.registry.queries import Reader
 from bangfu.store.db import read_only_work
 from bangfu.web.client_address import forwarded_client
@@ -40,9 +41,14 @@ ANONYMOUS_CSRF_COOKIE = "bangfu_csrf"
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
+def app_context(request: Request) -> Context:
+    """The app's context (engine, sessions, policy set), built once by ``create_app``."""
+    return cast(Context, request.app.state.context)
+
+
 def unit_of_work(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it raises."""
-    with request.app.state.sessions() as session, session.begin():
+    with app_context(request).sessions() as session, session.begin():
         yield session
 
 
@@ -80,7 +86,7 @@ def client_address(request: Request) -> str:
 def sign_in_request(request: Request, username: str, password: str) -> SignedIn:
     """``sign_in`` from this request's address and device cookie; raises LoginFailed or LoginThrottled."""
     address = client_address(request)
-    sessions = request.app.state.sessions
+    sessions = app_context(request).sessions
     return sign_in(sessions, username, password, address, device_token=request.cookies.get(DEVICE_COOKIE))
 
 
@@ -170,7 +176,7 @@ async def api_viewer(request: Request, token: Annotated[str | None, Depends(bear
         )
     tokens: TokenCache = request.app.state.tokens
     auth = tokens.cached(token, "api") or await run_in_threadpool(
-        tokens.resolve, request.app.state.sessions, token, "api"
+        tokens.resolve, app_context(request).sessions, token, "api"
     )
     if auth is None:
         raise HTTPException(401, "令牌无效或已过期：请重新取得令牌", headers={"WWW-Authenticate": "Bearer"})
@@ -207,7 +213,7 @@ def _page_session(request: Request) -> Authenticated | None:
     token = request.cookies.get(PAGE_COOKIE)
     if not token:
         return None
-    with read_only_work(request.app.state.sessions) as session:
+    with read_only_work(app_context(request).sessions) as session:
         return resolve_token(session, token, "page")
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from bangfu.registry.people_export import export_people
-from bangfu.web.deps import Viewer
+from bangfu.web.deps import Viewer, app_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -26,7 +26,7 @@ def people_roster(request: Request, viewer: Viewer) -> FileResponse:
     folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
     try:
         report = export_people(
-            request.app.state.engine, viewer.scope, folder / "people.xlsx", exported_by=viewer.reader
+            app_context(request).engine, viewer.scope, folder / "people.xlsx", exported_by=viewer.reader
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

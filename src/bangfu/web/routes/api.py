@@ -22,7 +22,16 @@ from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
-from bangfu.web.deps import ApiViewer, Db, RecordId, client_address, keep_device, reveal_person, sign_in_request
+from bangfu.web.deps import (
+    ApiViewer,
+    Db,
+    RecordId,
+    app_context,
+    client_address,
+    keep_device,
+    reveal_person,
+    sign_in_request,
+)
 from bangfu.web.exports import people_roster
 
 router = APIRouter(prefix="/api/v1")
@@ -72,7 +81,7 @@ T = TypeVar("T")
 async def read(request: Request, work: Callable[[Connection], T]) -> T:
     """Run read-only ``work`` on a pooled connection in autocommit (no BEGIN/COMMIT round trips), in one
     hop to the thread pool."""
-    return await run_in_threadpool(_read, request.app.state.engine, work)
+    return await run_in_threadpool(_read, app_context(request).engine, work)
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -146,7 +155,7 @@ async def evaluate(
     # Async and serialized directly: the engine takes a fraction of a millisecond and its answer is
     # plain JSON already, so neither a thread-pool hop nor FastAPI's generic encoder is worth paying.
     try:
-        result = evaluate_case(request.app.state.policy, parse_case(case))
+        result = evaluate_case(app_context(request).policies.default, parse_case(case))
     except CaseError as exc:
         raise HTTPException(422, f"案例字段 {exc.path}：{exc.message}") from None
     except PolicyConflictError as exc:
@@ -156,7 +165,7 @@ async def evaluate(
 
 @router.get("/policy", tags=["政策"], summary="政策条款、政策项目、参数与执行期")
 def policy(request: Request, viewer: ApiViewer) -> dict[str, Any]:
-    return describe_policy(request.app.state.policy)
+    return describe_policy(app_context(request).policies.default)
 
 
 @router.get("/people", tags=["人员"], summary="查询人员（身份证号、姓名、地区、人员类别），脱敏")
@@ -185,7 +194,7 @@ async def search_people(
 
     if id_number and id_number.strip():
         # A lookup by ID number is audited: it runs in a transaction, committed before the answer.
-        return json_answer(await run_in_threadpool(_in_transaction, request.app.state.engine, search))
+        return json_answer(await run_in_threadpool(_in_transaction, app_context(request).engine, search))
     return json_answer(await read(request, search))
 
 
@@ -201,7 +210,10 @@ def export_roster(request: Request, viewer: ApiViewer) -> FileResponse:
 
 @router.get("/people/{person_id}", tags=["人员"], summary="人员详情（脱敏）；不在本账号地区范围内的答 404")
 async def person(request: Request, viewer: ApiViewer, person_id: RecordId) -> Response:
-    detail = await read(request, lambda connection: queries.person_detail(connection, viewer.scope, person_id))
+    policies = app_context(request).policies
+    detail = await read(
+        request, lambda connection: queries.person_detail(connection, viewer.scope, person_id, policies)
+    )
     if detail is None:
         raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
     return json_answer(detail)
@@ -214,15 +226,17 @@ async def entitlements(
     person_id: RecordId,
     date: Annotated[dt.date | None, Query(description="评估日期，默认今天")] = None,
 ) -> Response:
+    policies = app_context(request).policies
+
     def case_of(connection: Connection) -> dict[str, Any] | None:
-        if queries.person_detail(connection, viewer.scope, person_id) is None:
+        if queries.person_detail(connection, viewer.scope, person_id, policies) is None:
             return None
         return stored_case(connection, "person", person_id, date or dt.date.today())
 
     case = await read(request, case_of)
     if case is None:
         raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
-    return json_answer(evaluate_case(request.app.state.policy, parse_case(case)))
+    return json_answer(evaluate_case(policies.default, parse_case(case)))
 
 
 @router.post(
@@ -256,7 +270,10 @@ async def search_organizations(
 
 @router.get("/organizations/{org_id}", tags=["单位"], summary="单位详情；不在本账号地区范围内的答 404")
 async def organization(request: Request, viewer: ApiViewer, org_id: RecordId) -> Response:
-    detail = await read(request, lambda connection: queries.organization_detail(connection, viewer.scope, org_id))
+    policies = app_context(request).policies
+    detail = await read(
+        request, lambda connection: queries.organization_detail(connection, viewer.scope, org_id, policies)
+    )
     if detail is None:
         raise HTTPException(404, "未找到该单位（或不在您的地区范围内）")
     return json_answer(detail)

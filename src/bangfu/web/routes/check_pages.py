@@ -40,7 +40,7 @@ from bangfu.checks.source import CheckInputError
 from bangfu.core.private_files import create_private
 from bangfu.store.tables import Person
 from bangfu.web.check_results import CheckResults, StoredRun, rule_rows
-from bangfu.web.deps import CsrfViewer, Db, PageViewer, Viewer
+from bangfu.web.deps import CsrfViewer, Db, PageViewer, Viewer, app_context
 from bangfu.web.exports import XLSX
 from bangfu.web.routes.pages import render
 
@@ -240,7 +240,7 @@ def check_region(
             },
             status_code=422,
         )
-    with check_registry(request.app.state.engine, scope, load_rules(), check_day, checked_year) as run:
+    with check_registry(app_context(request).engine, scope, load_rules(), check_day, checked_year) as run:
         stored = _store(_results(request), viewer, run, run.loaded.path.name)
     # One entry, as ``bangfu check --database`` writes (``registry_source.record_check``), with the run
     # and the address; committed with the request, before the answer or any row of the result is sent.

@@ -24,6 +24,7 @@ from bangfu.web.deps import (
     Db,
     PageViewer,
     RecordId,
+    app_context,
     check_anonymous_csrf,
     keep_device,
     reveal_person,
@@ -187,11 +188,11 @@ def _person_page(
     unmasked: dict[str, Any] | None = None,
 ) -> Response:
     connection = session.connection()
-    detail = queries.person_detail(connection, viewer.scope, person_id)
+    detail = queries.person_detail(connection, viewer.scope, person_id, app_context(request).policies)
     if detail is None:
         raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
     day, date_error = _evaluation_day(date)
-    policy = request.app.state.policy
+    policy = app_context(request).policies.default
     result = evaluate_case(policy, parse_case(stored_case(connection, "person", person_id, day)))
     return render(
         request,
@@ -263,11 +264,11 @@ def organization_page(
     request: Request, session: Db, viewer: PageViewer, org_id: RecordId, date: str | None = None
 ) -> Response:
     connection = session.connection()
-    detail = queries.organization_detail(connection, viewer.scope, org_id)
+    detail = queries.organization_detail(connection, viewer.scope, org_id, app_context(request).policies)
     if detail is None:
         raise HTTPException(404, "未找到该单位（或不在您的地区范围内）")
     day, date_error = _evaluation_day(date)
-    policy = request.app.state.policy
+    policy = app_context(request).policies.default
     result = evaluate_case(policy, parse_case(stored_case(connection, "organization", org_id, day)))
     return render(
         request,

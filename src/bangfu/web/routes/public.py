@@ -14,7 +14,7 @@ from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.policy.source_text import clause_texts
-from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, check_anonymous_csrf
+from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, app_context, check_anonymous_csrf
 from bangfu.web.routes.pages import render
 from bangfu.web.security import new_token
 from bangfu.web.self_check import ORGANIZED, WORK_PLACES, SelfCheck
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/policy")
 def policy_page(request: Request, viewer: MaybeViewer) -> Response:
-    policy = request.app.state.policy
+    policy = app_context(request).policies.default
     return render(
         request,
         "policy.html",
@@ -58,7 +58,7 @@ def _self_check(
         categories=CATEGORIES,
         work_places=WORK_PLACES,
         organized=ORGANIZED,
-        clauses=clause_texts(request.app.state.policy),
+        clauses=clause_texts(app_context(request).policies.default),
     )
     response.set_cookie(
         ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.https, path="/"
@@ -80,7 +80,7 @@ async def self_check(request: Request, viewer: MaybeViewer) -> Response:
     if case is None:
         return _self_check(request, viewer, form, error="请按提示修改标红的项目", status_code=422)
     try:
-        result = evaluate_case(request.app.state.policy, parse_case(case))
+        result = evaluate_case(app_context(request).policies.default, parse_case(case))
     except (CaseError, PolicyConflictError) as exc:
         return _self_check(request, viewer, form, error=f"无法测算：{exc}", status_code=422)
     return _self_check(request, viewer, form, result=result)

@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 
 from bangfu.core import citizen_id, regions
 from bangfu.core.vocabulary import CATEGORIES
-from bangfu.store.synthetic_rows import (
+from bangfu.synth.population import ORG_BRANDS, ORG_NAME_SUFFIXES
+from bangfu.synth.registry_load.rows import (
     IntArray,
     UniqueKeys,
     date_array,
@@ -29,7 +30,6 @@ from bangfu.store.synthetic_rows import (
     take,
     uniform_days,
 )
-from bangfu.synth.population import ORG_BRANDS, ORG_NAME_SUFFIXES
 
 HOUSEHOLD_SIZE_SHARES = (0.14, 0.26, 0.27, 0.21, 0.12)  # 1–5 members, mean about 2.9
 MOBILE_PREFIXES = ("133", "135", "139", "151", "152", "158", "177", "186", "187", "189", "199")

@@ -1,8 +1,8 @@
 """Bulk loading of a synthetic population (the Parquet folder of ``bangfu synth``) into the registry.
 
 One transaction: it sees a registry that is empty, or is told to append, and either every row is
-loaded or none. Chunks of each Parquet file are mapped onto the store's tables (``synthetic_people``,
-``synthetic_organizations``) and handed to a sink (``bulk_sinks``): PostgreSQL receives them through
+loaded or none. Chunks of each Parquet file are mapped onto the store's tables (``people``,
+``organizations``) and handed to a sink (``store.bulk_sinks``): PostgreSQL receives them through
 ``COPY … FROM STDIN`` as CSV that Arrow writes in C++, SQLite through batched ``executemany``. Rows
 go in below the ORM: its per-object identity check (``fill_from_id_number``) would cost more than
 the load, and the generator makes every ID number valid and consistent with the birth date and sex
@@ -19,16 +19,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, func, select
-from sqlalchemy.engine import URL
+from sqlalchemy import Connection, select
 
 from bangfu.store.bulk_sinks import Sink, open_sink
-from bangfu.store.db import make_engine
+from bangfu.store.counts import KEYED, RegistryNotEmptyError, registry_counts
 from bangfu.store.migrate import require_head
-from bangfu.store.synthetic_organizations import OrganizationRows
-from bangfu.store.synthetic_people import PersonRows
-from bangfu.store.synthetic_rows import id_number_keys
-from bangfu.store.tables import Household, Organization, Person
+from bangfu.store.tables import Organization, Person
+from bangfu.synth.registry_load.organizations import OrganizationRows
+from bangfu.synth.registry_load.people import PersonRows
+from bangfu.synth.registry_load.rows import id_number_keys
 
 BATCH_ROWS = 250_000
 # Tables the load writes.
@@ -43,8 +42,6 @@ LOADED_TABLES = (
     "organization_trainees",
     "benefit_ledger",
 )
-# The tables whose ids the load assigns itself, because other rows refer to them.
-KEYED = {"households": Household, "persons": Person, "organizations": Organization}
 
 Mapper = Callable[[pa.Table, np.random.Generator], dict[str, pa.Table]]
 
@@ -72,14 +69,6 @@ class _Mapping:
         )
 
 
-class RegistryNotEmptyError(RuntimeError):
-    """The registry holds persons or organizations, and appending was not asked for."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__(counts)
-        self.counts = counts
-
-
 @dataclass
 class LoadResult:
     rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LOADED_TABLES, 0))
@@ -89,10 +78,6 @@ class LoadResult:
 def _batches(path: Path, batch_rows: int) -> Iterator[pa.Table]:
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
         yield pa.Table.from_batches([batch])
-
-
-def registry_counts(connection: Connection) -> dict[str, int]:
-    return {name: int(connection.scalar(select(func.count()).select_from(model)) or 0) for name, model in KEYED.items()}
 
 
 def _existing_keys(connection: Connection, mapping: _Mapping) -> None:
@@ -112,14 +97,9 @@ def _refuse_unless_loadable(connection: Connection, append: bool) -> dict[str, i
     return counts
 
 
-def check_loadable(url: str | URL, *, append: bool = False) -> None:
+def check_loadable(connection: Connection, *, append: bool = False) -> None:
     """Raise now what ``load_population`` would raise before loading, so a caller can fail fast."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            _refuse_unless_loadable(connection, append)
-    finally:
-        engine.dispose()
+    _refuse_unless_loadable(connection, append)
 
 
 def _prepare(connection: Connection, sink: Sink, mapping: _Mapping, append: bool) -> None:
@@ -136,7 +116,7 @@ def _prepare(connection: Connection, sink: Sink, mapping: _Mapping, append: bool
 
 
 def load_population(
-    url: str | URL,
+    connection: Connection,
     data_dir: Path,
     *,
     seed: int,
@@ -144,7 +124,8 @@ def load_population(
     append: bool = False,
     batch_rows: int = BATCH_ROWS,
 ) -> LoadResult:
-    """Load the population tables in ``data_dir`` into the registry at ``url``, in one transaction.
+    """Load the population tables in ``data_dir`` into the registry on ``connection``, in one transaction
+    (the connection must not be in one already).
 
     ``seed`` draws the registry-only facts (households, phones, …); ``year`` is the data year of the
     population, before which every category and recognition period starts.
@@ -152,19 +133,15 @@ def load_population(
     started = time.perf_counter()
     result = LoadResult()
     mapping = _Mapping(PersonRows(year=year, seed=seed), OrganizationRows(year=year, seed=seed))
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection, open_sink(connection) as sink, connection.begin():
-            _prepare(connection, sink, mapping, append)
-            for stream, (name, mapper) in enumerate(mapping.streams()):
-                for index, chunk in enumerate(_batches(data_dir / f"{name}.parquet", batch_rows)):
-                    # Its own stream per chunk, as in the generator: output depends on seed and chunk size.
-                    rng = np.random.default_rng([seed, 2, stream, index])
-                    for table, rows in mapper(chunk, rng).items():
-                        sink.write(table, rows)
-                        result.rows[table] += rows.num_rows
-            sink.finish(list(KEYED), LOADED_TABLES)
-    finally:
-        engine.dispose()
+    with open_sink(connection) as sink, connection.begin():
+        _prepare(connection, sink, mapping, append)
+        for stream, (name, mapper) in enumerate(mapping.streams()):
+            for index, chunk in enumerate(_batches(data_dir / f"{name}.parquet", batch_rows)):
+                # Its own stream per chunk, as in the generator: output depends on seed and chunk size.
+                rng = np.random.default_rng([seed, 2, stream, index])
+                for table, rows in mapper(chunk, rng).items():
+                    sink.write(table, rows)
+                    result.rows[table] += rows.num_rows
+        sink.finish(list(KEYED), LOADED_TABLES)
     result.seconds = time.perf_counter() - started
     return result

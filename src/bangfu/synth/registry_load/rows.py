@@ -1,9 +1,9 @@
-"""Shared pieces for mapping a synthetic population onto the registry's tables (``synthetic_people``,
-``synthetic_organizations``): vectorised value helpers, the ledger rows, and the set of keys already
+"""Shared pieces for mapping a synthetic population onto the registry's tables (``people``,
+``organizations``): vectorised value helpers, the ledger rows, and the set of keys already
 used. Every column is built for a whole chunk at once, as the generator builds it.
 
 Every fact the policy engine reads passes through the mapping unchanged, so the population read back
-out of the database (``population_export``) evaluates exactly like the Parquet on any day of the data
+out of the database (``registry.population_export``) evaluates exactly like the Parquet on any day of the data
 year: categories and recognitions start no later than 1 January of that year and stay open, and the
 expired periods added for realism end before it.
 """

@@ -21,11 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
-from sqlalchemy.engine import URL
 
 from bangfu.policy.facts import ENTITIES, Entity, FactType, Field
 from bangfu.store.chunked_reads import query_chunks
-from bangfu.store.db import make_engine
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import DECLARED_COUNTS
 
@@ -169,27 +167,25 @@ def _export_table(connection: Connection, sql: str, schema: pa.Schema, path: Pat
     return rows
 
 
-def export_population(url: str | URL, out_dir: Path, day: dt.date) -> ExportResult:
-    """Write the population tables of ``day`` to ``out_dir`` (persons.parquet, employment.parquet, …)."""
+def export_population(connection: Connection, out_dir: Path, day: dt.date) -> ExportResult:
+    """Write the population tables of ``day`` to ``out_dir`` (persons.parquet, employment.parquet, …).
+
+    ``connection`` must not be in a transaction: the export reads everything in one of its own.
+    """
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     result = ExportResult()
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                # One snapshot for every table: the population is consistent even while others write.
-                connection = connection.execution_options(isolation_level="REPEATABLE READ")
-            with connection.begin():
-                require_head(connection)
-                if connection.dialect.name == "postgresql":
-                    # Grouping millions of categories and ledger rows in memory instead of spilling to disk.
-                    connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-                table_sources = sources(connection.dialect.name, day)
-                for table, schema in fact_schemas().items():
-                    sql = select_sql(table_sources[table], schema)
-                    result.rows[table] = _export_table(connection, sql, schema, out_dir / f"{table}.parquet")
-    finally:
-        engine.dispose()
+    if connection.dialect.name == "postgresql":
+        # One snapshot for every table: the population is consistent even while others write.
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+    with connection.begin():
+        require_head(connection)
+        if connection.dialect.name == "postgresql":
+            # Grouping millions of categories and ledger rows in memory instead of spilling to disk.
+            connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        table_sources = sources(connection.dialect.name, day)
+        for table, schema in fact_schemas().items():
+            sql = select_sql(table_sources[table], schema)
+            result.rows[table] = _export_table(connection, sql, schema, out_dir / f"{table}.parquet")
     result.seconds = time.perf_counter() - started
     return result

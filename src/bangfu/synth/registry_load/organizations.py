@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bangfu.core.vocabulary import ORGANIZATION_KINDS
-from bangfu.store.synthetic_rows import (
+from bangfu.synth.population import credit_codes
+from bangfu.synth.registry_load.rows import (
     BoolArray,
     IntArray,
     UniqueKeys,
@@ -24,7 +25,6 @@ from bangfu.store.synthetic_rows import (
     source_text,
     uniform_days,
 )
-from bangfu.synth.population import credit_codes
 
 LAPSED_BASE_SHARE = 0.03  # organizations whose employment-base recognition lapsed before the data year
 

@@ -1,0 +1,1 @@
+"""A synthetic population (the Parquet of ``bangfu synth``) loaded into the registry's tables."""
