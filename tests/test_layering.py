@@ -1,4 +1,4 @@
-"""The import layering of docs/adr/0015-composition-root.md, checked on the source itself.
+"""The import layering of docs/adr/0017-composition-root.md, checked on the source itself.
 
 Every import statement counts, including those inside functions (lazy imports are still a
 dependency). A failure names the file, the line and the import.

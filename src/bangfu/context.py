@@ -2,7 +2,7 @@
 
 A ``Context`` holds the database engine, the session factory and the policy set. It is the one place
 that creates an engine from settings; services take a connection, a session or the policy set from
-it, never a URL. Lifecycle (docs/adr/0015-composition-root.md): a CLI command opens one context and
+it, never a URL. Lifecycle (docs/adr/0017-composition-root.md): a CLI command opens one context and
 closes it when it ends; a web app opens one in ``create_app``, keeps it on ``app.state.context`` and
 closes it when the app shuts down.
 
