@@ -266,7 +266,9 @@ def test_boundary_dates_match_single_case(policy: Policy, tmp_path: Path, day: d
     assert runs["person"][1]["transport_cross_province"] == ("granted", True, 80_000)
     assert runs["person"][2]["transport_cross_province"][1] is False
     assert runs["person"][4]["transport_cross_province"][0] == "excluded"
-    assert runs["person"][5]["training_living_allowance"] == ("granted", True, 5 * 1500)
+    # （十四）days trained up to the date only: the 3-day course from 1 January, and day one of the other
+    trained = min(3, (day - D(2025, 1, 1)).days + 1) + 1
+    assert runs["person"][5]["training_living_allowance"] == ("granted", True, trained * 1500)
     # one year from 2024-02-29 is 2025-02-28: eligible from that day (the amount needs a city standard)
     leap_eligible = runs["organization"][1]["incubator_reward"][1]
     assert leap_eligible is (day >= D(2025, 2, 28))

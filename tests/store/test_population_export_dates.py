@@ -142,4 +142,6 @@ def test_ledger_reversals_are_netted(exported: tuple[Path, dict[str, int]]) -> N
         (ids["unknown"], "transport_cross_province", dt.date(2024, 3, 1)),
     ]
     org_received = pq.read_table(folder / "org_received.parquet").to_pylist()
-    assert org_received == [{"org_id": ids["lapsed"], "benefit": "one_time_hiring_subsidy", "date": LONG_AGO}]
+    assert org_received == [
+        {"org_id": ids["lapsed"], "benefit": "one_time_hiring_subsidy", "date": LONG_AGO, "units": None}
+    ]

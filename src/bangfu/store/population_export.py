@@ -52,10 +52,12 @@ def _holds(alias: str, day: str) -> str:
 
 
 def _received(key: str) -> Source:
-    # Netted per beneficiary, benefit and date: a reversal cancels the payment it corrects.
+    # Netted per beneficiary, benefit and date: a reversal cancels the payment it corrects, and its
+    # negative units cancel the units paid. One entry of unknown units leaves the day's units unknown.
+    units = "CASE WHEN count(units) = count(*) THEN sum(units) END"
     return Source(
         f"benefit_ledger WHERE {key} IS NOT NULL GROUP BY {key}, benefit_id, date HAVING sum(amount_fen) > 0",
-        {key: key, "benefit": "benefit_id", "date": "date"},
+        {key: key, "benefit": "benefit_id", "date": "date", "units": units},
     )
 
 
