@@ -18,8 +18,8 @@ from bangfu.policy.population_cases import iter_cases
 from bangfu.policy.sql import Layout
 from bangfu.synth.population import SCHEMAS
 
-# (status, eligible, amount_fen) per benefit, per entity key
-Decision = tuple[str, bool | None, int]
+# (status, eligible, amount_fen), and the priority rank for a benefit with a priority order
+Decision = tuple[Any, ...]
 Decisions = dict[Any, dict[str, Decision]]
 
 ENTITY_KEYS = {"person": "person_id", "organization": "org_id"}
@@ -40,16 +40,26 @@ def single_case_decisions(policy: Policy, data_dir: Path, entity_name: str, day:
     out: Decisions = {}
     for key, case in zip(keys, iter_cases(data_dir, entity_name, day), strict=True):
         result = evaluate_case(policy, case)
-        out[key] = {b["id"]: (b["status"], b["eligible"], b["amount_fen"]) for b in result["benefits"]}
+        out[key] = {b["id"]: _decision(b, policy.benefits[b["id"]].priority != ()) for b in result["benefits"]}
     return out
+
+
+def _decision(benefit: dict[str, Any], ranked: bool) -> Decision:
+    decided = (benefit["status"], benefit["eligible"], benefit["amount_fen"])
+    return (*decided, (benefit["priority"] or {}).get("rank")) if ranked else decided
 
 
 def rows_to_decisions(rows: Iterable[dict[str, Any]], key: str, benefit_ids: Iterable[str]) -> Decisions:
     ids = list(benefit_ids)
-    return {
-        row[key]: {bid: (row[f"{bid}__status"], row[f"{bid}__eligible"], row[f"{bid}__amount_fen"]) for bid in ids}
-        for row in rows
-    }
+    out: Decisions = {}
+    for row in rows:
+        decided: dict[str, Decision] = {}
+        for bid in ids:
+            decision = (row[f"{bid}__status"], row[f"{bid}__eligible"], row[f"{bid}__amount_fen"])
+            rank_column = f"{bid}__priority"
+            decided[bid] = (*decision, row[rank_column]) if rank_column in row else decision
+        out[row[key]] = decided
+    return out
 
 
 def parquet_decisions(path: Path, entity_name: str, benefit_ids: Iterable[str]) -> Decisions:

@@ -159,7 +159,8 @@ def test_explanation_names_the_failed_condition(policy: Policy) -> None:
     benefit = by_id(evaluate(policy, data))["transport_cross_province"]
     assert benefit["status"] == "not_eligible" and benefit["eligible"] is False
     assert "不符合：属于脱贫人口" in benefit["reasons"]
-    # 属于脱贫人口, 户籍在山西省, 在山西省外务工, 未登记为丧失劳动力或无劳动力 (unknown capacity: not held against anyone)
+    # 属于脱贫人口, 户籍在山西省, 在山西省外务工,
+    # 未登记为丧失劳动力或无劳动力 (capacity unknown: not held against anyone)
     assert [c["result"] for c in benefit["conditions"]] == [False, True, True, True]
 
 

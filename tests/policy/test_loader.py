@@ -384,7 +384,9 @@ def test_exclusion_across_entities(policy_copy: PolicyCopy) -> None:
 
 
 def test_unknown_key_in_benefit(policy_copy: PolicyCopy) -> None:
-    folder = policy_copy({BENEFITS_04: [("    repeat: {per: person_year}\n", "    repeat: {per: person_year}\n    limt: ever\n")]})
+    folder = policy_copy(
+        {BENEFITS_04: [("    repeat: {per: person_year}\n", "    repeat: {per: person_year}\n    limt: ever\n")]}
+    )
     message = load_error(folder)
     assert "04-labour-export.yaml" in message
     assert "transport_cross_province" in message
@@ -453,7 +455,9 @@ def test_repeat_kind_must_fit_the_entity(policy_copy: PolicyCopy) -> None:
 
 
 def test_limit_and_repeat_together_are_refused(policy_copy: PolicyCopy) -> None:
-    folder = policy_copy({BENEFITS_04: [("    repeat: {per: person_year}\n", "    repeat: {per: person_year}\n    limit: ever\n")]})
+    folder = policy_copy(
+        {BENEFITS_04: [("    repeat: {per: person_year}\n", "    repeat: {per: person_year}\n    limit: ever\n")]}
+    )
     assert "limit 与 repeat 只能写一个" in load_error(folder)
 
 
@@ -475,7 +479,9 @@ def test_priority_ranks_must_ascend(policy_copy: PolicyCopy) -> None:
 
 
 def test_a_parameter_no_rule_reads_is_refused(policy_copy: PolicyCopy) -> None:
-    folder = policy_copy({BENEFITS_12: [("        value: \"param('welfare_post.monthly_subsidy_fen')\"\n", '        value: "0"\n')]})
+    folder = policy_copy(
+        {BENEFITS_12: [("        value: \"param('welfare_post.monthly_subsidy_fen')\"\n", '        value: "0"\n')]}
+    )
     message = load_error(folder)
     assert "welfare_post.monthly_subsidy_fen" in message
     assert "informational" in message

@@ -157,6 +157,8 @@ spell = st.fixed_dictionaries(
     }
 )
 training = st.fixed_dictionaries({"start": maybe_date, "days": count(40, (0, 1, 30))})
+# units a receipt paid (ADR 0015): unknown, none, or around what a case can be due
+units = st.none() | st.integers(0, 40) | st.sampled_from([1, 3, 6])
 person_received = st.fixed_dictionaries(
     {
         "benefit": st.none()
@@ -165,18 +167,20 @@ person_received = st.fixed_dictionaries(
                 "transport_cross_province",
                 "transport_in_province_organized",
                 "training_living_allowance",
+                "training_living_allowance",
                 "welfare_post_eligibility",
                 "incubator_reward",
                 "unknown_benefit",
             ]
         ),
         "date": maybe_date,
+        "units": units,
     }
 )
 person_row = st.fixed_dictionaries(
     {
         "region": st.none() | st.sampled_from(SHANXI),
-        "hukou_region": st.none() | st.sampled_from(SHANXI),
+        "hukou_region": st.none() | st.sampled_from(SHANXI + ELSEWHERE),
         "categories": st.none()
         | st.lists(st.sampled_from(CATEGORIES), unique=True, max_size=3)
         | st.just(["poverty_alleviated"]),
@@ -184,7 +188,7 @@ person_row = st.fixed_dictionaries(
         "birth_date": maybe_date,
         "employment": st.lists(spell, max_size=3),
         "training": st.lists(training, max_size=2),
-        "received": st.lists(person_received, max_size=2),
+        "received": st.lists(person_received, max_size=3),
     }
 )
 trainee = st.fixed_dictionaries(
@@ -201,13 +205,16 @@ org_received = st.fixed_dictionaries(
             [
                 "employment_base_reward",
                 "one_time_hiring_subsidy",
+                "hiring_subsidy",
                 "incubator_reward",
                 "heritage_workshop_subsidy",
                 "work_for_training_subsidy",
+                "job_referral_subsidy",
                 "transport_cross_province",
             ]
         ),
         "date": maybe_date,
+        "units": units,
     }
 )
 organization_row = st.fixed_dictionaries(
@@ -223,7 +230,7 @@ organization_row = st.fixed_dictionaries(
         "placed_by_export": count(60, (0, 1)),
         "contracted_households": count(30, (0, 1)),
         "trainees": st.lists(trainee, max_size=4),
-        "received": st.lists(org_received, max_size=2),
+        "received": st.lists(org_received, max_size=3),
     }
 )
 evaluation_date = st.sampled_from(
@@ -455,3 +462,67 @@ def test_flat_layout_on_synthetic_persons(policy: Policy, synthetic_population: 
     assert only_amounts(flat) == only_amounts(normal)
     assert flat == normal, "\n".join(differences(normal, flat, labels=("normal", "flat")))
     assert sum(a for row in only_amounts(flat).values() for a in row.values()) > 0
+
+
+# ---------------------------------------------------------------- (e) the 2021 readings corrected (ADR 0015)
+
+
+def test_corrected_readings_agree_on_both_back_ends(policy: Policy, tmp_path: Path) -> None:
+    """Per-unit repeats, the category hierarchy, hukou outside Shanxi and priority ranks, in SQL as in one case."""
+    from population_support import boundary_person
+
+    day = D(2024, 7, 4)
+    course = {"start": D(2024, 6, 28), "days": 10}
+    paid = {"benefit": "training_living_allowance", "date": D(2024, 6, 30)}
+    spell = {"start": D(2024, 3, 1), "end": None, "work_region": "440305", "organized_export": False}
+    persons = [
+        boundary_person(training=[course]),  # 7 days trained, none paid
+        boundary_person(training=[course], received=[{**paid, "units": 3}]),  # 4 left
+        boundary_person(training=[course], received=[{**paid, "units": 7}]),  # all paid
+        boundary_person(training=[course], received=[{**paid, "units": None}]),  # unknown
+        boundary_person(categories=["edge_of_poverty"], labor_capacity="weak"),  # rural low-income: rank 3
+        boundary_person(categories=["relocated"], labor_capacity="weak"),  # rank 1
+        boundary_person(hukou_region="410102", employment=[{**spell, "travel_cost_fen": 90_000}]),
+        boundary_person(categories=["sudden_hardship"], labor_capacity=None),
+    ]
+    workshop = {
+        "kind": "workshop",
+        "region": "141123",
+        "recognized_base": False,
+        "absorbed_poverty_alleviated": 5,
+        "absorbed_edge_of_poverty": 0,
+        "operating_since": None,
+        "resident_entities": 0,
+        "absorbed_poor_workers": 0,
+        "placed_by_export": 0,
+        "contracted_households": 0,
+        "trainees": [],
+    }
+    organizations = [
+        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 3}]},
+        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 5}]},
+        {
+            **workshop,
+            "kind": "enterprise",
+            "trainees": [{"start": D(2021, 9, 1), "months": 8, "previously_subsidized": False}],
+            "received": [{"benefit": "work_for_training_subsidy", "date": D(2021, 11, 30), "units": 3}],
+        },
+    ]
+    write_tables(tmp_path / "data", population_tables(persons, organizations))
+    runs = assert_equivalent(policy, tmp_path / "data", D(2021, 12, 31), tmp_path / "out-2021")
+    assert runs["organization"][3]["work_for_training_subsidy"] == ("granted", True, 30_000)  # December only
+    runs = assert_equivalent(policy, tmp_path / "data", day, tmp_path / "out")
+    person, org = runs["person"], runs["organization"]
+    assert person[1]["training_living_allowance"] == ("granted", True, 7 * 1500)
+    assert person[2]["training_living_allowance"] == ("granted", True, 4 * 1500)
+    assert person[3]["training_living_allowance"] == ("excluded", True, 0)
+    assert person[4]["training_living_allowance"] == ("needs_information", True, 0)
+    assert person[5]["welfare_post_eligibility"] == ("granted", True, 0, 3)
+    assert person[5]["employment_difficulty"][0] == "needs_information"  # a target: the local standard is unset
+    assert person[6]["welfare_post_eligibility"] == ("granted", True, 0, 1)
+    assert person[7]["transport_cross_province"] == ("not_eligible", False, 0)
+    assert person[8]["welfare_post_eligibility"] == ("needs_information", None, 0, None)
+    assert person[1]["welfare_post_eligibility"] == ("granted", True, 0, 2)
+    assert person[1]["labour_export_service"] == ("granted", True, 0, 1)
+    assert org[1]["one_time_hiring_subsidy"][:2] == ("needs_information", True)  # 2 new hires, standard unset
+    assert org[2]["one_time_hiring_subsidy"] == ("excluded", True, 0)

@@ -22,6 +22,12 @@ CATEGORY_INCLUDES: dict[str, tuple[str, ...]] = {
     "rural_low_income": ("monitored",),
     "monitored": ("unstable_alleviated", "edge_of_poverty", "sudden_hardship"),
 }
+# category -> yes/no facts of a registered person (``persons`` columns, from the national download's
+# 是否享受低保 and 是否特困供养人员) that also make the person count as it: 农村低保对象 and 农村特困人员
+# are part of 农村低收入人口 though no roster tags them with a category.
+CATEGORY_FACTS: dict[str, tuple[str, ...]] = {
+    "rural_low_income": ("minimum_living_allowance", "extreme_poverty_support"),
+}
 
 
 def _check() -> None:
@@ -55,6 +61,11 @@ def members(code: str) -> tuple[str, ...]:
 def ancestors(code: str) -> tuple[str, ...]:
     """``code`` and every category that includes it, in vocabulary order."""
     return tuple(c for c in CATEGORIES if code in members(c))
+
+
+def facts_for(code: str) -> tuple[str, ...]:
+    """The person facts (yes/no columns) through which someone counts as ``code`` (or one of its kinds)."""
+    return tuple(dict.fromkeys(f for held in members(code) for f in CATEGORY_FACTS.get(held, ())))
 
 
 def counts_as(held: tuple[str, ...] | list[str] | set[str] | frozenset[str], code: str) -> bool:

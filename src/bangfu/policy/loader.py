@@ -29,8 +29,8 @@ from bangfu.policy.model import (
     PriorityRank,
     higher_ranked,
 )
-from bangfu.policy.repeat import REPEAT_KINDS, Repeat, unpaid_units
 from bangfu.policy.parameters import UNITS, Citation, DatedValue, Parameter
+from bangfu.policy.repeat import REPEAT_KINDS, Repeat, unpaid_units
 
 DEFAULT_POLICY = "shanxi-2021"
 
@@ -249,7 +249,12 @@ def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
 
 
 def _expr(
-    text: Any, where: str, entity_name: str, param_types: dict[str, str], *types: str, names: dict[str, Node] | None = None
+    text: Any,
+    where: str,
+    entity_name: str,
+    param_types: dict[str, str],
+    *types: str,
+    names: dict[str, Node] | None = None,
 ) -> Node:
     if not isinstance(text, str | int) or isinstance(text, bool):
         raise PolicyError(f"{where}: 应为表达式字符串")

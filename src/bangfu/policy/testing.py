@@ -2,7 +2,8 @@
 
 A test names a case (the same JSON as ``bangfu policy evaluate``) and, per benefit, the expected
 ``status``, ``amount_fen``, ``eligible``, the facts it must report ``missing``, phrases its
-``reasons`` must contain and its ``priority`` rank (``null`` for none). Files mirror the policy's clauses, so a clause's tests are easy to find.
+``reasons`` must contain and its ``priority`` rank (``null`` for none). Files mirror the policy's
+clauses, so a clause's tests are easy to find.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
+from bangfu.core.categories import CATEGORY_FACTS
 from bangfu.policy.facts import ENTITIES, Entity, FactType, Field
 from bangfu.store.chunked_reads import query_chunks
 from bangfu.store.db import make_engine
@@ -68,6 +69,12 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
     categories = (
         f"SELECT person_id, {joined} AS categories FROM person_categories c WHERE {_holds('c', on)} GROUP BY person_id"
     )
+    # 低保 and 特困 (person facts, not category rows) make a person 农村低收入人口 (core/categories.py)
+    by_fact = " OR ".join(f"p.{fact} IS TRUE" for fact in CATEGORY_FACTS["rural_low_income"])
+    categories_of_day = (
+        f"CASE WHEN ({by_fact}) AND (held.categories IS NULL OR held.categories NOT LIKE '%rural_low_income%') "
+        "THEN COALESCE(held.categories || ',', '') || 'rural_low_income' ELSE held.categories END"
+    )
     recognized = (
         "EXISTS (SELECT 1 FROM organization_recognitions r WHERE r.org_id = o.id "
         f"AND r.recognition = 'employment_base' AND {_holds('r', on)})"
@@ -78,7 +85,7 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
             {
                 "person_id": "p.id",
                 "region": "p.residence_region",
-                "categories": "held.categories",
+                "categories": categories_of_day,
                 "hukou_region": "p.hukou_region",
                 "labor_capacity": "p.labor_capacity",
                 "birth_date": "p.birth_date",

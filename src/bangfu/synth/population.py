@@ -452,7 +452,9 @@ def _organization_chunk(rng: np.random.Generator, first_id: int, n: int, year: i
     org_received = pa.table(
         {
             "org_id": _int_array(org_ids[received_owner]),
-            "benefit": (names := _take(("employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"), benefit)),
+            "benefit": (
+                names := _take(("employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"), benefit)
+            ),
             "date": _date_array(_dates(rng, received_rows, date(year - 1, 1, 1), date(year, 12, 31))),
             "units": _receipt_units(rng, names),
         },
