@@ -180,3 +180,51 @@ def boundary_population(day: dt.date) -> dict[str, list[dict[str, Any]]]:
         boundary_incubator(D(2024, 3, 1)),
     ]
     return population_tables(persons, organizations)
+
+
+def corrected_population() -> dict[str, list[dict[str, Any]]]:
+    """Eight persons and three organizations on the readings ADR 0015 corrected, for 2024-07-04.
+
+    Persons: a 10-day course from 2024-06-28 with 0, 3, 7 and an unknown number of days paid; an
+    边缘易致贫 weak worker; a relocated weak worker; a poverty-alleviated person with a Henan hukou
+    working in Guangdong; a 突发严重困难户 member of unknown labour capacity. Organizations: a workshop
+    with 5 hires and 3 or 5 paid; an enterprise with 以工代训 months partly paid.
+    """
+    D = dt.date
+    course = {"start": D(2024, 6, 28), "days": 10}
+    paid = {"benefit": "training_living_allowance", "date": D(2024, 6, 30)}
+    spell = {"start": D(2024, 3, 1), "end": None, "work_region": "440305", "organized_export": False}
+    persons = [
+        boundary_person(training=[course]),  # 7 days trained, none paid
+        boundary_person(training=[course], received=[{**paid, "units": 3}]),  # 4 left
+        boundary_person(training=[course], received=[{**paid, "units": 7}]),  # all paid
+        boundary_person(training=[course], received=[{**paid, "units": None}]),  # unknown
+        boundary_person(categories=["edge_of_poverty"], labor_capacity="weak"),  # rural low-income: rank 3
+        boundary_person(categories=["relocated"], labor_capacity="weak"),  # rank 1
+        boundary_person(hukou_region="410102", employment=[{**spell, "travel_cost_fen": 90_000}]),
+        boundary_person(categories=["sudden_hardship"], labor_capacity=None),
+    ]
+    workshop = {
+        "kind": "workshop",
+        "region": "141123",
+        "recognized_base": False,
+        "absorbed_poverty_alleviated": 5,
+        "absorbed_edge_of_poverty": 0,
+        "operating_since": None,
+        "resident_entities": 0,
+        "absorbed_poor_workers": 0,
+        "placed_by_export": 0,
+        "contracted_households": 0,
+        "trainees": [],
+    }
+    organizations = [
+        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 3}]},
+        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 5}]},
+        {
+            **workshop,
+            "kind": "enterprise",
+            "trainees": [{"start": D(2021, 9, 1), "months": 8, "previously_subsidized": False}],
+            "received": [{"benefit": "work_for_training_subsidy", "date": D(2021, 11, 30), "units": 3}],
+        },
+    ]
+    return population_tables(persons, organizations)

@@ -23,6 +23,7 @@ from population_support import (
     Decisions,
     boundary_population,
     build_flat_query,
+    corrected_population,
     differences,
     parquet_decisions,
     population_tables,
@@ -469,46 +470,8 @@ def test_flat_layout_on_synthetic_persons(policy: Policy, synthetic_population: 
 
 def test_corrected_readings_agree_on_both_back_ends(policy: Policy, tmp_path: Path) -> None:
     """Per-unit repeats, the category hierarchy, hukou outside Shanxi and priority ranks, in SQL as in one case."""
-    from population_support import boundary_person
-
     day = D(2024, 7, 4)
-    course = {"start": D(2024, 6, 28), "days": 10}
-    paid = {"benefit": "training_living_allowance", "date": D(2024, 6, 30)}
-    spell = {"start": D(2024, 3, 1), "end": None, "work_region": "440305", "organized_export": False}
-    persons = [
-        boundary_person(training=[course]),  # 7 days trained, none paid
-        boundary_person(training=[course], received=[{**paid, "units": 3}]),  # 4 left
-        boundary_person(training=[course], received=[{**paid, "units": 7}]),  # all paid
-        boundary_person(training=[course], received=[{**paid, "units": None}]),  # unknown
-        boundary_person(categories=["edge_of_poverty"], labor_capacity="weak"),  # rural low-income: rank 3
-        boundary_person(categories=["relocated"], labor_capacity="weak"),  # rank 1
-        boundary_person(hukou_region="410102", employment=[{**spell, "travel_cost_fen": 90_000}]),
-        boundary_person(categories=["sudden_hardship"], labor_capacity=None),
-    ]
-    workshop = {
-        "kind": "workshop",
-        "region": "141123",
-        "recognized_base": False,
-        "absorbed_poverty_alleviated": 5,
-        "absorbed_edge_of_poverty": 0,
-        "operating_since": None,
-        "resident_entities": 0,
-        "absorbed_poor_workers": 0,
-        "placed_by_export": 0,
-        "contracted_households": 0,
-        "trainees": [],
-    }
-    organizations = [
-        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 3}]},
-        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 5}]},
-        {
-            **workshop,
-            "kind": "enterprise",
-            "trainees": [{"start": D(2021, 9, 1), "months": 8, "previously_subsidized": False}],
-            "received": [{"benefit": "work_for_training_subsidy", "date": D(2021, 11, 30), "units": 3}],
-        },
-    ]
-    write_tables(tmp_path / "data", population_tables(persons, organizations))
+    write_tables(tmp_path / "data", corrected_population())
     runs = assert_equivalent(policy, tmp_path / "data", D(2021, 12, 31), tmp_path / "out-2021")
     assert runs["organization"][3]["work_for_training_subsidy"] == ("granted", True, 30_000)  # December only
     runs = assert_equivalent(policy, tmp_path / "data", day, tmp_path / "out")
