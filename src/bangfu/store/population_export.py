@@ -55,7 +55,7 @@ def _holds(alias: str, day: str) -> str:
 def _received(key: str) -> Source:
     # Netted per beneficiary, benefit and date: a reversal cancels the payment it corrects, and its
     # negative units cancel the units paid. One entry of unknown units leaves the day's units unknown.
-    units = "CASE WHEN count(units) = count(*) THEN sum(units) END"
+    units = "CAST(CASE WHEN count(units) = count(*) THEN sum(units) END AS BIGINT)"  # PostgreSQL: sum is numeric
     return Source(
         f"benefit_ledger WHERE {key} IS NOT NULL GROUP BY {key}, benefit_id, date HAVING sum(amount_fen) > 0",
         {key: key, "benefit": "benefit_id", "date": "date", "units": units},
