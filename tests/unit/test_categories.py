@@ -47,3 +47,11 @@ def test_every_code_is_in_the_vocabulary() -> None:
     for code in CATEGORIES:
         assert set(members(code)) <= set(CATEGORIES)
         assert code in members(code) and code in ancestors(code)
+
+
+def test_rosters_naming_low_income_allowance_or_support_read_as_rural_low_income() -> None:
+    from bangfu.registry.imports.values import parse_categories
+
+    assert parse_categories("低保户、边缘易致贫户") == ("rural_low_income", "edge_of_poverty")
+    assert parse_categories("特困供养人员") == ("rural_low_income",)
+    assert parse_categories("监测户") == ("monitored",)
