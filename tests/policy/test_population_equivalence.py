@@ -103,7 +103,7 @@ def test_synthetic_population_matches_single_case(
         assert len(population[entity_name]) == count
         problems = differences(single[entity_name], population[entity_name])
         assert not problems, f"{entity_name} on {day}:\n" + "\n".join(problems)
-    statuses = Counter(s for entity in population.values() for row in entity.values() for s, _, _ in row.values())
+    statuses = Counter(s for entity in population.values() for row in entity.values() for s, *_ in row.values())
     if day == D(2026, 1, 1):
         assert set(statuses) == {"not_in_force"}
     else:
@@ -339,11 +339,11 @@ def test_population_amounts_within_caps(
     )
     for runs in synthetic_runs.values():
         for row in runs["person"].values():
-            assert all(a >= 0 for _, _, a in row.values())
+            assert all(a >= 0 for _, _, a, *_ in row.values())
             assert row["transport_cross_province"][2] <= 80_000
             assert row["transport_in_province_organized"][2] <= 30_000
         for org_id, row in runs["organization"].items():
-            assert all(a >= 0 for _, _, a in row.values())
+            assert all(a >= 0 for _, _, a, *_ in row.values())
             status, _, amount = row["employment_base_reward"]
             assert amount == (10_000_000 if status == "granted" else 0)
             assert row["incubator_reward"][2] <= 20_000_000
