@@ -55,7 +55,7 @@ def test_evaluate_person_example() -> None:
     data = ok_json(invoke("policy", "evaluate", str(PERSON_EXAMPLE)))
     assert data["entity"] == "person"
     assert data["policy"]["id"] == "shanxi-2021"
-    assert len(data["benefits"]) == 5
+    assert len(data["benefits"]) == 6
     cross = next(b for b in data["benefits"] if b["id"] == "transport_cross_province")
     assert (cross["status"], cross["amount_fen"]) == ("granted", 80000)
 
@@ -63,12 +63,12 @@ def test_evaluate_person_example() -> None:
 def test_evaluate_organization_example() -> None:
     data = ok_json(invoke("policy", "evaluate", str(ORGANIZATION_EXAMPLE)))
     assert data["entity"] == "organization"
-    assert len(data["benefits"]) == 6
+    assert len(data["benefits"]) == 7
 
 
 def test_evaluate_from_stdin() -> None:
     data = ok_json(invoke("policy", "evaluate", "-", stdin=PERSON_EXAMPLE.read_text(encoding="utf-8")))
-    assert len(data["benefits"]) == 5
+    assert len(data["benefits"]) == 6
 
 
 def test_evaluate_as_table() -> None:
@@ -173,7 +173,7 @@ def test_undeclared_conflict_exits_3(conflict_policy: Path, tmp_path: Path) -> N
 
 def test_policy_list_json() -> None:
     info = ok_json(invoke("policy", "list", "--json"))
-    assert len(info["benefits"]) == 11
+    assert len(info["benefits"]) == 13
     assert info["valid_from"] == "2021-07-01" and info["valid_to"] == "2025-12-31"
     keys = {p["key"] for p in info["parameters"]}
     assert "transport_cross_province.cap_fen" in keys
@@ -230,7 +230,7 @@ def test_population_json(population: Path, tmp_path: Path) -> None:
     assert data["date"] == "2024-06-30"
     assert data["backend"] == "duckdb"
     assert data["entities"] == {"person": 1200, "organization": 80}
-    assert len(data["benefits"]) == 11
+    assert len(data["benefits"]) == 13
     cross = data["benefits"]["transport_cross_province"]
     assert cross["granted"] > 0 and cross["amount"] > 0
     assert data["by_fund_fen"]["revitalization"] == (

@@ -18,8 +18,8 @@ from bangfu.policy.population_cases import iter_cases
 from bangfu.policy.sql import Layout
 from bangfu.synth.population import SCHEMAS
 
-# (status, eligible, amount_fen) per benefit, per entity key
-Decision = tuple[str, bool | None, int]
+# (status, eligible, amount_fen), and the priority rank for a benefit with a priority order
+Decision = tuple[Any, ...]
 Decisions = dict[Any, dict[str, Decision]]
 
 ENTITY_KEYS = {"person": "person_id", "organization": "org_id"}
@@ -40,16 +40,26 @@ def single_case_decisions(policy: Policy, data_dir: Path, entity_name: str, day:
     out: Decisions = {}
     for key, case in zip(keys, iter_cases(data_dir, entity_name, day), strict=True):
         result = evaluate_case(policy, case)
-        out[key] = {b["id"]: (b["status"], b["eligible"], b["amount_fen"]) for b in result["benefits"]}
+        out[key] = {b["id"]: _decision(b, policy.benefits[b["id"]].priority != ()) for b in result["benefits"]}
     return out
+
+
+def _decision(benefit: dict[str, Any], ranked: bool) -> Decision:
+    decided = (benefit["status"], benefit["eligible"], benefit["amount_fen"])
+    return (*decided, (benefit["priority"] or {}).get("rank")) if ranked else decided
 
 
 def rows_to_decisions(rows: Iterable[dict[str, Any]], key: str, benefit_ids: Iterable[str]) -> Decisions:
     ids = list(benefit_ids)
-    return {
-        row[key]: {bid: (row[f"{bid}__status"], row[f"{bid}__eligible"], row[f"{bid}__amount_fen"]) for bid in ids}
-        for row in rows
-    }
+    out: Decisions = {}
+    for row in rows:
+        decided: dict[str, Decision] = {}
+        for bid in ids:
+            decision = (row[f"{bid}__status"], row[f"{bid}__eligible"], row[f"{bid}__amount_fen"])
+            rank_column = f"{bid}__priority"
+            decided[bid] = (*decision, row[rank_column]) if rank_column in row else decision
+        out[row[key]] = decided
+    return out
 
 
 def parquet_decisions(path: Path, entity_name: str, benefit_ids: Iterable[str]) -> Decisions:
@@ -168,5 +178,53 @@ def boundary_population(day: dt.date) -> dict[str, list[dict[str, Any]]]:
         boundary_incubator(D(2024, 2, 29)),
         boundary_incubator(D(2024, 2, 28)),
         boundary_incubator(D(2024, 3, 1)),
+    ]
+    return population_tables(persons, organizations)
+
+
+def corrected_population() -> dict[str, list[dict[str, Any]]]:
+    """Eight persons and three organizations on the readings ADR 0015 corrected, for 2024-07-04.
+
+    Persons: a 10-day course from 2024-06-28 with 0, 3, 7 and an unknown number of days paid; an
+    边缘易致贫 weak worker; a relocated weak worker; a poverty-alleviated person with a Henan hukou
+    working in Guangdong; a 突发严重困难户 member of unknown labour capacity. Organizations: a workshop
+    with 5 hires and 3 or 5 paid; an enterprise with 以工代训 months partly paid.
+    """
+    D = dt.date
+    course = {"start": D(2024, 6, 28), "days": 10}
+    paid = {"benefit": "training_living_allowance", "date": D(2024, 6, 30)}
+    spell = {"start": D(2024, 3, 1), "end": None, "work_region": "440305", "organized_export": False}
+    persons = [
+        boundary_person(training=[course]),  # 7 days trained, none paid
+        boundary_person(training=[course], received=[{**paid, "units": 3}]),  # 4 left
+        boundary_person(training=[course], received=[{**paid, "units": 7}]),  # all paid
+        boundary_person(training=[course], received=[{**paid, "units": None}]),  # unknown
+        boundary_person(categories=["edge_of_poverty"], labor_capacity="weak"),  # rural low-income: rank 3
+        boundary_person(categories=["relocated"], labor_capacity="weak"),  # rank 1
+        boundary_person(hukou_region="410102", employment=[{**spell, "travel_cost_fen": 90_000}]),
+        boundary_person(categories=["sudden_hardship"], labor_capacity=None),
+    ]
+    workshop = {
+        "kind": "workshop",
+        "region": "141123",
+        "recognized_base": False,
+        "absorbed_poverty_alleviated": 5,
+        "absorbed_edge_of_poverty": 0,
+        "operating_since": None,
+        "resident_entities": 0,
+        "absorbed_poor_workers": 0,
+        "placed_by_export": 0,
+        "contracted_households": 0,
+        "trainees": [],
+    }
+    organizations = [
+        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 3}]},
+        {**workshop, "received": [{"benefit": "one_time_hiring_subsidy", "date": D(2023, 6, 1), "units": 5}]},
+        {
+            **workshop,
+            "kind": "enterprise",
+            "trainees": [{"start": D(2021, 9, 1), "months": 8, "previously_subsidized": False}],
+            "received": [{"benefit": "work_for_training_subsidy", "date": D(2021, 11, 30), "units": 3}],
+        },
     ]
     return population_tables(persons, organizations)

@@ -27,11 +27,13 @@ PERSON_BENEFITS = {
     "welfare_post_eligibility",
     "employment_difficulty",
     "training_living_allowance",
+    "labour_export_service",
 }
 ORGANIZATION_BENEFITS = {
     "job_referral_subsidy",
     "employment_base_reward",
     "one_time_hiring_subsidy",
+    "hiring_subsidy",
     "work_for_training_subsidy",
     "incubator_reward",
     "heritage_workshop_subsidy",
@@ -80,6 +82,8 @@ def check_contract(result: dict[str, Any], entity: str, benefit_ids: set[str]) -
         assert isinstance(b["missing"], list)
         assert all(isinstance(m, str) for m in b["missing"])
         assert isinstance(b["conditions"], list) and isinstance(b["parameters"], list)
+        assert b["priority"] is None or set(b["priority"]) == {"rank", "label", "of", "reasons"}
+        assert b["repeat"] is not None and b["repeat"]["per"] and b["repeat"]["label"]
     json.dumps(result, ensure_ascii=False)  # the whole result is plain JSON
 
 
@@ -106,8 +110,9 @@ def test_organization_output_contract(policy: Policy) -> None:
     benefits = by_id(result)
     assert benefits["employment_base_reward"]["status"] == "granted"
     assert benefits["employment_base_reward"]["amount_fen"] == 10000000
-    # the base reward supersedes the one-time hiring subsidy
-    assert benefits["one_time_hiring_subsidy"]["status"] == "excluded"
+    # the base reward supersedes the (五) hiring subsidy of an enterprise; （九）'s is for workshops
+    assert benefits["hiring_subsidy"]["status"] == "excluded"
+    assert benefits["one_time_hiring_subsidy"]["status"] == "not_eligible"
     # 2021-09..2021-11 counted on 2021-11-30: 3 months × 300 元
     assert benefits["work_for_training_subsidy"]["amount_fen"] == 3 * 30000
     # kinds that do not match are not eligible
@@ -154,8 +159,9 @@ def test_explanation_names_the_failed_condition(policy: Policy) -> None:
     benefit = by_id(evaluate(policy, data))["transport_cross_province"]
     assert benefit["status"] == "not_eligible" and benefit["eligible"] is False
     assert "不符合：属于脱贫人口" in benefit["reasons"]
-    # 属于脱贫人口, 未登记为丧失劳动力或无劳动力 (capacity unknown: not held against anyone), 在山西省外务工
-    assert [c["result"] for c in benefit["conditions"]] == [False, True, True]
+    # 属于脱贫人口, 户籍在山西省, 在山西省外务工,
+    # 未登记为丧失劳动力或无劳动力 (capacity unknown: not held against anyone)
+    assert [c["result"] for c in benefit["conditions"]] == [False, True, True, True]
 
 
 def test_needs_information_lists_missing_facts(policy: Policy) -> None:

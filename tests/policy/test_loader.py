@@ -35,6 +35,8 @@ BUNDLED_BENEFITS = {
     "training_living_allowance",
     "welfare_post_eligibility",
     "employment_difficulty",
+    "hiring_subsidy",
+    "labour_export_service",
 }
 
 PolicyCopy = Callable[..., Path]
@@ -49,7 +51,7 @@ def load_error(folder: Path) -> str:
 # ---------------------------------------------------------------- the bundled policy
 
 
-def test_bundled_policy_has_exactly_the_eleven_benefits(policy: Policy) -> None:
+def test_bundled_policy_has_exactly_the_thirteen_benefits(policy: Policy) -> None:
     assert set(policy.benefits) == BUNDLED_BENEFITS
     assert sorted(policy.evaluation_order) == sorted(BUNDLED_BENEFITS)
 
@@ -254,7 +256,7 @@ def test_unknown_function_in_condition(policy_copy: PolicyCopy) -> None:
     folder = policy_copy({BENEFITS_04: [("any(province(e.work_region) != '14'", "any(provinz(e.work_region) != '14'")]})
     message = load_error(folder)
     assert "04-labour-export.yaml" in message
-    assert "transport_cross_province.conditions[1].when" in message
+    assert "transport_cross_province.conditions[2].when" in message
     assert "provinz" in message
     assert "未知函数" in message
 
@@ -382,7 +384,9 @@ def test_exclusion_across_entities(policy_copy: PolicyCopy) -> None:
 
 
 def test_unknown_key_in_benefit(policy_copy: PolicyCopy) -> None:
-    folder = policy_copy({BENEFITS_04: [("    limit: calendar_year\n", "    limit: calendar_year\n    limt: ever\n")]})
+    folder = policy_copy(
+        {BENEFITS_04: [("    repeat: {per: person_year}\n", "    repeat: {per: person_year}\n    limt: ever\n")]}
+    )
     message = load_error(folder)
     assert "04-labour-export.yaml" in message
     assert "transport_cross_province" in message
@@ -392,7 +396,7 @@ def test_unknown_key_in_benefit(policy_copy: PolicyCopy) -> None:
 def test_duplicate_condition_id(policy_copy: PolicyCopy) -> None:
     folder = policy_copy({BENEFITS_04: [("- id: cross_province_work", "- id: poverty_alleviated")]})
     message = load_error(folder)
-    assert "transport_cross_province.conditions[1].id" in message
+    assert "transport_cross_province.conditions[2].id" in message
     assert "poverty_alleviated" in message
 
 
@@ -401,3 +405,93 @@ def test_invalid_yaml(policy_copy: PolicyCopy) -> None:
     message = load_error(folder)
     assert "04-labour-export.yaml" in message
     assert "YAML" in message
+
+
+# ---------------------------------------------------------------- repeat keys, priority, parameters read (ADR 0015)
+
+BENEFITS_14 = "benefits/14-skills.yaml"
+BENEFITS_12 = "benefits/12-welfare-posts.yaml"
+
+
+def test_every_bundled_benefit_declares_its_repeat_key(policy: Policy) -> None:
+    for benefit in policy.benefits.values():
+        assert benefit.repeat is not None, benefit.id
+        assert (benefit.repeat.per == "not_paid") == (benefit.fund == "none"), benefit.id
+    per_unit = {b.id for b in policy.benefits.values() if b.repeat is not None and b.repeat.kind.per_unit}
+    assert per_unit == {
+        "training_living_allowance",
+        "work_for_training_subsidy",
+        "one_time_hiring_subsidy",
+        "hiring_subsidy",
+        "heritage_workshop_subsidy",
+        "job_referral_subsidy",
+    }
+
+
+def test_per_unit_amount_must_leave_out_what_was_paid(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy({BENEFITS_14: [('amount: "unpaid_units *', 'amount: "due_units *')]})
+    message = load_error(folder)
+    assert "training_living_allowance.amount" in message
+    assert "unpaid_units" in message
+
+
+def test_per_unit_repeat_needs_due(policy_copy: PolicyCopy) -> None:
+    old = "      per: course_day\n      due: >-\n"
+    folder = policy_copy({BENEFITS_14: [(old, "      per: course_day\n      note: >-\n")]})
+    message = load_error(folder)
+    assert "training_living_allowance.repeat.due" in message
+
+
+def test_unknown_repeat_kind(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy({BENEFITS_14: [("per: course_day", "per: course_week")]})
+    message = load_error(folder)
+    assert "training_living_allowance.repeat.per" in message
+    assert "course_day" in message  # the known kinds are listed
+
+
+def test_repeat_kind_must_fit_the_entity(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy({BENEFITS_14: [("per: course_day", "per: trainee_month")]})
+    assert "不适用于个人" in load_error(folder)
+
+
+def test_limit_and_repeat_together_are_refused(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy(
+        {BENEFITS_04: [("    repeat: {per: person_year}\n", "    repeat: {per: person_year}\n    limit: ever\n")]}
+    )
+    assert "limit 与 repeat 只能写一个" in load_error(folder)
+
+
+def test_not_paid_goes_with_fund_none(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy({BENEFITS_12: [("    fund: none\n", "    fund: employment\n")]})
+    assert "not_paid" in load_error(folder)
+
+
+def test_unknown_category_in_a_rule_is_refused(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy({BENEFITS_14: [("'poverty_alleviated' in categories", "'poverty_aleviated' in categories")]})
+    message = load_error(folder)
+    assert "training_living_allowance.conditions[0].when" in message
+    assert "poverty_aleviated" in message
+
+
+def test_priority_ranks_must_ascend(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy({BENEFITS_12: [("      - rank: 2\n", "      - rank: 1\n")]})
+    assert "welfare_post_eligibility.priority[1].rank" in load_error(folder)
+
+
+def test_a_parameter_no_rule_reads_is_refused(policy_copy: PolicyCopy) -> None:
+    folder = policy_copy(
+        {BENEFITS_12: [("        value: \"param('welfare_post.monthly_subsidy_fen')\"\n", '        value: "0"\n')]}
+    )
+    message = load_error(folder)
+    assert "welfare_post.monthly_subsidy_fen" in message
+    assert "informational" in message
+
+
+def test_informational_parameter_stays_out_of_rules(policy: Policy) -> None:
+    informational = {k for k, p in policy.parameters.items() if p.informational}
+    assert informational == {
+        "social_insurance_subsidy.monthly_fen",
+        "startup_loan.interest_subsidy_rate_bp",
+        "startup_subsidy.one_time_fen",
+    }
+    assert all(policy.parameters[k].note for k in informational)

@@ -23,6 +23,7 @@ from population_support import (
     Decisions,
     boundary_population,
     build_flat_query,
+    corrected_population,
     differences,
     parquet_decisions,
     population_tables,
@@ -102,7 +103,7 @@ def test_synthetic_population_matches_single_case(
         assert len(population[entity_name]) == count
         problems = differences(single[entity_name], population[entity_name])
         assert not problems, f"{entity_name} on {day}:\n" + "\n".join(problems)
-    statuses = Counter(s for entity in population.values() for row in entity.values() for s, _, _ in row.values())
+    statuses = Counter(s for entity in population.values() for row in entity.values() for s, *_ in row.values())
     if day == D(2026, 1, 1):
         assert set(statuses) == {"not_in_force"}
     else:
@@ -157,6 +158,8 @@ spell = st.fixed_dictionaries(
     }
 )
 training = st.fixed_dictionaries({"start": maybe_date, "days": count(40, (0, 1, 30))})
+# units a receipt paid (ADR 0015): unknown, none, or around what a case can be due
+units = st.none() | st.integers(0, 40) | st.sampled_from([1, 3, 6])
 person_received = st.fixed_dictionaries(
     {
         "benefit": st.none()
@@ -165,18 +168,20 @@ person_received = st.fixed_dictionaries(
                 "transport_cross_province",
                 "transport_in_province_organized",
                 "training_living_allowance",
+                "training_living_allowance",
                 "welfare_post_eligibility",
                 "incubator_reward",
                 "unknown_benefit",
             ]
         ),
         "date": maybe_date,
+        "units": units,
     }
 )
 person_row = st.fixed_dictionaries(
     {
         "region": st.none() | st.sampled_from(SHANXI),
-        "hukou_region": st.none() | st.sampled_from(SHANXI),
+        "hukou_region": st.none() | st.sampled_from(SHANXI + ELSEWHERE),
         "categories": st.none()
         | st.lists(st.sampled_from(CATEGORIES), unique=True, max_size=3)
         | st.just(["poverty_alleviated"]),
@@ -184,7 +189,7 @@ person_row = st.fixed_dictionaries(
         "birth_date": maybe_date,
         "employment": st.lists(spell, max_size=3),
         "training": st.lists(training, max_size=2),
-        "received": st.lists(person_received, max_size=2),
+        "received": st.lists(person_received, max_size=3),
     }
 )
 trainee = st.fixed_dictionaries(
@@ -201,13 +206,16 @@ org_received = st.fixed_dictionaries(
             [
                 "employment_base_reward",
                 "one_time_hiring_subsidy",
+                "hiring_subsidy",
                 "incubator_reward",
                 "heritage_workshop_subsidy",
                 "work_for_training_subsidy",
+                "job_referral_subsidy",
                 "transport_cross_province",
             ]
         ),
         "date": maybe_date,
+        "units": units,
     }
 )
 organization_row = st.fixed_dictionaries(
@@ -223,7 +231,7 @@ organization_row = st.fixed_dictionaries(
         "placed_by_export": count(60, (0, 1)),
         "contracted_households": count(30, (0, 1)),
         "trainees": st.lists(trainee, max_size=4),
-        "received": st.lists(org_received, max_size=2),
+        "received": st.lists(org_received, max_size=3),
     }
 )
 evaluation_date = st.sampled_from(
@@ -266,7 +274,9 @@ def test_boundary_dates_match_single_case(policy: Policy, tmp_path: Path, day: d
     assert runs["person"][1]["transport_cross_province"] == ("granted", True, 80_000)
     assert runs["person"][2]["transport_cross_province"][1] is False
     assert runs["person"][4]["transport_cross_province"][0] == "excluded"
-    assert runs["person"][5]["training_living_allowance"] == ("granted", True, 5 * 1500)
+    # （十四）days trained up to the date only: the 3-day course from 1 January, and day one of the other
+    trained = min(3, (day - D(2025, 1, 1)).days + 1) + 1
+    assert runs["person"][5]["training_living_allowance"] == ("granted", True, trained * 1500)
     # one year from 2024-02-29 is 2025-02-28: eligible from that day (the amount needs a city standard)
     leap_eligible = runs["organization"][1]["incubator_reward"][1]
     assert leap_eligible is (day >= D(2025, 2, 28))
@@ -329,11 +339,11 @@ def test_population_amounts_within_caps(
     )
     for runs in synthetic_runs.values():
         for row in runs["person"].values():
-            assert all(a >= 0 for _, _, a in row.values())
+            assert all(a >= 0 for _, _, a, *_ in row.values())
             assert row["transport_cross_province"][2] <= 80_000
             assert row["transport_in_province_organized"][2] <= 30_000
         for org_id, row in runs["organization"].items():
-            assert all(a >= 0 for _, _, a in row.values())
+            assert all(a >= 0 for _, _, a, *_ in row.values())
             status, _, amount = row["employment_base_reward"]
             assert amount == (10_000_000 if status == "granted" else 0)
             assert row["incubator_reward"][2] <= 20_000_000
@@ -453,3 +463,29 @@ def test_flat_layout_on_synthetic_persons(policy: Policy, synthetic_population: 
     assert only_amounts(flat) == only_amounts(normal)
     assert flat == normal, "\n".join(differences(normal, flat, labels=("normal", "flat")))
     assert sum(a for row in only_amounts(flat).values() for a in row.values()) > 0
+
+
+# ---------------------------------------------------------------- (e) the 2021 readings corrected (ADR 0015)
+
+
+def test_corrected_readings_agree_on_both_back_ends(policy: Policy, tmp_path: Path) -> None:
+    """Per-unit repeats, the category hierarchy, hukou outside Shanxi and priority ranks, in SQL as in one case."""
+    day = D(2024, 7, 4)
+    write_tables(tmp_path / "data", corrected_population())
+    runs = assert_equivalent(policy, tmp_path / "data", D(2021, 12, 31), tmp_path / "out-2021")
+    assert runs["organization"][3]["work_for_training_subsidy"] == ("granted", True, 30_000)  # December only
+    runs = assert_equivalent(policy, tmp_path / "data", day, tmp_path / "out")
+    person, org = runs["person"], runs["organization"]
+    assert person[1]["training_living_allowance"] == ("granted", True, 7 * 1500)
+    assert person[2]["training_living_allowance"] == ("granted", True, 4 * 1500)
+    assert person[3]["training_living_allowance"] == ("excluded", True, 0)
+    assert person[4]["training_living_allowance"] == ("needs_information", True, 0)
+    assert person[5]["welfare_post_eligibility"] == ("granted", True, 0, 3)
+    assert person[5]["employment_difficulty"][0] == "needs_information"  # a target: the local standard is unset
+    assert person[6]["welfare_post_eligibility"] == ("granted", True, 0, 1)
+    assert person[7]["transport_cross_province"] == ("not_eligible", False, 0)
+    assert person[8]["welfare_post_eligibility"] == ("needs_information", None, 0, None)
+    assert person[1]["welfare_post_eligibility"] == ("granted", True, 0, 2)
+    assert person[1]["labour_export_service"] == ("granted", True, 0, 1)
+    assert org[1]["one_time_hiring_subsidy"][:2] == ("needs_information", True)  # 2 new hires, standard unset
+    assert org[2]["one_time_hiring_subsidy"] == ("excluded", True, 0)

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from population_support import Decisions, boundary_population, differences, parquet_decisions, write_tables
+from population_support import (
+    Decisions,
+    boundary_population,
+    corrected_population,
+    differences,
+    parquet_decisions,
+    write_tables,
+)
 
 from bangfu.batch.duckdb_backend import DuckDBBackend
 from bangfu.policy.batch_run import evaluate_population
@@ -87,7 +94,7 @@ def test_spark_matches_duckdb_row_by_row(
         assert len(actual[entity]) == count
         problems = differences(expected[entity], actual[entity], labels=("DuckDB", "Spark"))
         assert not problems, f"{entity} on {day}:\n" + "\n".join(problems)
-    granted = sum(1 for row in actual["person"].values() for status, _, _ in row.values() if status == "granted")
+    granted = sum(1 for row in actual["person"].values() for status, *_ in row.values() if status == "granted")
     assert granted > 0
 
 
@@ -106,3 +113,21 @@ def test_spark_matches_duckdb_on_boundary_dates(policy: Policy, spark_backend: A
         assert not problems, f"{entity} on {day}:\n" + "\n".join(problems)
     assert actual["organization"][1]["incubator_reward"][1] is True  # 2024-02-29 + 1 year = 2025-02-28
     assert actual["organization"][3]["incubator_reward"][1] is False
+
+
+def test_spark_matches_duckdb_on_the_corrected_readings(policy: Policy, spark_backend: Any, tmp_path: Path) -> None:
+    """Per-unit repeats (ledger units), the category hierarchy and priority ranks, on Spark as on DuckDB."""
+    day = dt.date(2024, 7, 4)
+    write_tables(tmp_path / "data", corrected_population())
+    duck = DuckDBBackend(threads=2)
+    try:
+        expected = run(policy, duck, tmp_path / "data", day, tmp_path / "duckdb")
+    finally:
+        duck.close()
+    actual = run(policy, spark_backend, tmp_path / "data", day, tmp_path / "spark")
+    for entity in ("person", "organization"):
+        problems = differences(expected[entity], actual[entity], labels=("DuckDB", "Spark"))
+        assert not problems, f"{entity} on {day}:\n" + "\n".join(problems)
+    assert actual["person"][2]["training_living_allowance"] == ("granted", True, 4 * 1500)
+    assert actual["person"][3]["training_living_allowance"] == ("excluded", True, 0)
+    assert actual["person"][5]["welfare_post_eligibility"] == ("granted", True, 0, 3)

@@ -42,7 +42,7 @@ def region_rows(engine: Engine) -> list[tuple[object, ...]]:
 
 
 def test_first_upgrade_reaches_head_and_seeds(migrated: Migrated, engine: Engine) -> None:
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
     assert migrated.first_upgrade.revision == head_revision()
     assert (migrated.first_upgrade.regions.inserted, migrated.first_upgrade.regions.updated) == (1515, 0)
     assert set(inspect(engine).get_table_names()) >= TABLES
@@ -152,5 +152,32 @@ def test_0006_moves_labour_capacity_to_the_national_vocabulary(fresh_database: s
             connection.execute(
                 text("UPDATE persons SET labor_capacity = 'full' WHERE id_number = '141123198001011258'")
             )
+    finally:
+        engine.dispose()
+
+
+def test_0007_ledger_units_are_unknown_for_older_entries(fresh_database: str) -> None:
+    config = alembic_config(fresh_database)
+    command.downgrade(config, "0006")
+    engine = make_engine(fresh_database)
+    try:
+        assert "units" not in {c["name"] for c in inspect(engine).get_columns("benefit_ledger")}
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO persons (id_number, name, sex, birth_date, hukou_region) "
+                    "VALUES ('141123198001011231', '张三', 'male', '1980-01-01', '141123')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO benefit_ledger (person_id, benefit_id, date, amount_fen, source) "
+                    "SELECT id, 'training_living_allowance', '2024-02-01', 15000, '测试' FROM persons"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            units = connection.execute(text("SELECT units FROM benefit_ledger")).scalars().all()
+        assert units == [None]  # how many days that payment covered is not known: never read as 0
     finally:
         engine.dispose()

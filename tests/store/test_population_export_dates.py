@@ -40,8 +40,11 @@ def exported(fresh_database: str, tmp_path: Path) -> tuple[Path, dict[str, int]]
             session.add(home)
             session.flush()
             held, unknown = person(residence_region="141123", household_id=home.id), person(labor_capacity=None)
+            # 特困 / 低保 are person facts, and make a person 农村低收入人口 (core/categories.py)
+            supported = person(extreme_poverty_support=True, minimum_living_allowance=False)
+            listed = person(minimum_living_allowance=True)
             base, lapsed, plain = organization(kind="workshop"), organization(), organization()
-            session.add_all([held, unknown, base, lapsed, plain])
+            session.add_all([held, unknown, supported, listed, base, lapsed, plain])
             session.flush()
             session.add_all(
                 [
@@ -49,6 +52,7 @@ def exported(fresh_database: str, tmp_path: Path) -> tuple[Path, dict[str, int]]
                     PersonCategory(person_id=held.id, category="monitored", start_date=LONG_AGO, end_date=DAY),
                     PersonCategory(person_id=held.id, category="edge_of_poverty", start_date=LONG_AGO, end_date=BEFORE),
                     PersonCategory(person_id=held.id, category="relocated", start_date=AFTER),
+                    PersonCategory(person_id=listed.id, category="rural_low_income", start_date=LONG_AGO),
                     EmploymentSpell(
                         person_id=held.id, employer_name="兴农服饰有限公司", work_region="440305", start_date=LONG_AGO
                     ),
@@ -63,14 +67,20 @@ def exported(fresh_database: str, tmp_path: Path) -> tuple[Path, dict[str, int]]
                     OrganizationTrainee(org_id=base.id, start_date=LONG_AGO, months=3),
                     *(
                         BenefitLedgerEntry(
-                            person_id=who.id, benefit_id=benefit, date=day, amount_fen=amount, source="测试"
+                            person_id=who.id,
+                            benefit_id=benefit,
+                            date=day,
+                            amount_fen=amount,
+                            source="测试",
+                            units=units,
                         )
-                        for who, benefit, day, amount in (
-                            (held, "transport_cross_province", dt.date(2024, 3, 1), 80_000),
-                            (held, "transport_cross_province", dt.date(2024, 3, 1), -80_000),  # reversed in full
-                            (held, "training_living_allowance", dt.date(2024, 2, 1), 15_000),
-                            (unknown, "transport_cross_province", dt.date(2024, 3, 1), 80_000),
-                            (unknown, "transport_cross_province", dt.date(2024, 3, 1), -30_000),  # in part
+                        for who, benefit, day, amount, units in (
+                            (held, "transport_cross_province", dt.date(2024, 3, 1), 80_000, None),
+                            (held, "transport_cross_province", dt.date(2024, 3, 1), -80_000, None),  # reversed in full
+                            (held, "training_living_allowance", dt.date(2024, 2, 1), 15_000, 10),
+                            (held, "training_living_allowance", dt.date(2024, 2, 1), -3_000, -2),  # 2 days taken back
+                            (unknown, "transport_cross_province", dt.date(2024, 3, 1), 80_000, None),
+                            (unknown, "transport_cross_province", dt.date(2024, 3, 1), -30_000, None),  # in part
                         )
                     ),
                     BenefitLedgerEntry(
@@ -84,11 +94,12 @@ def exported(fresh_database: str, tmp_path: Path) -> tuple[Path, dict[str, int]]
             )
             session.flush()
             ids = {"held": held.id, "unknown": unknown.id, "base": base.id, "lapsed": lapsed.id, "plain": plain.id}
+            ids |= {"supported": supported.id, "listed": listed.id}
     finally:
         engine.dispose()
     with connection_to(fresh_database) as connection:
         result = export_population(connection, tmp_path / "export", DAY)
-    assert result.rows["persons"] == 2
+    assert result.rows["persons"] == 4
     return tmp_path / "export", ids
 
 
@@ -98,6 +109,8 @@ def test_categories_held_on_the_day(exported: tuple[Path, dict[str, int]]) -> No
     # Starting on the day and ending on it both count; ended the day before or starting after do not.
     assert sorted(persons[ids["held"]]["categories"]) == ["monitored", "poverty_alleviated"]
     assert persons[ids["unknown"]]["categories"] == []  # holds nothing: an empty list, not unknown
+    assert persons[ids["supported"]]["categories"] == ["rural_low_income"]  # 特困供养人员
+    assert persons[ids["listed"]]["categories"] == ["rural_low_income"]  # listed and 低保: once, not twice
 
 
 def test_unknown_facts_stay_unknown(exported: tuple[Path, dict[str, int]]) -> None:
@@ -136,12 +149,14 @@ def test_recognized_base_on_the_day(exported: tuple[Path, dict[str, int]]) -> No
 def test_ledger_reversals_are_netted(exported: tuple[Path, dict[str, int]]) -> None:
     folder, ids = exported
     received = sorted(
-        (row["person_id"], row["benefit"], row["date"])
+        (row["person_id"], row["benefit"], row["date"], row["units"])
         for row in pq.read_table(folder / "received.parquet").to_pylist()
     )
     assert received == [
-        (ids["held"], "training_living_allowance", dt.date(2024, 2, 1)),
-        (ids["unknown"], "transport_cross_province", dt.date(2024, 3, 1)),
+        (ids["held"], "training_living_allowance", dt.date(2024, 2, 1), 8),  # units netted like the amount
+        (ids["unknown"], "transport_cross_province", dt.date(2024, 3, 1), None),
     ]
     org_received = pq.read_table(folder / "org_received.parquet").to_pylist()
-    assert org_received == [{"org_id": ids["lapsed"], "benefit": "one_time_hiring_subsidy", "date": LONG_AGO}]
+    assert org_received == [
+        {"org_id": ids["lapsed"], "benefit": "one_time_hiring_subsidy", "date": LONG_AGO, "units": None}
+    ]

@@ -37,7 +37,7 @@ EXPECTED_SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("travel_cost_fen", pa.int64()),
     ],
     "training": [("person_id", pa.int64()), ("start", pa.date32()), ("days", pa.int64())],
-    "received": [("person_id", pa.int64()), ("benefit", pa.string()), ("date", pa.date32())],
+    "received": [("person_id", pa.int64()), ("benefit", pa.string()), ("date", pa.date32()), ("units", pa.int64())],
     "organizations": [
         ("org_id", pa.int64()),
         ("name", pa.string()),
@@ -59,7 +59,7 @@ EXPECTED_SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("months", pa.int64()),
         ("previously_subsidized", pa.bool_()),
     ],
-    "org_received": [("org_id", pa.int64()), ("benefit", pa.string()), ("date", pa.date32())],
+    "org_received": [("org_id", pa.int64()), ("benefit", pa.string()), ("date", pa.date32()), ("units", pa.int64())],
 }
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -156,6 +156,9 @@ def test_person_collections(rows: Rows) -> None:
     for entry in rows["received"]:
         assert entry["benefit"] in benefits
         assert date(YEAR - 1, 1, 1) <= entry["date"] <= date(YEAR, 12, 31)
+        # days paid for the per-day allowance; one for a benefit paid once a year (ADR 0015)
+        high = 20 if entry["benefit"] == "training_living_allowance" else 1
+        assert 1 <= entry["units"] <= high
 
 
 def credit_code_is_valid(code: str) -> bool:
@@ -194,6 +197,7 @@ def test_organization_collections(rows: Rows) -> None:
         assert 1 <= trainee["months"] <= 10
     benefits = {"employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"}
     assert all(entry["benefit"] in benefits for entry in rows["org_received"])
+    assert all(1 <= entry["units"] <= 10 for entry in rows["org_received"])
 
 
 def test_nulls_in_absorbed_counts_at_scale(tmp_path: Path) -> None:

@@ -107,7 +107,8 @@ def catalog_parameters(info: dict[str, Any]) -> Table:
     for column in ("参数", "名称", "条款", "当前取值", "制定层级"):
         table.add_column(column)
     for p in info["parameters"]:
-        values = "；".join(f"{v['from']} 起 {v['display']}" for v in p["values"]) or "未设置"
+        unset = "按现行规定执行（本系统不计算）" if p.get("informational") else "未设置"
+        values = "；".join(f"{v['from']} 起 {v['display']}" for v in p["values"]) or unset
         level = {"city": "市级", "county": "县级"}.get(p["set_by"] or "", "省级")
         if p["regions"]:
             values += f"（{len(p['regions'])} 个地区另有规定）"

@@ -27,7 +27,11 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
                 "clause": b.clause,
                 "fund": b.fund,
                 "fund_label": FUNDS[b.fund],
-                "limit": LIMIT_SCOPES.get(b.limit or "", "不限"),
+                # per what it may be paid again (ADR 0015); the older ``limit`` wording where none is declared
+                "limit": b.repeat.kind.label if b.repeat else LIMIT_SCOPES.get(b.limit or "", "不限"),
+                "repeat": b.repeat.per if b.repeat else None,
+                "due": b.repeat.due_text if b.repeat else "",
+                "priority": [{"rank": p.rank, "label": p.label, "rule": p.text} for p in b.priority],
                 "conditions": [{"id": c.id, "label": c.label, "rule": c.text} for c in b.conditions],
                 "amount": b.amount_text,
                 "note": b.note,
@@ -65,6 +69,8 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
                 ],
                 "regions": sorted(p.overrides),
                 "note": p.note,
+                # a standard the text only points to: shown as such, never as a gap to fill
+                "informational": p.informational,
             }
             for p in policy.parameters.values()
         ],

@@ -54,6 +54,7 @@ class Outcome:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     parameters: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    priority: dict[str, Any] | None = None
 
 
 @cache
@@ -136,8 +137,7 @@ def _decide(
         checks.append(hit)
         if hit is True and outcome.eligible is not False:
             if check.group is None:
-                scope_text = "本年度已享受过，每年限一次" if check.scope == "calendar_year" else "已享受过，限享受一次"
-                outcome.reasons.append(f"{scope_text}（见已享受记录）")
+                outcome.reasons.append(f"{_receipt_text(benefit, check.scope)}（见已享受记录）")
             else:
                 names = "、".join(policy.benefits[b].label for b in check.benefit_ids)
                 outcome.reasons.append(f"已享受{names}：{check.group.reason}（{check.group.citation.short()}）")
@@ -156,6 +156,7 @@ def _decide(
             outcome.reasons.append(f"须先确定是否享受优先项目“{other.plan.benefit.label}”")
     outcome.blocked = or3([outcome.self_blocked, *rival_results])
 
+    _decide_priority(outcome, scope)
     amount_trace = Trace()
     amount = Interpreter(scope, amount_trace).eval(benefit.amount)
     for detail in benefit.details:
@@ -183,6 +184,40 @@ def _decide(
         if benefit.amount_label or amount:
             label = benefit.amount_label or "金额"
             outcome.reasons.append(f"{label}：{format_yuan(outcome.amount_fen)}")
+    if outcome.priority is not None and outcome.priority["rank"] is not None:
+        outcome.reasons.append(
+            f"优先顺序：第 {outcome.priority['rank']} 位（{outcome.priority['label']}）；优先只决定安排先后，不是条件"
+        )
+
+
+def _receipt_text(benefit: Benefit, scope: str) -> str:
+    if scope == "units":
+        assert benefit.repeat is not None
+        kind = benefit.repeat.kind
+        return f"应发的{kind.unit_label}数已全部享受过，按{kind.label}计发，不重复发放"
+    return "本年度已享受过，每年限一次" if scope == "calendar_year" else "已享受过，限享受一次"
+
+
+def _decide_priority(outcome: Outcome, scope: Scope) -> None:
+    """The first rank whose test holds, for an eligible case; an unknown test before it leaves the rank open."""
+    benefit = outcome.plan.benefit
+    if not benefit.priority or outcome.eligible is not True:
+        return
+    trace = Trace()
+    reasons: list[str] = []
+    rank: int | None = None
+    label = ""
+    for step in benefit.priority:
+        value = Interpreter(scope, trace).eval(step.expr)
+        if value is True:
+            rank, label = step.rank, step.label
+            reasons.append(f"属于：{step.label}")
+            break
+        if value is None:
+            reasons.append(f"无法判断是否属于“{step.label}”：缺少 {'、'.join(trace.missing) or '信息'}")
+            break
+        reasons.append(f"不属于：{step.label}")
+    outcome.priority = {"rank": rank, "label": label, "of": len(benefit.priority), "reasons": reasons}
 
 
 def _note_unknowns(policy: Policy, outcome: Outcome, trace: Trace, scope: Scope, what: str) -> None:
@@ -255,7 +290,16 @@ def _public(policy: Policy, outcome: Outcome) -> dict[str, Any]:
         "conditions": outcome.conditions,
         "parameters": outcome.parameters,
         "details": outcome.details,
+        # added in 0.x (ADR 0015): the rank among the eligible, or None where the benefit has no order
+        "priority": outcome.priority,
+        "repeat": _repeat_entry(benefit),
     }
+
+
+def _repeat_entry(benefit: Benefit) -> dict[str, Any] | None:
+    if benefit.repeat is None:
+        return None
+    return {"per": benefit.repeat.per, "label": benefit.repeat.kind.label}
 
 
 def _jsonable_value(value: Value) -> Any:

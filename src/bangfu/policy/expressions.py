@@ -245,16 +245,21 @@ class ParseContext:
     param_types: dict[str, str]
     # generator variable -> collection name, for the aggregation being parsed
     row_vars: dict[str, str] = field(default_factory=dict)
+    # names the policy loader defines for one benefit (``unpaid_units``), as ready-made trees
+    names: dict[str, Node] = field(default_factory=dict)
 
 
-def parse(text: str, entity: Entity, param_types: dict[str, str]) -> Node:
-    """Parse and type-check one expression; raises ExpressionError in Chinese on any problem."""
+def parse(text: str, entity: Entity, param_types: dict[str, str], names: dict[str, Node] | None = None) -> Node:
+    """Parse and type-check one expression; raises ExpressionError in Chinese on any problem.
+
+    ``names``: extra names the expression may use, each standing for a tree built by the caller.
+    """
     try:
         # parentheses let a policy file break a long expression over several lines
         tree = ast.parse(f"(\n{text.strip()}\n)", mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"表达式语法错误（第 {(exc.lineno or 2) - 1} 行附近）：{text}") from exc
-    return _Parser(ParseContext(entity, param_types)).node(tree.body)
+    return _Parser(ParseContext(entity, param_types, names=dict(names or {}))).node(tree.body)
 
 
 def _same_family(a: str, b: str) -> bool:
@@ -293,12 +298,17 @@ class _Parser:
             raise self.fail(n, f"{name} 是行变量，请写成 {name}.字段名")
         if name in CASE_VARIABLES:
             return CaseVariable(name, CASE_VARIABLES[name])
+        if name in self.ctx.names:
+            defined = self.ctx.names[name]
+            if self.ctx.row_vars and any(isinstance(item, Aggregate) for item in defined.walk()):
+                raise self.fail(n, f"{name} 本身含聚合，不能在 for … in 集合 中使用")
+            return defined
         if name in ("True", "False"):
             return Literal(name == "True", "bool")
         entity = self.ctx.entity
         if name in entity.fields:
             return FieldRef(name, entity.fields[name].type.value)
-        known = sorted([*CASE_VARIABLES, *entity.fields])
+        known = sorted([*CASE_VARIABLES, *entity.fields, *self.ctx.names])
         raise self.fail(n, f"未知的事实 {name}；{entity.label}可用的有：{', '.join(known)}")
 
     def _Attribute(self, n: ast.Attribute) -> Node:
@@ -368,7 +378,15 @@ class _Parser:
         if container.type != "str_list":
             raise self.fail(n, "in 的右边应为列表类事实（如 categories）或常量元组")
         item = self.expect(left_ast, "str")
-        contains = Contains(container, item)
+        contains: Node = Contains(container, item)
+        fact = self.ctx.entity.fields.get(container.name) if isinstance(container, FieldRef) else None
+        if fact is not None and isinstance(item, Literal):
+            if fact.choices and item.value not in fact.choices:
+                raise self.fail(n, f"{fact.label}没有取值 {item.value!r}；可用的有：{', '.join(fact.choices)}")
+            # a code with a declared hierarchy holds for any code it includes, on both back ends
+            group = dict(fact.includes).get(str(item.value), ())
+            if len(group) > 1:
+                contains = BoolOp("or", tuple(Contains(container, Literal(code, "str")) for code in group))
         return Not(contains) if negated else contains
 
     def _Call(self, n: ast.Call) -> Node:

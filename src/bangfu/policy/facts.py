@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bangfu.core.categories import members
 from bangfu.core.vocabulary import (
     CATEGORIES,
     KIND_LABELS,
@@ -50,6 +51,9 @@ class Field:
     missing_is_unknown: bool = True
     # The smallest and largest value an INT field may take (every INT field declares one).
     bounds: tuple[int, int] | None = None
+    # For a list of codes with a declared hierarchy: code -> every code that counts as it
+    # (``'rural_low_income' in categories`` also holds for ``edge_of_poverty``; core/categories.py).
+    includes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -84,6 +88,9 @@ def _fields(*items: Field) -> dict[str, Field]:
 RECEIVED_FIELDS = _fields(
     Field("benefit", FactType.STR, "已享受的政策"),
     Field("date", FactType.DATE, "享受日期"),
+    # How many units of the benefit's repeat key the receipt paid (培训日、学员月、吸纳人数…); read
+    # only by benefits paid per unit (``repeat.per`` in the policy), so that no unit is paid twice.
+    Field("units", FactType.INT, "已享受的数量（天、月、人、户，按该项目的计发单位）", bounds=COUNT),
 )
 
 PERSON = Entity(
@@ -93,7 +100,13 @@ PERSON = Entity(
     table="persons",
     fields=_fields(
         Field("region", FactType.STR, "所在县（区、市）代码", json_path=("$case", "region")),
-        Field("categories", FactType.STR_LIST, "人员类别", choices=CATEGORIES),
+        Field(
+            "categories",
+            FactType.STR_LIST,
+            "人员类别",
+            choices=CATEGORIES,
+            includes=tuple((code, members(code)) for code in CATEGORIES if len(members(code)) > 1),
+        ),
         Field("hukou_region", FactType.STR, "户籍所在县代码"),
         Field(
             "labor_capacity",

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bangfu.policy.expressions import ExpressionError, Node, parse
+from bangfu.policy.expressions import ExpressionError, Node, parameters_used, parse
 from bangfu.policy.facts import ENTITIES, KIND_LABELS, ORGANIZATION_KINDS
 from bangfu.policy.model import (
     FUNDS,
@@ -26,9 +26,11 @@ from bangfu.policy.model import (
     Detail,
     ExclusionGroup,
     Policy,
+    PriorityRank,
     higher_ranked,
 )
 from bangfu.policy.parameters import UNITS, Citation, DatedValue, Parameter
+from bangfu.policy.repeat import REPEAT_KINDS, Repeat, unpaid_units
 
 DEFAULT_POLICY = "shanxi-2021"
 
@@ -139,6 +141,7 @@ def load_policy(folder: Path) -> Policy:
     if not benefits:
         raise PolicyError(f"{folder}/benefits: 没有定义任何政策项目")
     _check_exclusions(exclusions, benefits, where_defined)
+    _check_parameters_read(parameters, benefits, folder)
     return Policy(
         id=policy_id,
         title=str(meta["title"]),
@@ -156,6 +159,25 @@ def load_policy(folder: Path) -> Policy:
         tests_dir=str(folder / "tests"),
         evaluation_order=_evaluation_order(benefits, exclusions, where_defined),
     )
+
+
+def _check_parameters_read(parameters: dict[str, Parameter], benefits: dict[str, Benefit], folder: Path) -> None:
+    """A parameter no rule reads would show as a standard that matters while it changes nothing."""
+    read: set[str] = set()
+    for benefit in benefits.values():
+        nodes = [c.expr for c in benefit.conditions] + [benefit.amount] + [d.expr for d in benefit.details]
+        nodes += [p.expr for p in benefit.priority]
+        if benefit.repeat is not None and benefit.repeat.due is not None:
+            nodes.append(benefit.repeat.due)
+        read.update(key for node in nodes for key in parameters_used(node))
+    for key, parameter in parameters.items():
+        if parameter.informational and key in read:
+            raise PolicyError(f"{folder}/parameters: {key}: 规则读取了该参数，请去掉 informational: true")
+        if not parameter.informational and key not in read:
+            raise PolicyError(
+                f"{folder}/parameters: {key}: 没有任何规则读取该参数；请在规则中使用它，"
+                "或写 informational: true 并在 note 中说明（如“按其他规定执行，本系统不计算”）"
+            )
 
 
 def _dated_values(items: Any, where: str, unit: str, default: Citation, policy_id: str) -> tuple[DatedValue, ...]:
@@ -199,7 +221,9 @@ def typed_value(value: Any, unit: str, where: str) -> object | None:
 
 
 def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
-    spec = check_keys(data, where, {"label", "unit", "reference", "values"}, {"set_by", "regions", "note"})
+    spec = check_keys(
+        data, where, {"label", "unit", "reference", "values"}, {"set_by", "regions", "note", "informational"}
+    )
     unit = str(spec["unit"])
     if unit not in UNITS:
         raise PolicyError(f"{where}.unit: 未知单位 {unit}；可用的有：{', '.join(UNITS)}")
@@ -214,14 +238,28 @@ def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
         if not (code.isdigit() and len(code) in (4, 6) and code.startswith("14")):
             raise PolicyError(f"{where}.regions: 地区代码 {code} 应为山西省的 4 位市代码或 6 位县代码")
         overrides[code] = _dated_values(items, f"{where}.regions.{code}", unit, citation, policy_id)
-    return Parameter(key, str(spec["label"]), unit, citation, values, overrides, set_by, str(spec.get("note", "")))
+    informational = spec.get("informational", False)
+    if not isinstance(informational, bool):
+        raise PolicyError(f"{where}.informational: 应为 true 或 false")
+    if informational and not str(spec.get("note", "")).strip():
+        raise PolicyError(f"{where}.note: 不由规则计算的参数（informational: true）须在 note 中说明原因")
+    return Parameter(
+        key, str(spec["label"]), unit, citation, values, overrides, set_by, str(spec.get("note", "")), informational
+    )
 
 
-def _expr(text: Any, where: str, entity_name: str, param_types: dict[str, str], *types: str) -> Node:
+def _expr(
+    text: Any,
+    where: str,
+    entity_name: str,
+    param_types: dict[str, str],
+    *types: str,
+    names: dict[str, Node] | None = None,
+) -> Node:
     if not isinstance(text, str | int) or isinstance(text, bool):
         raise PolicyError(f"{where}: 应为表达式字符串")
     try:
-        node = parse(str(text), ENTITIES[entity_name], param_types)
+        node = parse(str(text), ENTITIES[entity_name], param_types, names)
     except ExpressionError as exc:
         raise PolicyError(f"{where}: {exc}") from exc
     if types and node.type not in types:
@@ -234,7 +272,7 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
         data,
         where,
         {"label", "entity", "clause", "fund", "conditions", "amount"},
-        {"amount_label", "limit", "details", "kinds", "note"},
+        {"amount_label", "limit", "repeat", "priority", "details", "kinds", "note"},
     )
     entity = str(spec["entity"])
     if entity not in ENTITIES:
@@ -244,6 +282,9 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
     limit = spec.get("limit")
     if limit is not None and limit not in LIMIT_SCOPES:
         raise PolicyError(f"{where}.limit: 应为 {' 或 '.join(LIMIT_SCOPES)}")
+    repeat = _repeat(bid, spec, where, entity, param_types)
+    if repeat is not None:
+        limit = repeat.kind.limit
     kinds = tuple(str(k) for k in spec.get("kinds") or ())
     if kinds and (entity != "organization" or set(kinds) - set(ORGANIZATION_KINDS)):
         raise PolicyError(f"{where}.kinds: 只能用于单位，取值为 {', '.join(ORGANIZATION_KINDS)}")
@@ -268,7 +309,7 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
         if cond["id"] in seen:
             raise PolicyError(f"{here}.id: 条件编号 {cond['id']} 重复")
         seen.add(cond["id"])
-        node = _expr(cond["when"], f"{here}.when", entity, param_types, "bool")
+        node = _expr(cond["when"], f"{here}.when", entity, param_types, "bool", names=_due_names(repeat))
         conditions.append(Condition(str(cond["id"]), str(cond["label"]), node, str(cond["when"])))
     details = []
     for index, raw in enumerate(spec.get("details") or []):
@@ -282,6 +323,15 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
                 str(item["value"]),
             )
         )
+    names = _due_names(repeat)
+    if repeat is not None and repeat.unpaid is not None:
+        names["unpaid_units"] = repeat.unpaid
+    amount = _expr(spec["amount"], f"{where}.amount", entity, param_types, "int", names=names)
+    if repeat is not None and repeat.kind.per_unit and "unpaid_units" not in str(spec["amount"]):
+        raise PolicyError(
+            f"{where}.amount: 按{repeat.kind.label}计发的项目，金额应按未发放的数量 unpaid_units 计算，"
+            "否则已发放的部分会被重复发放"
+        )
     return Benefit(
         id=bid,
         label=str(spec["label"]),
@@ -289,14 +339,68 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
         clause=str(spec["clause"]),
         fund=str(spec["fund"]),
         conditions=tuple(conditions),
-        amount=_expr(spec["amount"], f"{where}.amount", entity, param_types, "int"),
+        amount=amount,
         amount_text=str(spec["amount"]),
         amount_label=str(spec.get("amount_label", "")),
         limit=limit,
         details=tuple(details),
         applies_to_kinds=kinds,
         note=str(spec.get("note", "")),
+        repeat=repeat,
+        priority=_priority(spec.get("priority"), f"{where}.priority", entity, param_types),
     )
+
+
+def _due_names(repeat: Repeat | None) -> dict[str, Node]:
+    """``due_units``: the units due up to the date, for conditions and amounts of a per-unit benefit."""
+    return {"due_units": repeat.due} if repeat is not None and repeat.due is not None else {}
+
+
+def _repeat(bid: str, spec: Mapping[str, Any], where: str, entity: str, param_types: dict[str, str]) -> Repeat | None:
+    """``repeat: {per: …, due: …}``: per what the benefit may be paid again (policy/repeat.py)."""
+    raw = spec.get("repeat")
+    if raw is None:
+        return None
+    here = f"{where}.repeat"
+    item = check_keys(raw, here, {"per"}, {"due", "note"})
+    per = str(item["per"])
+    kind = REPEAT_KINDS.get(per)
+    if kind is None:
+        raise PolicyError(f"{here}.per: 未知的计发依据 {per}；可用的有：{', '.join(REPEAT_KINDS)}")
+    if "limit" in spec:
+        raise PolicyError(f"{where}: limit 与 repeat 只能写一个（repeat.per 已决定限享次数）")
+    if kind.entity is not None and kind.entity != entity:
+        raise PolicyError(f"{here}.per: {per}（{kind.label}）不适用于{ENTITIES[entity].label}")
+    if (per == "not_paid") != (spec["fund"] == "none"):
+        raise PolicyError(f"{here}.per: 不涉及资金（fund: none）的项目写 not_paid，发放资金的项目不能写 not_paid")
+    if not kind.per_unit:
+        if "due" in item:
+            raise PolicyError(f"{here}.due: 只有按单位计发的项目（培训日、学员月、吸纳人数等）需要 due")
+        return Repeat(per)
+    if "due" not in item:
+        raise PolicyError(f"{here}.due: 按{kind.label}计发，须写出截至评估日应发的数量（{kind.unit_label}）")
+    due = _expr(item["due"], f"{here}.due", entity, param_types, "int")
+    return Repeat(per, due, str(item["due"]), unpaid_units(bid, due))
+
+
+def _priority(raw: Any, where: str, entity: str, param_types: dict[str, str]) -> tuple[PriorityRank, ...]:
+    """``priority: [{rank, label, when}, …]``: the order among the eligible, first match wins."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise PolicyError(f"{where}: 应为列表，每项形如 {{rank: 1, label: …, when: 表达式}}")
+    ranks: list[PriorityRank] = []
+    for index, item in enumerate(raw):
+        here = f"{where}[{index}]"
+        spec = check_keys(item, here, {"rank", "label", "when"}, set())
+        rank = spec["rank"]
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+            raise PolicyError(f"{here}.rank: 应为正整数（1 为最优先）")
+        if ranks and rank <= ranks[-1].rank:
+            raise PolicyError(f"{here}.rank: 应按 1、2、3……从高到低排列")
+        node = _expr(spec["when"], f"{here}.when", entity, param_types, "bool")
+        ranks.append(PriorityRank(rank, str(spec["label"]), node, str(spec["when"])))
+    return tuple(ranks)
 
 
 def _exclusion(data: Any, where: str, policy_id: str) -> ExclusionGroup:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bangfu.policy.expressions import Node
 from bangfu.policy.facts import Entity
 from bangfu.policy.parameters import Citation, Parameter, Resolved
+from bangfu.policy.repeat import Repeat
 
 FUNDS = {
     "revitalization": "衔接推进乡村振兴补助资金",
@@ -37,6 +38,19 @@ class Detail:
 
 
 @dataclass(frozen=True)
+class PriorityRank:
+    """One step of a benefit's priority order: the first rank whose ``when`` holds is the case's rank.
+
+    Priority is not eligibility: "优先安置……" orders the eligible, it refuses no one (（十二）).
+    """
+
+    rank: int
+    label: str
+    expr: Node
+    text: str
+
+
+@dataclass(frozen=True)
 class Benefit:
     id: str
     label: str
@@ -51,6 +65,8 @@ class Benefit:
     details: tuple[Detail, ...] = ()
     applies_to_kinds: tuple[str, ...] = ()
     note: str = ""
+    repeat: Repeat | None = None  # per what it may be paid again (policy/repeat.py)
+    priority: tuple[PriorityRank, ...] = ()
 
 
 @dataclass(frozen=True)

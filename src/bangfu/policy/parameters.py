@@ -83,6 +83,8 @@ class Parameter:
     overrides: dict[str, tuple[DatedValue, ...]] = field(default_factory=dict)
     set_by: str | None = None  # "city" or "county" when the text leaves the standard to them
     note: str = ""
+    # a standard the text only points to ("按规定" under another regulation) and no rule computes
+    informational: bool = False
 
     @property
     def type(self) -> str:
@@ -122,10 +124,21 @@ class Parameter:
                 self.overrides,
                 self.set_by,
                 self.note,
+                self.informational,
             )
         overrides = dict(self.overrides)
         overrides[region] = _splice(overrides.get(region, ()), value)
-        return Parameter(self.key, self.label, self.unit, self.citation, self.values, overrides, self.set_by, self.note)
+        return Parameter(
+            self.key,
+            self.label,
+            self.unit,
+            self.citation,
+            self.values,
+            overrides,
+            self.set_by,
+            self.note,
+            self.informational,
+        )
 
 
 def _splice(values: tuple[DatedValue, ...], new: DatedValue) -> tuple[DatedValue, ...]:

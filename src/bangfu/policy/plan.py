@@ -12,15 +12,16 @@ from dataclasses import dataclass
 
 from bangfu.policy.expressions import Aggregate, BoolOp, CaseVariable, Compare, InValues, Node, RowField
 from bangfu.policy.model import Benefit, ExclusionGroup, Policy, blockers, higher_ranked
+from bangfu.policy.repeat import all_paid
 
 
 @dataclass(frozen=True)
 class ReceiptCheck:
     """Blocked if the ledger holds one of ``benefit_ids`` within ``scope`` up to the date."""
 
-    reason_code: str  # "limit" or the exclusion group id
+    reason_code: str  # "limit", "repeat" or the exclusion group id
     benefit_ids: tuple[str, ...]
-    scope: str
+    scope: str  # "calendar_year" | "ever" | "units" (every unit due already paid)
     expr: Node
     group: ExclusionGroup | None
 
@@ -64,6 +65,9 @@ def build_plans(policy: Policy, entity_name: str) -> list[BenefitPlan]:
         if benefit.limit:
             ids = (benefit.id,)
             checks.append(ReceiptCheck("limit", ids, benefit.limit, received_any(ids, benefit.limit), None))
+        if benefit.repeat is not None and benefit.repeat.kind.per_unit:
+            # every unit due is paid already: the ledger's units limit it, per its repeat key
+            checks.append(ReceiptCheck("repeat", (benefit.id,), "units", all_paid(benefit.repeat), None))
         rivals: list[Rival] = []
         for group in policy.groups_of(benefit.id):
             blocking = tuple(blockers(group, benefit.id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bangfu.policy.expressions import parameters_used
 from bangfu.policy.facts import ENTITIES, Entity
 from bangfu.policy.model import Policy
-from bangfu.policy.plan import build_plans, conflict_groups
+from bangfu.policy.plan import BenefitPlan, build_plans, conflict_groups
 from bangfu.policy.sql import Compiler, Layout, quote
 
 
@@ -67,6 +67,8 @@ def build_query(
                 f"CAST(NULL AS BOOLEAN) AS {quote(column(bid, 'eligible'))}",
                 f"CAST(0 AS BIGINT) AS {quote(column(bid, 'amount_fen'))}",
             ]
+            if policy.benefits[bid].priority:
+                outputs.append(f"CAST(NULL AS BIGINT) AS {quote(column(bid, 'priority'))}")
         sql = f"SELECT {', '.join(outputs)} FROM {quote(entity.table)} f"
         return PopulationQuery(entity, sql, benefit_ids, funds, [], {}, {})
 
@@ -156,6 +158,11 @@ def build_query(
             else f"COALESCE(CASE WHEN {granted} THEN {amount} END, CAST(0 AS BIGINT))"
         )
         outputs.append(f"{paid} AS {quote(column(bid, 'amount_fen'))}")
+        if plan.benefit.priority and not amounts_only:
+            tests = [
+                level1_column(compiler.outer(step.expr), f"{bid}__p{k}") for k, step in enumerate(plan.benefit.priority)
+            ]
+            outputs.append(f"{_priority_sql(plan, tests, eligible[bid])} AS {quote(column(bid, 'priority'))}")
     conflict_columns = {}
     for index, conflict in enumerate(conflict_groups(policy, entity_name)):
         if not all(m in eligible for m in conflict.group.members):
@@ -196,6 +203,14 @@ def build_query(
         final = f"SELECT {', '.join(outputs)}\nFROM l"
     sql = ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + final
     return PopulationQuery(entity, sql, benefit_ids, funds, params_rows, param_columns, conflict_columns)
+
+
+def _priority_sql(plan: BenefitPlan, tests: list[str], eligible: str) -> str:
+    """The rank as ``engine._decide_priority`` gives it: first test TRUE wins, an unknown one stops."""
+    steps = []
+    for step, test in zip(plan.benefit.priority, tests, strict=True):
+        steps.append(f"WHEN {test} THEN {step.rank} WHEN {test} IS NULL THEN CAST(NULL AS BIGINT)")
+    return f"(CASE WHEN {eligible} = TRUE THEN (CASE {' '.join(steps)} END) END)"
 
 
 def _select_list(columns: dict[str, str]) -> str:

@@ -1,8 +1,9 @@
 """Rule tests as data: each YAML file beside a policy holds cases and what each benefit must give.
 
 A test names a case (the same JSON as ``bangfu policy evaluate``) and, per benefit, the expected
-``status``, ``amount_fen``, ``eligible``, the facts it must report ``missing`` and phrases its
-``reasons`` must contain. Files mirror the policy's clauses, so a clause's tests are easy to find.
+``status``, ``amount_fen``, ``eligible``, the facts it must report ``missing``, phrases its
+``reasons`` must contain and its ``priority`` rank (``null`` for none). Files mirror the policy's
+clauses, so a clause's tests are easy to find.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import evaluate_case
 from bangfu.policy.model import Policy
 
-EXPECT_KEYS = {"status", "amount_fen", "eligible", "missing", "reasons_contain", "details"}
+EXPECT_KEYS = {"status", "amount_fen", "eligible", "missing", "reasons_contain", "details", "priority"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ def run_test(policy: Policy, test: RuleTest) -> TestOutcome:
         for phrase in spec.get("reasons_contain", []):
             if not any(phrase in reason for reason in got["reasons"]):
                 failures.append(f"{benefit_id}.reasons: 应有包含 {phrase!r} 的理由，实为 {got['reasons']!r}")
+        if "priority" in spec:
+            rank = (got.get("priority") or {}).get("rank")
+            if rank != spec["priority"]:
+                failures.append(f"{benefit_id}.priority: 期望第 {spec['priority']!r} 位，实为 {rank!r}")
         for key, value in (spec.get("details") or {}).items():
             if got["details"].get(key) != value:
                 failures.append(f"{benefit_id}.details.{key}: 期望 {value!r}，实为 {got['details'].get(key)!r}")

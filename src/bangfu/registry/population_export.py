@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
+from bangfu.core.categories import CATEGORY_FACTS
 from bangfu.policy.facts import ENTITIES, Entity, FactType, Field
 from bangfu.store.chunked_reads import query_chunks
 from bangfu.store.migrate import require_head
@@ -50,10 +51,12 @@ def _holds(alias: str, day: str) -> str:
 
 
 def _received(key: str) -> Source:
-    # Netted per beneficiary, benefit and date: a reversal cancels the payment it corrects.
+    # Netted per beneficiary, benefit and date: a reversal cancels the payment it corrects, and its
+    # negative units cancel the units paid. One entry of unknown units leaves the day's units unknown.
+    units = "CAST(CASE WHEN count(units) = count(*) THEN sum(units) END AS BIGINT)"  # PostgreSQL: sum is numeric
     return Source(
         f"benefit_ledger WHERE {key} IS NOT NULL GROUP BY {key}, benefit_id, date HAVING sum(amount_fen) > 0",
-        {key: key, "benefit": "benefit_id", "date": "date"},
+        {key: key, "benefit": "benefit_id", "date": "date", "units": units},
     )
 
 
@@ -63,6 +66,12 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
     joined = "string_agg(category, ',')" if dialect == "postgresql" else "group_concat(category, ',')"
     categories = (
         f"SELECT person_id, {joined} AS categories FROM person_categories c WHERE {_holds('c', on)} GROUP BY person_id"
+    )
+    # 低保 and 特困 (person facts, not category rows) make a person 农村低收入人口 (core/categories.py)
+    by_fact = " OR ".join(f"p.{fact} IS TRUE" for fact in CATEGORY_FACTS["rural_low_income"])
+    categories_of_day = (
+        f"CASE WHEN ({by_fact}) AND (held.categories IS NULL OR held.categories NOT LIKE '%rural_low_income%') "
+        "THEN COALESCE(held.categories || ',', '') || 'rural_low_income' ELSE held.categories END"
     )
     recognized = (
         "EXISTS (SELECT 1 FROM organization_recognitions r WHERE r.org_id = o.id "
@@ -74,7 +83,7 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
             {
                 "person_id": "p.id",
                 "region": "p.residence_region",
-                "categories": "held.categories",
+                "categories": categories_of_day,
                 "hukou_region": "p.hukou_region",
                 "labor_capacity": "p.labor_capacity",
                 "birth_date": "p.birth_date",

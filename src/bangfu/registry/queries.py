@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, f
 from bangfu.access.scope import Scope, UnknownRegionError
 from bangfu.audit.log import record
 from bangfu.core import citizen_id, regions
+from bangfu.core.categories import facts_for, members
 from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_year
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
 from bangfu.policy.model import FUNDS
@@ -329,11 +330,15 @@ def search_people(
         if code not in CATEGORIES:
             choices = "、".join(f"{c}（{CATEGORY_LABELS[c]}）" for c in CATEGORIES)
             raise QueryError(f"人员类别 category“{code}”无效，可选：{choices}")
-        conditions.append(
-            exists().where(
-                CATEGORY_ROWS.c.person_id == PERSONS.c.id, CATEGORY_ROWS.c.category == code, _held(CATEGORY_ROWS, day)
-            )
+        # a category counts its kinds too (农村低收入人口 includes 防返贫监测对象 and its three kinds, and
+        # those with 低保 or 特困): the one hierarchy the rules also use (core/categories.py)
+        held_kind = exists().where(
+            CATEGORY_ROWS.c.person_id == PERSONS.c.id,
+            CATEGORY_ROWS.c.category.in_(members(code)),
+            _held(CATEGORY_ROWS, day),
         )
+        by_fact = [PERSONS.c[fact].is_(True) for fact in facts_for(code)]
+        conditions.append(or_(held_kind, *by_fact))
     query = select(*_SUMMARY_COLUMNS, _categories_held(day)).order_by(PERSONS.c.name, PERSONS.c.id)
     if number is not None:
         # An ID number is unique: the page is the count, and one indexed lookup answers it all.

@@ -327,6 +327,9 @@ class BenefitLedgerEntry(Base):
     # Signed: a correction is a negative entry, never an edit of the original.
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(Text)
+    # Units of the benefit's repeat key paid (days, trainee-months, persons; migration 0007); signed
+    # like the amount. Empty where unknown or where the benefit is paid once per person or year.
+    units: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ImportBatch(Base):

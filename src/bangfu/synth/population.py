@@ -28,7 +28,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 Chunk = dict[str, pa.Table]
 
-_RECEIVED_FIELDS = [pa.field("benefit", pa.string()), pa.field("date", pa.date32())]
+_RECEIVED_FIELDS = [pa.field("benefit", pa.string()), pa.field("date", pa.date32()), pa.field("units", pa.int64())]
+# Units a synthetic receipt paid, per benefit paid by the unit (days, persons); the others pay one.
+RECEIPT_UNITS = {"training_living_allowance": (1, 20), "one_time_hiring_subsidy": (1, 10)}
 SCHEMAS: dict[str, pa.Schema] = {
     "persons": pa.schema(
         [
@@ -335,11 +337,22 @@ def _received(rng: np.random.Generator, person_ids: IntArray, year: int) -> pa.T
     return pa.table(
         {
             "person_id": _int_array(person_ids[owner]),
-            "benefit": _take(PERSON_BENEFITS, _pick(rng, rows, (0.5, 0.2, 0.3))),
+            "benefit": (benefit := _take(PERSON_BENEFITS, _pick(rng, rows, (0.5, 0.2, 0.3)))),
             "date": _date_array(_dates(rng, rows, date(year - 1, 1, 1), date(year, 12, 31))),
+            "units": _receipt_units(rng, benefit),
         },
         schema=SCHEMAS["received"],
     )
+
+
+def _receipt_units(rng: np.random.Generator, benefits: pa.Array) -> pa.Array:
+    """How many units each receipt paid: a random count for benefits paid by the unit, else 1."""
+    names = np.asarray(benefits.to_numpy(zero_copy_only=False), dtype=object)
+    units = np.ones(len(names), dtype=np.int64)
+    for benefit, (low, high) in RECEIPT_UNITS.items():
+        rows = names == benefit
+        units[rows] = rng.integers(low, high + 1, size=int(rows.sum()))
+    return _int_array(units)
 
 
 def credit_codes(rng: np.random.Generator, county_codes: npt.NDArray[np.str_], kinds: IntArray) -> pa.Array:
@@ -439,8 +452,11 @@ def _organization_chunk(rng: np.random.Generator, first_id: int, n: int, year: i
     org_received = pa.table(
         {
             "org_id": _int_array(org_ids[received_owner]),
-            "benefit": _take(("employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"), benefit),
+            "benefit": (
+                names := _take(("employment_base_reward", "one_time_hiring_subsidy", "incubator_reward"), benefit)
+            ),
             "date": _date_array(_dates(rng, received_rows, date(year - 1, 1, 1), date(year, 12, 31))),
+            "units": _receipt_units(rng, names),
         },
         schema=SCHEMAS["org_received"],
     )

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import orjson
 
+from bangfu.core.categories import ancestors
 from bangfu.core.citizen_id import IdCheck
 from bangfu.registry.imports import places, values
 from bangfu.registry.imports.header_rows import PART_SEPARATOR
@@ -32,7 +33,8 @@ HOUSEHOLD_KINDS: dict[str, tuple[str, ...]] = {
     "一般农户": (),
     "一般户": (),
 }
-# 监测对象类别: the kind of monitored household; each is also 防返贫监测对象 (monitored).
+# 监测对象类别: the kind of monitored household; each is also 防返贫监测对象 (monitored), as
+# core/categories.py declares.
 MONITORING_CATEGORIES: dict[str, str] = {
     "脱贫不稳定户": "unstable_alleviated",
     "边缘易致贫户": "edge_of_poverty",
@@ -240,7 +242,10 @@ class NationalPeopleValidator(Validator):
             return None
         codes = list(kind)
         if monitoring is not None:
-            codes.extend(code for code in ("monitored", monitoring) if code not in codes)
+            # the kind and the categories above it that this layout speaks about (防返贫监测对象), as
+            # the one hierarchy says (core/categories.py); 农村低收入人口 is derived, never stored
+            above = [c for c in ancestors(monitoring) if c != monitoring and c in NATIONAL_CATEGORIES]
+            codes.extend(code for code in (*above, monitoring) if code not in codes)
         return tuple(codes)
 
     def _check_head(self, line: int, cells: Cells, number: str, person_id: str | None, head_id: str | None) -> None:

@@ -86,7 +86,7 @@ def source_text(seed: int) -> str:
 def ledger_rows(
     chunk: pa.Table, rng: np.random.Generator, source: str, *, person_id: pa.Array, org_id: pa.Array
 ) -> pa.Table:
-    """benefit_ledger rows for a chunk of ``received`` or ``org_received`` (benefit, date)."""
+    """benefit_ledger rows for a chunk of ``received`` or ``org_received`` (benefit, date, units)."""
     n = chunk.num_rows
     benefit = pc.index_in(chunk["benefit"], value_set=pa.array(list(LEDGER_AMOUNTS)))
     which = int_values(benefit)
@@ -102,6 +102,7 @@ def ledger_rows(
             "date": chunk["date"],
             "amount_fen": pa.array(amount, type=pa.int64()),
             "source": repeated(source, n),
+            "units": chunk["units"],
         }
     )
 
