@@ -35,6 +35,14 @@ def _failure_types() -> tuple[type[BaseException], ...]:
     return (PySparkException, Py4JError)
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        # pyspark warns about the installed pandas on import of its test helpers; Bangfu uses no pandas
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+        yield
+
+
 class SparkBackend:
     name = "spark"
 
@@ -48,7 +56,8 @@ class SparkBackend:
             from pyspark.java_gateway import launch_gateway
             from pyspark.sql import SparkSession
         except ImportError:  # the spark extra is optional
-            raise BackendError(f"未安装 pyspark：请执行 pip install 'bangfu[spark]'；{spark_failures.USE_DUCKDB}") from None
+            install = "未安装 pyspark：请执行 pip install 'bangfu[spark]'"
+            raise BackendError(f"{install}；{spark_failures.USE_DUCKDB}。") from None
         java, problem = spark_failures.java_executable()
         if java is None:
             raise BackendError(f"{problem}；{spark_failures.USE_DUCKDB}。")
@@ -59,10 +68,12 @@ class SparkBackend:
         for key, value in {**self.settings.config(), **(extra_config or {})}.items():
             conf.set(key, value)
         try:
-            if SparkContext._gateway is None:
-                self._launch_jvm(launch_gateway, conf)
-            self.spark = SparkSession.builder.config(conf=conf).getOrCreate()
-        except (*_failure_types(), OSError) as exc:
+            with _quiet():
+                if SparkContext._gateway is None:
+                    self._launch_jvm(launch_gateway, conf)
+                # a session already running in this process (a test module's) is joined as it is
+                self.spark = SparkSession.getActiveSession() or SparkSession.builder.config(conf=conf).getOrCreate()
+        except (*_failure_types(), OSError) as exc:  # type: ignore[misc]  # a tuple built at run time
             raise BackendError(spark_failures.start_failure(exc, self.log, self.settings)) from None
 
     def _launch_jvm(self, launch_gateway: Any, conf: Any) -> None:
@@ -77,9 +88,7 @@ class SparkBackend:
     @contextmanager
     def _job(self) -> Iterator[None]:
         try:
-            with warnings.catch_warnings():
-                # pyspark warns about the pandas version even where pandas is never used
-                warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+            with _quiet():
                 yield
         except _failure_types() as exc:
             raise BackendError(spark_failures.job_failure(exc, self.log, self.settings)) from None

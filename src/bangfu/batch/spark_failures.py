@@ -47,7 +47,7 @@ HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
         "Spark 找不到人群数据文件：在集群上运行时，--data 目录须在驱动程序和每个执行器上以同一路径可读（共享文件系统）",
     ),
     (
-        ("Failed to connect to", "Connection refused", "FetchFailed"),
+        ("Failed to connect to", "Connection refused", "FetchFailed", "result lost from block manager"),
         f"Spark 进程之间无法相互连接：驱动程序公布的地址（环境变量 {DRIVER_HOST_ENV}，当前 {{host}}）"
         "须是执行器能连到的本机地址",
     ),
@@ -103,7 +103,7 @@ def log_tail(log: Path, size: int = 20_000) -> str:
 
 def start_failure(error: BaseException, log: Path, settings: SparkSettings) -> str:
     record(log, error)
-    reason = explain(str(error) + "\n" + log_tail(log), settings) or "Spark 的 Java 进程未能启动"
+    reason = explain(str(error) + "\n" + log_tail(log), settings) or "Spark 未能启动"
     return f"Spark 启动失败：{reason}。详细报错已写入 {log}；{USE_DUCKDB}。"
 
 
