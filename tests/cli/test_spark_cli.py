@@ -93,3 +93,12 @@ def test_a_jvm_that_will_not_start_is_a_chinese_message(
     detail = log.read_text(encoding="utf-8")
     assert script.splitlines()[1].split("'")[1] in detail  # what the JVM itself said is kept
     assert "JAVA_GATEWAY_EXITED" in detail
+
+
+def test_an_unwritable_log_folder_is_named(population: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(app, population_args(population), env={"BANGFU_SPARK_LOG_DIR": str(blocker / "logs")})
+    assert result.exit_code == 4, result.output
+    assert f"无法创建 Spark 日志目录 {blocker / 'logs'}" in result.stderr.replace("\n", "")
+    assert "BANGFU_SPARK_LOG_DIR" in result.stderr

@@ -21,7 +21,7 @@ import sqlglot
 
 from bangfu.batch import spark_failures
 from bangfu.batch.base import BackendError
-from bangfu.batch.spark_settings import SparkSettings
+from bangfu.batch.spark_settings import LOG_DIR_ENV, SparkSettings
 
 
 def to_spark_sql(sql: str) -> str:
@@ -58,6 +58,13 @@ class SparkBackend:
         except ImportError:  # the spark extra is optional
             install = "未安装 pyspark：请执行 pip install 'bangfu[spark]'"
             raise BackendError(f"{install}；{spark_failures.USE_DUCKDB}。") from None
+        try:
+            self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendError(
+                f"无法创建 Spark 日志目录 {self.settings.log_dir}（{exc.strerror}）：请把环境变量 "
+                f"{LOG_DIR_ENV} 设为可写的目录"
+            ) from None
         java, problem = spark_failures.java_executable()
         if java is None:
             raise BackendError(f"{problem}；{spark_failures.USE_DUCKDB}。")
@@ -80,7 +87,6 @@ class SparkBackend:
         """Start the JVM with its output going to the run's log file instead of the terminal."""
         from pyspark import SparkContext
 
-        self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:  # the JVM keeps its own copy of the descriptor
             gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
         SparkContext._ensure_initialized(gateway=gateway)
