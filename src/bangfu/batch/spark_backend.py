@@ -69,7 +69,7 @@ class SparkBackend:
         if java is None:
             raise BackendError(f"{problem}；{spark_failures.USE_DUCKDB}。")
         if self.settings.local:
-            # Python workers of a local run are this interpreter (the cluster's are its own business)
+            # should Spark ever need a Python worker here, it is this interpreter, not whatever python3 is
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         conf = SparkConf().setAppName("bangfu").setMaster(self.settings.master)
         for key, value in {**self.settings.config(), **(extra_config or {})}.items():
