@@ -25,9 +25,11 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Self
+
+from bangfu.batch.spark_settings import SparkSettings
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -72,6 +74,7 @@ class Settings:
     require_totp_for_unmask: bool = False
     public_https: bool = False
     trusted_proxies: tuple[Network, ...] = ()
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +90,7 @@ class Settings:
             require_totp_for_unmask=(env.get(REQUIRE_TOTP_ENV) or "").strip().lower() in TRUE_WORDS,
             public_https=_switch(env, PUBLIC_HTTPS_ENV, "HTTPS 访问时设为 1，否则设为 0 或不设"),
             trusted_proxies=parse_networks(env.get(TRUSTED_PROXIES_ENV, "")),
+            spark=SparkSettings.from_env(env, data_dir),
         )
 
 

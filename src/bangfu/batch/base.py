@@ -6,6 +6,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 
+class BackendError(RuntimeError):
+    """The back end could not run (missing engine, failed start, failed job); the message is for users."""
+
+
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

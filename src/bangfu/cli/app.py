@@ -1,4 +1,4 @@
-"""Command-line entry points. Exit codes: 0 done, 1 tests failed, 2 bad input, 3 policy conflict."""
+"""Command-line entry points. Exit codes: 0 done, 1 tests failed, 2 bad input, 3 policy conflict, 4 back end failed."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ audit_cmds.register(app)
 platform_cmds.register(app)
 report_cmds.register(app)
 check_cmds.register(app)
+
+BACKEND_FAILED = 4  # the compute back end (Spark) could not start or its job failed
 
 PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
 
@@ -190,14 +192,20 @@ def policy_test(
 
 
 def _backend(name: str) -> Any:
+    from bangfu.batch.base import BackendError
+
     if name == "duckdb":
         from bangfu.batch.duckdb_backend import DuckDBBackend
 
         return DuckDBBackend()
     if name == "spark":
         from bangfu.batch.spark_backend import SparkBackend
+        from bangfu.settings import Settings
 
-        return SparkBackend()
+        try:
+            return SparkBackend(Settings.from_env().spark)
+        except BackendError as exc:  # no Java, a JVM that would not start: the message says which
+            fail(str(exc), code=BACKEND_FAILED)
     fail(f"--backend 应为 duckdb 或 spark，实为 {name!r}")
 
 
@@ -207,12 +215,15 @@ BackendOption = Annotated[str, typer.Option("--backend", help="duckdb（默认�
 
 
 def _run_population(policy: Policy, backend: Any, data: Path, day: dt.date, out: Path | None = None) -> Any:
+    from bangfu.batch.base import BackendError
     from bangfu.policy.batch_run import PopulationDataError, evaluate_population
 
     try:
         return evaluate_population(policy, backend, data, day, out_dir=out)
     except PopulationDataError as exc:
         fail(str(exc))
+    except BackendError as exc:  # a failed Spark job: a Chinese reason here, the Java detail in its log
+        fail(str(exc), code=BACKEND_FAILED)
     except PolicyConflictError as exc:
         fail(str(exc), code=3)
 
