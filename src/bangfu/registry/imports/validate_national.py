@@ -173,7 +173,7 @@ class NationalPeopleValidator(Validator):
         self._member_phone = self._phone("member_phone")
         self._household_phone = self._phone("household_phone")
         kept = [columns.labels[field] for field in KEPT_AS_WRITTEN if field in columns.labels]
-        # (label in the file, name in the original record): a title row above the header is not part of it.
+        # Their names in the original record: a title row above the header is not part of a label.
         kept_labels = (*kept, *columns.unused)
         self._kept_names = [label.rsplit(PART_SEPARATOR, 1)[-1] for label in kept_labels]
         self._kept_cells = _getter(kept_labels)
@@ -196,7 +196,7 @@ class NationalPeopleValidator(Validator):
         self._post_months = months("公益性岗位(月数)")
         # Members of a household follow one another and repeat its cells: when a row repeats the
         # previous row's household cells and that row was valid, they are not checked again (a
-        # third of a national row's checking). Absent columns read as "" through the row's dict.
+        # third of a national row's checking). The key is the cells of the columns this file has.
         self._household_cells = _getter(
             [columns.labels[field] for field in HOUSEHOLD_FIELDS if field in columns.labels]
         )
