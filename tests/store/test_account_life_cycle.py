@@ -30,6 +30,7 @@ from bangfu.accounts.users import Account, AccountError, add_user, find_account
 from bangfu.audit.log import record
 from bangfu.store.counts import registry_counts
 from bangfu.store.tables import AuditEntry, AuditHead, Household, ImportBatch, User
+from totp_codes import Codes
 
 PASSWORD = "兴县就业帮扶工作2024"
 NEW = "另一个足够长的新口令啊呀"
@@ -116,12 +117,15 @@ def test_second_factor_enrolment_pending_token_and_reset(db: Session) -> None:
     secret = second_factor.new_secret()
     with pytest.raises(AccountError, match="验证码不对"):
         second_factor.enrol(db, account.id, secret, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
-    enrolled = second_factor.enrol(db, account.id, secret, pyotp.TOTP(secret).now())
+    codes = Codes(secret)
+    enrolled = second_factor.enrol(db, account.id, secret, codes.next())
     assert enrolled.second_factor
     signed_in = authenticate(db, "zhang.san", PASSWORD, "10.0.0.1")
     assert token_refusal(db, signed_in, "", "10.0.0.1") is not None
     assert token_refusal(db, signed_in, "12345x", "10.0.0.1") is not None
-    assert token_refusal(db, signed_in, pyotp.TOTP(secret).now(), "10.0.0.1") is None
+    assert token_refusal(db, signed_in, codes.again(), "10.0.0.1") is not None  # the enrolment's code
+    assert token_refusal(db, signed_in, codes.next(), "10.0.0.1") is None
+    assert token_refusal(db, signed_in, codes.again(), "10.0.0.1") is not None  # good once
     pending = second_factor.pending_token(db, signed_in)
     user = second_factor.pending_user(db, pending)
     assert user is not None and user.id == account.id

@@ -16,6 +16,7 @@ from web_support import PASSWORD, Platform, add_accounts, api_token, csrf_of, lo
 from bangfu.accounts import passwords, second_factor
 from bangfu.store.db import make_engine
 from bangfu.store.tables import User
+from totp_codes import Codes
 
 NEW = "我自己的新口令足够长了吧"
 
@@ -99,9 +100,10 @@ def test_second_factor_enrolment_and_sign_in(signed_out: Platform) -> None:
         "/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": secret, "code": "12345"}
     )
     assert wrong.status_code == 422 and "验证码不对" in wrong.text
+    codes = Codes(secret)
     enrolled = client.post(
         "/account/second-factor",
-        data={"csrf_token": csrf_of(page.text), "secret": secret, "code": pyotp.TOTP(secret).now()},
+        data={"csrf_token": csrf_of(page.text), "secret": secret, "code": codes.next()},
     )
     assert enrolled.status_code == 200 and "两步验证已启用" in enrolled.text
     # The password alone gives a pending step, not a session.
@@ -111,16 +113,21 @@ def test_second_factor_enrolment_and_sign_in(signed_out: Platform) -> None:
     bad = client.post("/login/code", data={"csrf_token": csrf_of(step.text), "code": "000000"})
     if pyotp.TOTP(secret).now() != "000000":
         assert bad.status_code == 401 and "验证码不对" in bad.text
+    reused = client.post("/login/code", data={"csrf_token": csrf_of(bad.text), "code": codes.again()})
+    assert reused.status_code == 401 and "验证码不对" in reused.text  # the code shown while enrolling
     good = client.post(
-        "/login/code", data={"csrf_token": csrf_of(bad.text), "code": pyotp.TOTP(secret).now()}, follow_redirects=False
+        "/login/code", data={"csrf_token": csrf_of(reused.text), "code": codes.next()}, follow_redirects=False
     )
     assert good.status_code == 303 and "bangfu_session" in good.cookies
     # The token endpoint wants the code in the form field totp_code.
     missing = client.post("/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD})
     assert missing.status_code == 401 and "totp_code" in missing.json()["detail"]
+    replayed = client.post(
+        "/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD, "totp_code": codes.again()}
+    )
+    assert replayed.status_code == 401  # the page's sign-in code, seen once, is spent
     token = client.post(
-        "/api/v1/auth/token",
-        data={"username": "totp.user", "password": PASSWORD, "totp_code": pyotp.TOTP(secret).now()},
+        "/api/v1/auth/token", data={"username": "totp.user", "password": PASSWORD, "totp_code": codes.next()}
     )
     assert token.status_code == 200
 
@@ -187,12 +194,13 @@ def test_three_wrong_codes_send_the_user_back_to_the_password(signed_out: Platfo
     platform, client = signed_out, signed_out.client
     add_accounts(platform.url, [("totp.guess", "county", "141124")])
     secret = pyotp.random_base32()
+    codes = Codes(secret)
     engine = make_engine(platform.url)
     try:
         with Session(engine) as session, session.begin():
             user_id = session.scalar(select(User.id).where(User.username == "totp.guess"))
             assert user_id is not None
-            second_factor.enrol(session, user_id, secret, pyotp.TOTP(secret).now())
+            second_factor.enrol(session, user_id, secret, codes.next())
     finally:
         engine.dispose()
     step = login_answer(client, "totp.guess")
@@ -202,7 +210,7 @@ def test_three_wrong_codes_send_the_user_back_to_the_password(signed_out: Platfo
         answer = client.post("/login/code", data={"csrf_token": csrf_of(page), "code": wrong})
         assert answer.status_code == 401
         page = answer.text
-    late = client.post("/login/code", data={"csrf_token": csrf_of(page), "code": pyotp.TOTP(secret).now()},
+    late = client.post("/login/code", data={"csrf_token": csrf_of(page), "code": codes.next()},
                        follow_redirects=False)  # fmt: skip
     assert late.status_code == 303 and late.headers["location"].startswith("/login?next=")
     assert "bangfu_session" not in late.cookies

@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from typing import Any, cast
 
 import pyotp
 import segno
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bangfu.accounts.users import Account, AccountError, account_of
@@ -44,12 +45,36 @@ def qr_svg(uri: str) -> Markup:
     return Markup(segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff"))
 
 
-def code_matches(secret: str, code: str, at: dt.datetime | None = None) -> bool:
-    """Whether ``code`` is the current code, or the one just before or after (clock drift of 30 s)."""
+def matching_step(secret: str, code: str, at: dt.datetime | None = None) -> int | None:
+    """The time step ``code`` belongs to: the current one, or the one just before or after (clock
+    drift of 30 s); None when it is none of them."""
     code = code.strip().replace(" ", "")
     if len(code) != 6 or not code.isdigit():
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=at or dt.datetime.now(dt.UTC), valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    now = at or dt.datetime.now(dt.UTC)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_matches(secret: str, code: str, at: dt.datetime | None = None) -> bool:
+    return matching_step(secret, code, at) is not None
+
+
+def _use_step(session: Session, user: User, step: int) -> bool:
+    """Record ``step`` as used, unless it or a later one already was: one statement, so that two
+    requests racing with the same code cannot both pass."""
+    used = session.execute(  # an UPDATE: its result is a cursor result, with a row count
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user, ["totp_last_step"])
+    return bool(cast("CursorResult[Any]", used).rowcount)
 
 
 def enrol(session: Session, user_id: int, secret: str, code: str, *, address: str | None = None) -> Account:
@@ -63,9 +88,11 @@ def enrol(session: Session, user_id: int, secret: str, code: str, *, address: st
         pyotp.TOTP(secret).now()  # a malformed secret (edited form) is refused, not stored
     except (ValueError, TypeError):
         raise AccountError("密钥无效：请刷新页面重新开始设置") from None
-    if len(secret) > 64 or not code_matches(secret, code):
+    step = matching_step(secret, code) if len(secret) <= 64 else None
+    if step is None:
         raise AccountError("验证码不对：请输入验证器应用当前显示的 6 位数字（注意手机时间要准确）")
     user.totp_secret = secret
+    user.totp_last_step = step  # the code shown while enrolling does not sign in again
     session.flush()
     record(
         session,
@@ -129,10 +156,13 @@ def failures_since(session: Session, username: str, since: dt.datetime) -> int:
 
 
 def check_code(session: Session, user: User, code: str, address: str) -> bool:
-    """Whether ``code`` is right; a wrong one is recorded as a failed attempt and audited."""
+    """Whether ``code`` is right and not used before; a wrong or reused one is recorded as a failed
+    attempt and audited."""
     assert user.totp_secret is not None
-    if code_matches(user.totp_secret, code):
+    step = matching_step(user.totp_secret, code)
+    if step is not None and _use_step(session, user, step):
         return True
+    reason = "wrong_code" if step is None else "reused_code"
     now = dt.datetime.now(dt.UTC)
     session.add(
         LoginAttempt(username=user.username[:TEXT_LIMIT], address=address[:TEXT_LIMIT], at=now, succeeded=False)
@@ -145,7 +175,7 @@ def check_code(session: Session, user: User, code: str, address: str) -> bool:
         target_type="user",
         target_id=user.id,
         region_code=user.region_code,
-        after={"reason": "wrong_code"},
+        after={"reason": reason},
         address=address[:TEXT_LIMIT],
         at=now,
     )

@@ -398,6 +398,8 @@ class User(Base):
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Base32 secret of the optional TOTP second factor (RFC 6238); NULL when not enrolled.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Time step of the last code accepted: a code is good once (migration 0008).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Made by `bangfu demo` with the published password: `serve` warns (or refuses) while one exists.
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
