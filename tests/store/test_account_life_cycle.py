@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bangfu.accounts import passwords, second_factor
 from bangfu.accounts.administration import administered, administered_account, may_administer
 from bangfu.accounts.demo import demo_refusal, demo_usernames
+from bangfu.accounts.devices import known_device, remember_device
 from bangfu.accounts.life_cycle import (
     change_own_password,
     reset_second_factor,
@@ -29,7 +30,7 @@ from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.accounts.users import Account, AccountError, add_user, find_account
 from bangfu.audit.log import record
 from bangfu.store.counts import registry_counts
-from bangfu.store.tables import AuditEntry, AuditHead, Household, ImportBatch, User
+from bangfu.store.tables import AuditEntry, AuditHead, Household, ImportBatch, SignInDevice, User
 from totp_codes import Codes
 
 PASSWORD = "兴县就业帮扶工作2024"
@@ -74,9 +75,19 @@ def test_disable_ends_sessions_and_sign_in_and_enable_restores_sign_in(db: Sessi
 
 def test_temporary_reset_forces_a_change_and_revokes_everything(db: Session) -> None:
     account = add(db, "zhang.san")
+    other = add(db, "li.si")
     page = open_session(db, account, "page")
+    now = dt.datetime.now(dt.UTC)
+    device = remember_device(db, account.id, None, now)
+    remember_device(db, other.id, None, now)
+    assert known_device(db, device, account.id, now) is not None
     reset = set_password(db, "zhang.san", "临时口令要足够长才行啊呀", temporary=True, actor="cli:admin")
     assert reset.must_change_password and resolve_token(db, page.token, "page") is None
+    # A browser that knew the old password is a stranger again; other accounts' devices stay.
+    assert known_device(db, device, account.id, now) is None
+    assert db.scalar(select(func.count()).select_from(SignInDevice)) == 1
+    audited = db.scalars(select(AuditEntry.after).where(AuditEntry.action == "user.set_password")).all()
+    assert json.loads(audited[-1] or "{}")["devices_forgotten"] == 1
     signed_in = authenticate(db, "zhang.san", "临时口令要足够长才行啊呀", "10.0.0.1")
     assert signed_in.must_change_password
     refusal = token_refusal(db, signed_in, "", "10.0.0.1")

@@ -260,7 +260,12 @@ def test_set_password_replaces_hash_and_is_audited(db: Session) -> None:
     assert user is not None and verify_password(user.password_hash, "另一个足够长的口令abc")
     assert not verify_password(user.password_hash, PASSWORD)
     [entry] = audit_rows(db, "user.set_password")
-    assert json.loads(entry.after or "") == {"username": "zhang.san", "temporary": False, "sessions_revoked": 0}
+    assert json.loads(entry.after or "") == {
+        "username": "zhang.san",
+        "temporary": False,
+        "sessions_revoked": 0,
+        "devices_forgotten": 0,
+    }
     with pytest.raises(AccountError, match="至少需要 12 个字符"):
         set_password(db, "zhang.san", "short")
     with pytest.raises(AccountError, match="没有用户名为“nobody”的账户"):

@@ -2,21 +2,21 @@
 
 Each change is audited in the caller's transaction, and each one that takes access away (disabling,
 a new password, revoking) also ends every page session and API token the account holds, so that a
-stolen cookie or token dies with it. Functions raise AccountError (Chinese, nothing written) for
-input that cannot be applied.
+stolen cookie or token dies with it; a new password or disabling also forgets its sign-in devices.
+Functions raise AccountError (Chinese, nothing written) for input that cannot be applied.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from bangfu.accounts.passwords import check_password_strength, hash_password, verify_password
 from bangfu.accounts.users import Account, AccountError, account_of, find_user
 from bangfu.audit.log import record
-from bangfu.store.tables import AuthSession, User
+from bangfu.store.tables import AuthSession, SignInDevice, User
 
 
 def _now() -> dt.datetime:
@@ -29,6 +29,13 @@ def revoke_sessions(session: Session, user_id: int, *, keep_session_id: int | No
     if keep_session_id is not None:
         statement = statement.where(AuthSession.id != keep_session_id)
     result = session.execute(statement.values(revoked_at=_now()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_devices(session: Session, user_id: int) -> int:
+    """Forget every browser the account signed in from: a device that knew an old password must not
+    stay exempt from the failed-attempt limit while it guesses the new one; how many."""
+    result = session.execute(delete(SignInDevice).where(SignInDevice.user_id == user_id))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -67,7 +74,17 @@ def set_password(
     user.password_changed_at = _now()
     session.flush()
     revoked = revoke_sessions(session, user.id)
-    _audit(session, user, "user.set_password", actor, address, temporary=temporary, sessions_revoked=revoked)
+    forgotten = forget_devices(session, user.id)
+    _audit(
+        session,
+        user,
+        "user.set_password",
+        actor,
+        address,
+        temporary=temporary,
+        sessions_revoked=revoked,
+        devices_forgotten=forgotten,
+    )
     return account_of(user)
 
 
@@ -113,7 +130,9 @@ def set_active(
     user.active = active
     session.flush()
     revoked = 0 if active else revoke_sessions(session, user.id)
-    _audit(session, user, "user.enable" if active else "user.disable", actor, address, sessions_revoked=revoked)
+    forgotten = 0 if active else forget_devices(session, user.id)
+    action = "user.enable" if active else "user.disable"
+    _audit(session, user, action, actor, address, sessions_revoked=revoked, devices_forgotten=forgotten)
     return account_of(user)
 
 
