@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fresh_databases import migrate
 from national_rows import generate_national
 from provenance import code_version, machine
 
@@ -95,19 +96,6 @@ def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
     described = {**wanted, "bytes": path.stat().st_size, "generate_s": round(time.perf_counter() - started, 1)}
     stamp.write_text(json.dumps(described, indent=2))
     return described
-
-
-def migrate(url: str) -> None:
-    """``bangfu init`` on ``url``, in one transaction."""
-    from bangfu.store.db import make_engine
-    from bangfu.store.migrate import upgrade
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            upgrade(connection)
-    finally:
-        engine.dispose()
 
 
 def fresh_database(backend: str, server: str, name: str) -> str:

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from fresh_databases import migrate
 from provenance import code_version, machine
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -104,19 +105,6 @@ def child_evaluate(url: str, day: dt.date) -> dict[str, object]:
 
 
 @contextmanager
-def migrate(url: str) -> None:
-    """``bangfu init`` on ``url``, in one transaction."""
-    from bangfu.store.db import make_engine
-    from bangfu.store.migrate import upgrade
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            upgrade(connection)
-    finally:
-        engine.dispose()
-
-
 def fresh_database(backend: str, server: str, index: int) -> Iterator[str]:
     """A migrated, empty database; PostgreSQL's is dropped afterwards unless it is the one kept."""
     from sqlalchemy import create_engine
