@@ -98,6 +98,18 @@ class HouseholdCells(NamedTuple):
     household_phone: str | None
 
 
+class OwnFacts(NamedTuple):
+    """A member's own cells read after the household's: sex, birth date, allowances, the year's work."""
+
+    sex: str | None
+    birth: date | None
+    allowance: bool | None
+    support: bool | None
+    work_months: int | None
+    post_months: int | None
+    texts: dict[str, str | None]
+
+
 @functools.lru_cache(maxsize=64)
 def parse_household_kind(text: str) -> tuple[str, ...]:
     value = values.fold(text)
@@ -282,34 +294,11 @@ class NationalPeopleValidator(Validator):
             cells.problems.append("与户主关系为空")
         capacity = cells.required("labor_skill", self._capacity)
         phone = cells.optional("member_phone", self._member_phone)
-        sex = cells.optional("sex", values.parse_sex)
-        birth = cells.optional("birth_date", self._birth_parser)
-        allowance = cells.optional("minimum_living_allowance", self._allowance)
-        support = cells.optional("extreme_poverty_support", self._support)
-        work_months = cells.optional("work_months", self._work_months)
-        post_months = cells.optional("welfare_post_months", self._post_months)
-        facts = self._facts(cells)
+        own = self._own_facts(cells)
         head = household.head
         if relation == HEAD and person is not None and person.id != head.id:
             cells.problems.append("与户主关系为“户主”，但证件号码与户主证件号码不同，请核对")
-        return self._finish(
-            line,
-            cells,
-            name,
-            person,
-            household,
-            person_number,
-            relation,
-            capacity,
-            phone,
-            sex,
-            birth,
-            allowance,
-            support,
-            work_months,
-            post_months,
-            facts,
-        )
+        return self._finish(line, cells, name, person, household, person_number, relation, capacity, phone, own)
 
     def _first_record(self, line: int, cells: Cells) -> Record | None:
         name = cells.required("name", self._name)
@@ -331,13 +320,7 @@ class NationalPeopleValidator(Validator):
         year = cells.required("year", self._year)
         phone = cells.optional("member_phone", self._member_phone)
         household_phone = cells.optional("household_phone", self._household_phone)
-        sex = cells.optional("sex", values.parse_sex)
-        birth = cells.optional("birth_date", self._birth_parser)
-        allowance = cells.optional("minimum_living_allowance", self._allowance)
-        support = cells.optional("extreme_poverty_support", self._support)
-        work_months = cells.optional("work_months", self._work_months)
-        post_months = cells.optional("welfare_post_months", self._post_months)
-        facts = self._facts(cells)
+        own = self._own_facts(cells)
         if number is not None:
             self._check_head(line, cells, number, person.id if person else None, head.id if head else None)
         if (
@@ -350,29 +333,24 @@ class NationalPeopleValidator(Validator):
             or year is None
         ):
             if person is not None:  # still checked against the ID and for repeats, to report everything
-                self._check_person(line, cells, person, birth, sex)
+                self._check_person(line, cells, person, own.birth, own.sex)
             return None
         household = HouseholdCells(
             county, township, number, head_name, head, categories, risk_removed, year, household_phone
         )
         self._checked_household = household
-        return self._finish(
-            line,
-            cells,
-            name,
-            person,
-            household,
-            person_number,
-            relation,
-            capacity,
-            phone,
-            sex,
-            birth,
-            allowance,
-            support,
-            work_months,
-            post_months,
-            facts,
+        return self._finish(line, cells, name, person, household, person_number, relation, capacity, phone, own)
+
+    def _own_facts(self, cells: Cells) -> OwnFacts:
+        """The member's own cells both paths read last, in the same order."""
+        return OwnFacts(
+            cells.optional("sex", values.parse_sex),
+            cells.optional("birth_date", self._birth_parser),
+            cells.optional("minimum_living_allowance", self._allowance),
+            cells.optional("extreme_poverty_support", self._support),
+            cells.optional("work_months", self._work_months),
+            cells.optional("welfare_post_months", self._post_months),
+            self._facts(cells),
         )
 
     def _check_person(self, line: int, cells: Cells, person: IdCheck, birth: date | None, sex: str | None) -> None:
@@ -391,20 +369,15 @@ class NationalPeopleValidator(Validator):
         relation: str | None,
         capacity: str | None,
         phone: str | None,
-        sex: str | None,
-        birth: date | None,
-        allowance: bool | None,
-        support: bool | None,
-        work_months: int | None,
-        post_months: int | None,
-        facts: dict[str, str | None],
+        own: OwnFacts,
     ) -> Record | None:
         if person is None:
             return None
-        self._check_person(line, cells, person, birth, sex)
+        self._check_person(line, cells, person, own.birth, own.sex)
         if name is None or person_number is None or not relation or capacity is None:
             return None
         assert person.birth_date is not None and person.sex is not None
+        facts = own.texts
         national = NationalFacts(
             person_number,
             household.township,
@@ -417,15 +390,15 @@ class NationalPeopleValidator(Validator):
             facts["schooling"],
             facts["health"],
             facts["disability"],
-            allowance,
-            support,
+            own.allowance,
+            own.support,
             household.year,
-            work_months,
+            own.work_months,
             facts["work_place"],
             facts["employer_name"],
             facts["employment_channel"],
             facts["welfare_post_type"],
-            post_months,
+            own.post_months,
             self._original(cells),
         )
         return PersonRecord(
