@@ -248,9 +248,14 @@ def test_population_table(population: Path) -> None:
     assert "个人 1,200 个" in result.stdout
 
 
-def test_population_after_expiry_pays_nothing(population: Path) -> None:
+def test_population_after_expiry_pays_only_what_happened_in_its_period(population: Path) -> None:
     data = ok_json(invoke("policy", "population", "--data", str(population), "--date", "2026-01-01", "--json"))
-    assert all(v == 0 for v in data["by_fund_fen"].values())
+    benefits = data["benefits"]
+    # applications made after 2025-12-31 are for no document: nothing granted, nothing paid
+    for bid in ("hiring_subsidy", "employment_base_reward", "welfare_post_eligibility", "labour_export_service"):
+        assert benefits[bid]["granted"] == 0 and benefits[bid]["amount"] == 0
+    # trips of 2025 are still decided by the 2021 policy, as of its last day
+    assert benefits["transport_cross_province"]["granted"] > 0
 
 
 def test_whatif_raises_revitalization_cost(population: Path, tmp_path: Path) -> None:

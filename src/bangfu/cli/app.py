@@ -29,7 +29,8 @@ from bangfu.cli.database import DatabaseOption, current_connection, existing, op
 from bangfu.cli.errors import fail
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
-from bangfu.policy.loader import DEFAULT_POLICY, PolicyError
+from bangfu.policy.evaluation import evaluate_all
+from bangfu.policy.loader import PolicyError
 from bangfu.policy.model import FUNDS, Policy
 from bangfu.policy.policy_set import PolicySet
 
@@ -47,10 +48,12 @@ check_cmds.register(app)
 
 BACKEND_FAILED = 4  # the compute back end (Spark) could not start or its job failed
 
-PolicyOption = Annotated[str, typer.Option("--policy", help="政策编号，或政策目录的路径")]
+PolicyOption = Annotated[
+    str | None, typer.Option("--policy", help="只用这一个政策：政策编号，或政策目录的路径；默认为全部内置政策")
+]
 
 
-def policy_set(policy: str) -> PolicySet:
+def policy_set(policy: str | None) -> PolicySet:
     """The command's policy set: the bundled policy ``--policy`` names, or the policy folder at that path."""
     try:
         return PolicySet.from_option(policy)
@@ -58,7 +61,8 @@ def policy_set(policy: str) -> PolicySet:
         fail(str(exc))
 
 
-def get_policy(policy: str) -> Policy:
+def get_policy(policy: str | None) -> Policy:
+    """The one document a single-document command works on: ``--policy``, else the default (shanxi-2021)."""
     return policy_set(policy).default
 
 
@@ -93,7 +97,7 @@ def policy_evaluate(
     ] = None,
     on: Annotated[str | None, typer.Option("--date", help="从数据库评估时的评估日期，默认今天")] = None,
     database: DatabaseOption = None,
-    policy: PolicyOption = DEFAULT_POLICY,
+    policy: PolicyOption = None,
     table: Annotated[bool, typer.Option("--table", help="输出中文表格而不是 JSON")] = False,
 ) -> None:
     """评估一个案例（个人或单位）可享受的全部政策，输出 JSON；案例取自 JSON 文件或数据库登记。"""
@@ -103,15 +107,13 @@ def policy_evaluate(
     if on is not None and case_file is not None:
         fail("--date 只用于从数据库评估；案例文件的评估日期写在其 date 字段中")
     policies = policy_set(policy)
-    loaded = policies.default
     if case_file is not None:
         data, shown = read_case_file(case_file), str(case_file)
     else:
         day = parse_day(on, "--date") if on is not None else dt.date.today()
         data, shown = registered_case(database, policies, id_number, credit_code, day)
     try:
-        case = parse_case(data)
-        result = evaluate_case(loaded, case)
+        result = evaluate_all(policies, parse_case(data))
     except CaseError as exc:
         fail(f"案例字段 {exc.path}：{exc.message}")
     except PolicyConflictError as exc:
@@ -149,7 +151,7 @@ def registered_case(
 
 @policy_app.command("list")
 def policy_list(
-    policy: PolicyOption = DEFAULT_POLICY,
+    policy: PolicyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出政策的条款、执行期、政策项目与参数（含地方标准是否已设置）。"""
@@ -170,7 +172,7 @@ def policy_list(
 @policy_app.command("test")
 def policy_test(
     paths: Annotated[list[Path] | None, typer.Argument(help="测试文件或目录；默认为政策自带的测试")] = None,
-    policy: PolicyOption = DEFAULT_POLICY,
+    policy: PolicyOption = None,
 ) -> None:
     """运行政策规则测试文件（数据形式的测试），打印通过与失败数。"""
     from bangfu.policy.testing import run_tests
@@ -238,7 +240,7 @@ def policy_population(
     database: Annotated[
         str | None, typer.Option("--database", help="读取此数据库（SQLAlchemy URL），隐含 --from-database")
     ] = None,
-    policy: PolicyOption = DEFAULT_POLICY,
+    policy: PolicyOption = None,
     backend: BackendOption = "duckdb",
     out: Annotated[Path | None, typer.Option("--out", help="结果目录：每人每项的结论写成 Parquet")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 汇总")] = False,
@@ -289,7 +291,7 @@ def policy_whatif(
     data: DataOption,
     date: DateOption,
     overrides: Annotated[Path, typer.Option("--overrides", help="参数假设文件（YAML 或 JSON）")],
-    policy: PolicyOption = DEFAULT_POLICY,
+    policy: PolicyOption = None,
     backend: BackendOption = "duckdb",
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
@@ -360,7 +362,7 @@ def synth(
 
 
 @policy_app.command("examples")
-def policy_examples(policy: PolicyOption = DEFAULT_POLICY) -> None:
+def policy_examples(policy: PolicyOption = None) -> None:
     """评估政策自带的示例案例（个人与单位），打印中文结果表。"""
     loaded = get_policy(policy)
     con = render.console()

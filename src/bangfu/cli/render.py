@@ -24,6 +24,10 @@ STATUS_STYLES = {
 def case_table(title: str, result: dict[str, Any]) -> Table:
     in_force = "执行期内" if result["policy"]["in_force"] else "不在执行期"
     table = Table(title=escape(f"{title}（评估日 {result['date']}，{in_force}）"), show_lines=False, expand=False)
+    titles = {d["id"]: d["title"] for d in result.get("documents", [])}
+    several = len(titles) > 1
+    if several:
+        table.add_column("政策文件")
     table.add_column("政策项目")
     table.add_column("条款")
     table.add_column("结论")
@@ -33,6 +37,7 @@ def case_table(title: str, result: dict[str, Any]) -> Table:
     for b in result["benefits"]:
         style = STATUS_STYLES[b["status"]]
         table.add_row(
+            *([escape(titles.get(b["document"], b["document"]))] if several else []),
             b["label"],
             b["clause"],
             f"[{style}]{b['status_label']}[/{style}]",

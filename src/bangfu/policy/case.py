@@ -32,6 +32,8 @@ class Case:
     region: str | None
     facts: Row
     collections: dict[str, list[Row]]
+    # the documents the caller pins the answer to (policy ids); None: every document in force for the place
+    documents: tuple[str, ...] | None = None
 
 
 def parse_case(data: Any) -> Case:
@@ -72,7 +74,16 @@ def parse_case(data: Any) -> Case:
             rows.append({f.name: _read_field(item, f, f"{where}[{index}]") for f in collection.fields.values()})
         collections[name] = rows
     assert isinstance(day, dt.date)
-    return Case(day, entity, region if isinstance(region, str) else None, facts, collections)
+    return Case(day, entity, region if isinstance(region, str) else None, facts, collections, _documents(data))
+
+
+def _documents(data: Mapping[str, Any]) -> tuple[str, ...] | None:
+    raw = data.get("documents")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw or not all(isinstance(d, str) and d.strip() for d in raw):
+        raise CaseError("documents", '应为政策编号的非空数组，如 ["shanxi-2021"]；不写则按地区和日期取全部有效政策')
+    return tuple(d.strip() for d in raw)
 
 
 def _read_field(body: Mapping[str, Any], f: Field, prefix: str) -> Any:

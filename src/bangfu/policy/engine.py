@@ -55,6 +55,7 @@ class Outcome:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     priority: dict[str, Any] | None = None
+    event_date: dt.date | None = None
 
 
 @cache
@@ -63,19 +64,25 @@ def _plans(policy: Policy, entity_name: str) -> tuple[BenefitPlan, ...]:
 
 
 def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
+    """Every benefit of one document for one case, as of the case's date (see ``Policy.decision_day``).
+
+    A document that has expired still decides the benefits whose event (``Benefit.event``) happened
+    while it was in force, as of its last day; everything else it holds is ``not_in_force``.
+    """
     day = case.date
-    in_force = policy.in_force(day)
+    decided_on = policy.decision_day(day)
+    answer_day = decided_on or day
     resolved: dict[str, Resolved] = {}
 
     def param(key: str) -> Value:
         if key not in resolved:
-            resolved[key] = policy.resolve(key, day, case.region)
+            resolved[key] = policy.resolve(key, answer_day, case.region)
         return resolved[key].value
 
     scope = Scope(
         facts=case.facts,
         collections=case.collections,
-        case_variables=policy.case_variables(day),
+        case_variables=policy.case_variables(answer_day, day),
         param=param,
         key_counties=policy.key_counties,
         entity_name=case.entity.name,
@@ -84,25 +91,71 @@ def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
     for plan in _plans(policy, case.entity.name):
         outcome = Outcome(plan)
         outcomes[plan.benefit.id] = outcome
-        if not in_force:
+        if decided_on is not None:
+            outcome.event_date = _event_date(plan.benefit, scope)
+        if decided_on is None:
             outcome.reasons.append(f"评估日期 {day.isoformat()} 不在政策执行期（{policy.validity_text()}）内")
             continue
+        if not _within_period(policy, outcome, day, decided_on):
+            continue
         _decide(policy, outcome, scope, outcomes, resolved)
-    if in_force:
+    if decided_on is not None:
         _check_conflicts(policy, case.entity.name, outcomes)
     return {
         "date": day.isoformat(),
-        "policy": {
-            "id": policy.id,
-            "title": policy.title,
-            "in_force": in_force,
-            "valid_from": policy.valid_from.isoformat(),
-            "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
-        },
+        "policy": policy_summary(policy, day),
+        "decided_on": answer_day.isoformat(),
         "entity": case.entity.name,
         "region": case.region,
-        "benefits": [_public(policy, o) for o in outcomes.values()],
+        "benefits": [_public(policy, o, answer_day) for o in outcomes.values()],
     }
+
+
+def policy_summary(policy: Policy, day: dt.date) -> dict[str, Any]:
+    """How an answer names the document that gave it."""
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "issuer": policy.issuer,
+        "level": policy.level,
+        "region": policy.region,
+        "in_force": policy.in_force(day),
+        "valid_from": policy.valid_from.isoformat(),
+        "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
+        "placeholder": policy.placeholder or None,
+    }
+
+
+def _event_date(benefit: Benefit, scope: Scope) -> dt.date | None:
+    if benefit.event is None:
+        return None
+    value = Interpreter(scope).eval(benefit.event.expr)
+    return value if isinstance(value, dt.date) else None
+
+
+def _within_period(policy: Policy, outcome: Outcome, day: dt.date, decided_on: dt.date) -> bool:
+    """Whether the document decides this benefit; if not, say why in the outcome (status ``not_in_force``).
+
+    Asked while the document is in force, it decides everything but an event dated before it began
+    (the document then in force decides that). Asked after it expired, it decides only the events of
+    its own period, as of its last day.
+    """
+    event = outcome.plan.benefit.event
+    when = outcome.event_date
+    if decided_on == day:
+        if when is None or when >= policy.valid_from:
+            return True
+        assert event is not None
+        outcome.reasons.append(
+            f"{event.label} {when.isoformat()} 早于本政策施行日期 {policy.valid_from.isoformat()}，由当时有效的政策判断"
+        )
+        return False
+    if event is not None and when is not None and policy.in_force(when):
+        return True
+    outcome.reasons.append(f"评估日期 {day.isoformat()} 不在政策执行期（{policy.validity_text()}）内")
+    if event is not None and when is not None and when != day:
+        outcome.reasons.append(f"{event.label}为 {when.isoformat()}，也不在执行期内")
+    return False
 
 
 def _decide(
@@ -145,7 +198,8 @@ def _decide(
     rival_results = []
     for rival in outcome.plan.rivals:
         other = outcomes[rival.benefit_id]
-        applies = and3([other.eligible, not3(other.blocked)])
+        # a rival its document does not decide (out of its period) does not apply
+        applies = False if other.status == "not_in_force" else and3([other.eligible, not3(other.blocked)])
         rival_results.append(applies)
         if applies is True and outcome.eligible is not False:
             outcome.reasons.append(
@@ -184,6 +238,9 @@ def _decide(
         if benefit.amount_label or amount:
             label = benefit.amount_label or "金额"
             outcome.reasons.append(f"{label}：{format_yuan(outcome.amount_fen)}")
+        placeholders = [entry["label"] for entry in outcome.parameters if entry["placeholder"]]
+        if placeholders:
+            outcome.reasons.append(f"暂定标准，待正式文件公布后以其为准：{'、'.join(placeholders)}")
     if outcome.priority is not None and outcome.priority["rank"] is not None:
         outcome.reasons.append(
             f"优先顺序：第 {outcome.priority['rank']} 位（{outcome.priority['label']}）；优先只决定安排先后，不是条件"
@@ -257,6 +314,7 @@ def _param_entry(policy: Policy, resolved: Resolved) -> dict[str, Any]:
         "set_at": resolved.level,
         "clause": citation.clause,
         "quote": citation.quote,
+        "placeholder": parameter.placeholder,
     }
 
 
@@ -272,8 +330,9 @@ def _check_conflicts(policy: Policy, entity_name: str, outcomes: dict[str, Outco
             )
 
 
-def _public(policy: Policy, outcome: Outcome) -> dict[str, Any]:
+def _public(policy: Policy, outcome: Outcome, decided_on: dt.date) -> dict[str, Any]:
     benefit: Benefit = outcome.plan.benefit
+    event = benefit.event
     return {
         "id": benefit.id,
         "label": benefit.label,
@@ -284,7 +343,7 @@ def _public(policy: Policy, outcome: Outcome) -> dict[str, Any]:
         "fund": benefit.fund,
         "fund_label": FUNDS[benefit.fund],
         "clause": benefit.clause,
-        "document": policy.citation.document,
+        "document": policy.id,
         "reasons": outcome.reasons,
         "missing": outcome.missing,
         "conditions": outcome.conditions,
@@ -293,6 +352,10 @@ def _public(policy: Policy, outcome: Outcome) -> dict[str, Any]:
         # added in 0.x (ADR 0015): the rank among the eligible, or None where the benefit has no order
         "priority": outcome.priority,
         "repeat": _repeat_entry(benefit),
+        # added with several documents in force (ADR 0020): what the benefit pays for, when it happened,
+        # and the day the document answered for (its last day, for an expired one)
+        "event": {"label": event.label, "date": _jsonable_value(outcome.event_date)} if event else None,
+        "decided_on": decided_on.isoformat(),
     }
 
 

@@ -24,6 +24,9 @@ CASE_VARIABLES = {
     "year_start": FactType.DATE,  # 1 January of that date's calendar year
     "year_end": FactType.DATE,  # 31 December of that date's calendar year
     "valid_from": FactType.DATE,  # first day of the policy's validity period
+    # the day the question is asked; differs from ``date`` when an expired document answers, as of its
+    # last day, for an event of its period (model.Policy.decision_day): an application is dated asked_on
+    "asked_on": FactType.DATE,
 }
 
 # name -> (argument types, result type); "any" accepts every type

@@ -20,10 +20,14 @@ from bangfu.policy.expressions import ExpressionError, Node, parameters_used, pa
 from bangfu.policy.facts import ENTITIES, KIND_LABELS, ORGANIZATION_KINDS
 from bangfu.policy.model import (
     FUNDS,
+    LEVEL_CODE_LENGTHS,
+    LEVELS,
     LIMIT_SCOPES,
     Benefit,
     Condition,
+    CrossExclusion,
     Detail,
+    Event,
     ExclusionGroup,
     Policy,
     PriorityRank,
@@ -108,8 +112,10 @@ def load_policy(folder: Path) -> Policy:
         _read_yaml(meta_path),
         str(meta_path),
         {"id", "title", "issuer", "valid", "reference"},
-        {"key_counties", "note"},
+        {"key_counties", "note", "level", "region", "placeholder", "source"},
     )
+    level, region = _level_and_region(meta, str(meta_path))
+    placeholder = str(meta.get("placeholder") or "").strip()
     valid = check_keys(meta["valid"], f"{meta_path}: valid", {"from"}, {"to", "note"})
     policy_id = str(meta["id"])
     citation = _citation(meta["reference"], f"{meta_path}: reference", policy_id)
@@ -122,14 +128,15 @@ def load_policy(folder: Path) -> Policy:
         for key, data in (_read_yaml(path) or {}).items():
             if key in parameters:
                 raise PolicyError(f"{path}: 参数 {key} 重复定义")
-            parameters[key] = _parameter(str(key), data, f"{path}: {key}", policy_id)
+            parameters[key] = _parameter(str(key), data, f"{path}: {key}", policy_id, bool(placeholder))
 
     param_types = {k: p.type for k, p in parameters.items()}
     benefits: dict[str, Benefit] = {}
     exclusions: list[ExclusionGroup] = []
+    cross_exclusions: list[CrossExclusion] = []
     where_defined: dict[str, str] = {}  # exclusion group id -> file and index, for error messages
     for path in sorted((folder / "benefits").glob("*.yaml")):
-        doc = check_keys(_read_yaml(path) or {}, str(path), set(), {"benefits", "exclusions"})
+        doc = check_keys(_read_yaml(path) or {}, str(path), set(), {"benefits", "exclusions", "cross_exclusions"})
         for bid, data in (doc.get("benefits") or {}).items():
             if bid in benefits:
                 raise PolicyError(f"{path}: 政策项目 {bid} 重复定义")
@@ -138,10 +145,13 @@ def load_policy(folder: Path) -> Policy:
             where = f"{path}: exclusions[{index}]"
             exclusions.append(_exclusion(data, where, policy_id))
             where_defined[exclusions[-1].id] = where
+        for index, data in enumerate(doc.get("cross_exclusions") or []):
+            cross_exclusions.append(_cross_exclusion(data, f"{path}: cross_exclusions[{index}]", policy_id))
     if not benefits:
         raise PolicyError(f"{folder}/benefits: 没有定义任何政策项目")
     _check_exclusions(exclusions, benefits, where_defined)
     _check_parameters_read(parameters, benefits, folder)
+    _check_own_members(cross_exclusions, policy_id, benefits)
     return Policy(
         id=policy_id,
         title=str(meta["title"]),
@@ -158,7 +168,29 @@ def load_policy(folder: Path) -> Policy:
         source_dir=str(folder),
         tests_dir=str(folder / "tests"),
         evaluation_order=_evaluation_order(benefits, exclusions, where_defined),
+        level=level,
+        region=region,
+        placeholder=placeholder,
+        cross_exclusions=tuple(cross_exclusions),
+        source_note=str(meta.get("source") or "").strip(),
     )
+
+
+def _level_and_region(meta: Mapping[str, Any], where: str) -> tuple[str, str]:
+    """``level`` (province, city, county) and the ``region`` code it covers; province-wide Shanxi by default."""
+    level = str(meta.get("level", "province"))
+    if level not in LEVELS:
+        raise PolicyError(f"{where}: level: 应为 {'、'.join(LEVELS)} 之一（省级、市级、县级），实为 {level!r}")
+    region = str(meta.get("region", "14"))
+    length = LEVEL_CODE_LENGTHS[level]
+    code = region[:length]
+    if not (region.isdigit() and len(region) in (2, 4, 6) and region.startswith("14")):
+        raise PolicyError(f"{where}: region: 地区代码 {region!r} 应为山西省的行政区划代码（如 14、1408、140821）")
+    if len(region.rstrip("0")) > length or len(code) < length:
+        raise PolicyError(
+            f"{where}: region: {LEVELS[level]}文件的地区代码应为 {length} 位（或补零的 6 位），实为 {region}"
+        )
+    return level, code
 
 
 def _check_parameters_read(parameters: dict[str, Parameter], benefits: dict[str, Benefit], folder: Path) -> None:
@@ -220,9 +252,12 @@ def typed_value(value: Any, unit: str, where: str) -> object | None:
     raise PolicyError(f"{where}: 值 {value!r} 不是 {unit} 单位要求的类型{hint}")
 
 
-def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
+def _parameter(key: str, data: Any, where: str, policy_id: str, document_placeholder: bool = False) -> Parameter:
     spec = check_keys(
-        data, where, {"label", "unit", "reference", "values"}, {"set_by", "regions", "note", "informational"}
+        data,
+        where,
+        {"label", "unit", "reference", "values"},
+        {"set_by", "regions", "note", "informational", "placeholder"},
     )
     unit = str(spec["unit"])
     if unit not in UNITS:
@@ -243,8 +278,20 @@ def _parameter(key: str, data: Any, where: str, policy_id: str) -> Parameter:
         raise PolicyError(f"{where}.informational: 应为 true 或 false")
     if informational and not str(spec.get("note", "")).strip():
         raise PolicyError(f"{where}.note: 不由规则计算的参数（informational: true）须在 note 中说明原因")
+    placeholder = spec.get("placeholder", document_placeholder)
+    if not isinstance(placeholder, bool):
+        raise PolicyError(f"{where}.placeholder: 应为 true 或 false")
     return Parameter(
-        key, str(spec["label"]), unit, citation, values, overrides, set_by, str(spec.get("note", "")), informational
+        key,
+        str(spec["label"]),
+        unit,
+        citation,
+        values,
+        overrides,
+        set_by,
+        str(spec.get("note", "")),
+        informational,
+        placeholder,
     )
 
 
@@ -272,7 +319,7 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
         data,
         where,
         {"label", "entity", "clause", "fund", "conditions", "amount"},
-        {"amount_label", "limit", "repeat", "priority", "details", "kinds", "note"},
+        {"amount_label", "limit", "repeat", "priority", "details", "kinds", "note", "event"},
     )
     entity = str(spec["entity"])
     if entity not in ENTITIES:
@@ -348,7 +395,44 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
         note=str(spec.get("note", "")),
         repeat=repeat,
         priority=_priority(spec.get("priority"), f"{where}.priority", entity, param_types),
+        event=_event(spec.get("event"), f"{where}.event", entity, param_types),
     )
+
+
+def _event(raw: Any, where: str, entity: str, param_types: dict[str, str]) -> Event | None:
+    """``event: {label, date}``: what the benefit pays for and when it happened (model.Event)."""
+    if raw is None:
+        return None
+    spec = check_keys(raw, where, {"label", "date"}, set())
+    node = _expr(spec["date"], f"{where}.date", entity, param_types, "date")
+    return Event(str(spec["label"]), node, str(spec["date"]))
+
+
+def _cross_exclusion(data: Any, where: str, policy_id: str) -> CrossExclusion:
+    """``cross_exclusions``: members ``document:benefit`` (own benefits may omit the document), first wins."""
+    spec = check_keys(data, where, {"id", "members", "scope", "reference", "reason"}, set())
+    if spec["scope"] not in LIMIT_SCOPES:
+        raise PolicyError(f"{where}.scope: 应为 {' 或 '.join(LIMIT_SCOPES)}")
+    raw = spec["members"]
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise PolicyError(f"{where}.members: 至少需要两个成员，形如 政策编号:项目编号，按优先顺序排列")
+    members = []
+    for item in raw:
+        document, _, benefit = str(item).rpartition(":")
+        members.append((document or policy_id, benefit))
+    if len(set(members)) != len(members):
+        raise PolicyError(f"{where}.members: 成员重复")
+    citation = _citation(spec["reference"], f"{where}.reference", policy_id)
+    return CrossExclusion(str(spec["id"]), tuple(members), str(spec["scope"]), citation, str(spec["reason"]), where)
+
+
+def _check_own_members(groups: list[CrossExclusion], policy_id: str, benefits: dict[str, Benefit]) -> None:
+    for group in groups:
+        unknown = [b for d, b in group.members if d == policy_id and b not in benefits]
+        if unknown:
+            raise PolicyError(
+                f"{group.where}.members: 本政策没有项目 {', '.join(unknown)}；可用的有：{', '.join(benefits)}"
+            )
 
 
 def _due_names(repeat: Repeat | None) -> dict[str, Node]:

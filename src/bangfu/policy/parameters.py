@@ -10,7 +10,7 @@ from this date", which is how a repeal or an unset local standard is written.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bangfu.core.money import format_yuan
 
@@ -85,6 +85,8 @@ class Parameter:
     note: str = ""
     # a standard the text only points to ("按规定" under another regulation) and no rule computes
     informational: bool = False
+    # a value awaiting the official text (a programme announced but not yet published): shown as 暂定
+    placeholder: bool = False
 
     @property
     def type(self) -> str:
@@ -115,30 +117,10 @@ class Parameter:
     def with_override(self, value: DatedValue, region: str | None) -> Parameter:
         """A copy where ``value`` replaces what it overlaps at the given level (for what-if runs)."""
         if region is None or len(region) == 2:
-            return Parameter(
-                self.key,
-                self.label,
-                self.unit,
-                self.citation,
-                _splice(self.values, value),
-                self.overrides,
-                self.set_by,
-                self.note,
-                self.informational,
-            )
+            return replace(self, values=_splice(self.values, value))
         overrides = dict(self.overrides)
         overrides[region] = _splice(overrides.get(region, ()), value)
-        return Parameter(
-            self.key,
-            self.label,
-            self.unit,
-            self.citation,
-            self.values,
-            overrides,
-            self.set_by,
-            self.note,
-            self.informational,
-        )
+        return replace(self, overrides=overrides)
 
 
 def _splice(values: tuple[DatedValue, ...], new: DatedValue) -> tuple[DatedValue, ...]:

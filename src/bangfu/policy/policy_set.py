@@ -1,18 +1,21 @@
 """The policy documents Bangfu answers with, loaded once per command or web app (``bangfu.context``).
 
-Today the set holds one document, the bundled Shanxi 2021 policy (or the folder named by ``--policy``).
-Callers already ask the set, not a single document, so that several documents in force at once
-(province, city, county; issue 10) extend this type instead of changing every caller again.
+Several documents can be in force at once: the province's, a city's, a county's programme, each with
+its own validity and region. A case is answered by every document that covers its place
+(``documents_for``), each deciding what happened in its own period (``Policy.decision_day``), and
+benefits of different documents that may not be combined are declared as cross-document exclusions
+(``Policy.cross_exclusions``), checked here when the set is built.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, load_bundled, load_policy
-from bangfu.policy.model import Benefit, Policy
+from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, available_policies, load_bundled, load_policy
+from bangfu.policy.model import LEVEL_CODE_LENGTHS, Benefit, CrossExclusion, Policy
 
 
 @dataclass(frozen=True)
@@ -28,24 +31,47 @@ class PolicySet:
             raise PolicyError(f"政策集中有重复的政策编号：{', '.join(sorted({i for i in ids if ids.count(i) > 1}))}")
         if self.default_id not in ids:
             raise PolicyError(f"政策集中没有默认政策 {self.default_id}；已有：{', '.join(ids) or '无'}")
+        for group in self.cross_exclusions():
+            self._check_members(group)
 
     @classmethod
     def of(cls, *documents: Policy) -> PolicySet:
         """The given documents; the first is the default."""
         if not documents:
             raise PolicyError("政策集至少需要一个政策")
-        return cls(tuple(documents), documents[0].id)
+        return cls(_ordered(documents), documents[0].id)
 
     @classmethod
-    def bundled(cls, policy_id: str = DEFAULT_POLICY) -> PolicySet:
-        """The policy shipped with Bangfu under ``policy_id`` (PolicyError naming the ones there are)."""
-        return cls.of(load_bundled(policy_id))
+    def bundled(cls, policy_id: str | None = None) -> PolicySet:
+        """Every policy shipped with Bangfu, or only ``policy_id`` (PolicyError naming the ones there are)."""
+        if policy_id is not None:
+            return cls.of(load_bundled(policy_id))
+        documents = [load_bundled(name) for name in available_policies()]
+        return cls(_ordered(documents), DEFAULT_POLICY)
 
     @classmethod
-    def from_option(cls, policy: str) -> PolicySet:
-        """A bundled policy's id, or the path of a policy folder (the CLI's ``--policy``)."""
+    def from_option(cls, policy: str | None) -> PolicySet:
+        """The CLI's ``--policy``: None for every bundled document, a bundled id, or a policy folder's path."""
+        if policy is None:
+            return cls.bundled()
         path = Path(policy)
         return cls.of(load_policy(path)) if path.is_dir() else cls.bundled(policy)
+
+    def with_added(self, folder: Path) -> PolicySet:
+        """This set and the document in ``folder`` (a programme being checked or previewed), checked together."""
+        added = load_policy(folder)
+        if added.id in {d.id for d in self.documents}:
+            raise PolicyError(f"{folder}/policy.yaml: id: 政策编号 {added.id} 已存在；新版本请用新编号并写 replaces")
+        return PolicySet(_ordered([*self.documents, added]), self.default_id)
+
+    def only(self, ids: Iterable[str]) -> PolicySet:
+        """The documents named (e.g. the activated ones); the default stays if it is among them."""
+        wanted = set(ids)
+        kept = tuple(d for d in self.documents if d.id in wanted)
+        if not kept:
+            raise PolicyError("政策集中没有任何已启用的政策")
+        default = self.default_id if self.default_id in wanted else kept[0].id
+        return PolicySet(kept, default)
 
     @property
     def default(self) -> Policy:
@@ -58,12 +84,19 @@ class PolicySet:
         raise PolicyError(f"没有编号为 {policy_id} 的政策；已有：{', '.join(d.id for d in self.documents)}")
 
     def in_force(self, day: dt.date, region: str | None = None) -> tuple[Policy, ...]:
-        """The documents in force on ``day`` for ``region`` (a GB/T 2260 code; None: anywhere).
+        """The documents in force on ``day`` for ``region`` (a GB/T 2260 code; None: province-wide ones)."""
+        return tuple(d for d in self.documents if d.covers(region) and d.in_force(day))
 
-        Every document held today covers the whole province, so ``region`` does not narrow the answer
-        yet; city and county documents will be matched on it.
-        """
-        return tuple(document for document in self.documents if document.in_force(day))
+    def documents_for(self, region: str | None, pinned: tuple[str, ...] | None = None) -> tuple[Policy, ...]:
+        """The documents that may answer a case in ``region``: the pinned ones, else every one covering it."""
+        if pinned is not None:
+            return tuple(self.document(policy_id) for policy_id in pinned)
+        return tuple(d for d in self.documents if d.covers(region))
+
+    def last_in_force(self, day: dt.date, region: str | None = None) -> Policy | None:
+        """The document covering ``region`` that ended last before ``day`` (what applied most recently)."""
+        ended = [d for d in self.documents if d.covers(region) and d.valid_to is not None and d.valid_to < day]
+        return max(ended, key=lambda d: d.valid_to or day, default=None)
 
     def benefit(self, benefit_id: str) -> Benefit | None:
         """The benefit of that id in the first document that has one (ledger rows name a benefit only)."""
@@ -71,3 +104,31 @@ class PolicySet:
             if benefit_id in document.benefits:
                 return document.benefits[benefit_id]
         return None
+
+    def cross_exclusions(self) -> Iterator[CrossExclusion]:
+        for document in self.documents:
+            yield from document.cross_exclusions
+
+    def _check_members(self, group: CrossExclusion) -> None:
+        by_id = {d.id: d for d in self.documents}
+        entities = set()
+        for policy_id, benefit_id in group.members:
+            document = by_id.get(policy_id)
+            if document is None:
+                raise PolicyError(
+                    f"{group.where}.members: 没有编号为 {policy_id} 的政策（{policy_id}:{benefit_id}）；"
+                    f"已有：{', '.join(by_id)}"
+                )
+            if benefit_id not in document.benefits:
+                raise PolicyError(
+                    f"{group.where}.members: 政策 {policy_id} 没有项目 {benefit_id}；"
+                    f"可用的有：{', '.join(document.benefits)}"
+                )
+            entities.add(document.benefits[benefit_id].entity.name)
+        if len(entities) != 1:
+            raise PolicyError(f"{group.where}.members: 成员必须属于同一类对象（个人或单位）")
+
+
+def _ordered(documents: Iterable[Policy]) -> tuple[Policy, ...]:
+    """Province first, then city, then county; within a level by start date: the order answers list them."""
+    return tuple(sorted(documents, key=lambda d: (LEVEL_CODE_LENGTHS[d.level], d.valid_from, d.id)))

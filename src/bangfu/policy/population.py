@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from bangfu.policy.expressions import parameters_used
 from bangfu.policy.facts import ENTITIES, Entity
 from bangfu.policy.model import Policy
 from bangfu.policy.plan import BenefitPlan, build_plans, conflict_groups
-from bangfu.policy.sql import Compiler, Layout, quote
+from bangfu.policy.sql import Compiler, Layout, literal, quote
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def build_query(
     benefit_ids = tuple(p.benefit.id for p in plans)
     funds = {p.benefit.id: p.benefit.fund for p in plans}
     key = quote(entity.key)
-    if not policy.in_force(day):
+    decided_on = policy.decision_day(day)
+    if decided_on is None:
         outputs = [f"f.{key}", "f.region"]
         for bid in benefit_ids:
             outputs += [
@@ -76,9 +78,9 @@ def build_query(
     for plan in plans:
         for node in [*(c.expr for c in plan.benefit.conditions), plan.benefit.amount]:
             keys_used += [k for k in parameters_used(node) if k not in keys_used]
-    constants, param_columns, params_rows = _split_parameters(policy, keys_used, day, regions)
+    constants, param_columns, params_rows = _split_parameters(policy, keys_used, decided_on, regions)
     compiler = Compiler(
-        case_variables=policy.case_variables(day),
+        case_variables=policy.case_variables(decided_on, day),
         constants=constants,
         param_columns=param_columns,
         key_counties=policy.key_counties,
@@ -95,6 +97,9 @@ def build_query(
             level1[sql] = name
         return f"l.{quote(level1[sql])}"
 
+    in_period = {
+        plan.benefit.id: _in_period(policy, plan, decided_on == day, compiler, level1_column) for plan in plans
+    }
     eligible: dict[str, str] = {}
     amounts: dict[str, str] = {}
     amount_known: set[str] = set()  # benefits whose amount is never unknown once eligible
@@ -113,6 +118,8 @@ def build_query(
         checks = [
             level1_column(compiler.outer(check.expr), f"{bid}__r{k}") for k, check in enumerate(plan.receipt_checks)
         ]
+        if in_period[bid] != "TRUE":  # out of the document's period: no condition is asked
+            conds.insert(0, in_period[bid])
         eligible[bid] = "(" + " AND ".join(conds) + ")"
         self_blocked[bid] = "(" + " OR ".join(checks) + ")" if checks else "FALSE"
         if "received" in compiler.layout.empty:  # no ledger: nothing was received, nothing blocks
@@ -135,8 +142,9 @@ def build_query(
         bid = plan.benefit.id
         amount = amounts[bid]
         can_block = blocked[bid] != "FALSE"
+        not_in_force = "" if in_period[bid] == "TRUE" else f"WHEN NOT {in_period[bid]} THEN 'not_in_force' "
         status = (
-            f"CASE WHEN {eligible[bid]} = FALSE THEN 'not_eligible'"
+            f"CASE {not_in_force}WHEN {eligible[bid]} = FALSE THEN 'not_eligible'"
             f" WHEN {eligible[bid]} IS NULL THEN 'needs_information'"
             + (
                 f" WHEN {blocked[bid]} THEN 'excluded' WHEN {blocked[bid]} IS NULL THEN 'needs_information'"
@@ -148,7 +156,10 @@ def build_query(
         )
         if not amounts_only:
             outputs.append(f"{status} AS {quote(column(bid, 'status'))}")
-            outputs.append(f"{eligible[bid]} AS {quote(column(bid, 'eligible'))}")
+            shown = (
+                eligible[bid] if in_period[bid] == "TRUE" else f"CASE WHEN {in_period[bid]} THEN {eligible[bid]} END"
+            )
+            outputs.append(f"{shown} AS {quote(column(bid, 'eligible'))}")
         # CASE takes an unknown (NULL) condition as not met, and an unknown amount is NULL: either way 0
         granted = f"{eligible[bid]}{f' AND NOT {blocked[bid]}' if can_block else ''}"
         # a BIGINT zero makes the column BIGINT without a cast over every row
@@ -203,6 +214,22 @@ def build_query(
         final = f"SELECT {', '.join(outputs)}\nFROM l"
     sql = ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + final
     return PopulationQuery(entity, sql, benefit_ids, funds, params_rows, param_columns, conflict_columns)
+
+
+def _in_period(policy: Policy, plan: BenefitPlan, in_force: bool, compiler: Compiler, level1_column: Any) -> str:
+    """Whether the document decides the benefit (``engine._within_period``), never NULL; "TRUE" when always."""
+    event = plan.benefit.event
+    bid = plan.benefit.id
+    if in_force:
+        if event is None:
+            return "TRUE"
+        when = level1_column(compiler.outer(event.expr), f"{bid}__event")
+        return f"({when} IS NULL OR {when} >= {literal(policy.valid_from)})"
+    if event is None:
+        return "FALSE"
+    when = level1_column(compiler.outer(event.expr), f"{bid}__event")
+    end = literal(policy.valid_to) if policy.valid_to is not None else when
+    return f"({when} IS NOT NULL AND {when} >= {literal(policy.valid_from)} AND {when} <= {end})"
 
 
 def _priority_sql(plan: BenefitPlan, tests: list[str], eligible: str) -> str:

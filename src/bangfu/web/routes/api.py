@@ -18,7 +18,8 @@ from bangfu.accounts.sessions import LoginFailed, LoginThrottled, open_session
 from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy
-from bangfu.policy.engine import PolicyConflictError, evaluate_case
+from bangfu.policy.engine import PolicyConflictError
+from bangfu.policy.evaluation import evaluate_all
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
@@ -155,7 +156,7 @@ async def evaluate(
     # Async and serialized directly: the engine takes a fraction of a millisecond and its answer is
     # plain JSON already, so neither a thread-pool hop nor FastAPI's generic encoder is worth paying.
     try:
-        result = evaluate_case(app_context(request).policies.default, parse_case(case))
+        result = evaluate_all(app_context(request).policies, parse_case(case))
     except CaseError as exc:
         raise HTTPException(422, f"案例字段 {exc.path}：{exc.message}") from None
     except PolicyConflictError as exc:
@@ -236,7 +237,7 @@ async def entitlements(
     case = await read(request, case_of)
     if case is None:
         raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
-    return json_answer(evaluate_case(policies.default, parse_case(case)))
+    return json_answer(evaluate_all(policies, parse_case(case)))
 
 
 @router.post(

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, revoke
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
 from bangfu.policy.case import parse_case
-from bangfu.policy.engine import evaluate_case
+from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.model import FUNDS
 from bangfu.policy.source_text import clause_texts
 from bangfu.registry import queries
@@ -193,7 +193,7 @@ def _person_page(
         raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
     day, date_error = _evaluation_day(date)
     policy = app_context(request).policies.default
-    result = evaluate_case(policy, parse_case(stored_case(connection, "person", person_id, day)))
+    result = evaluate_all(app_context(request).policies, parse_case(stored_case(connection, "person", person_id, day)))
     return render(
         request,
         "person.html",
@@ -269,7 +269,9 @@ def organization_page(
         raise HTTPException(404, "未找到该单位（或不在您的地区范围内）")
     day, date_error = _evaluation_day(date)
     policy = app_context(request).policies.default
-    result = evaluate_case(policy, parse_case(stored_case(connection, "organization", org_id, day)))
+    result = evaluate_all(
+        app_context(request).policies, parse_case(stored_case(connection, "organization", org_id, day))
+    )
     return render(
         request,
         "organization.html",

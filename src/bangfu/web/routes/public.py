@@ -12,7 +12,8 @@ from bangfu.core import regions
 from bangfu.core.vocabulary import CATEGORIES
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy
-from bangfu.policy.engine import PolicyConflictError, evaluate_case
+from bangfu.policy.engine import PolicyConflictError
+from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.source_text import clause_texts
 from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, app_context, check_anonymous_csrf
 from bangfu.web.routes.pages import render
@@ -80,7 +81,7 @@ async def self_check(request: Request, viewer: MaybeViewer) -> Response:
     if case is None:
         return _self_check(request, viewer, form, error="请按提示修改标红的项目", status_code=422)
     try:
-        result = evaluate_case(app_context(request).policies.default, parse_case(case))
+        result = evaluate_all(app_context(request).policies, parse_case(case))
     except (CaseError, PolicyConflictError) as exc:
         return _self_check(request, viewer, form, error=f"无法测算：{exc}", status_code=422)
     return _self_check(request, viewer, form, result=result)
