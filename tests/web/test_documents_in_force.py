@@ -300,6 +300,8 @@ def test_the_api_description_lists_every_document(client: TestClient) -> None:
     placeholder = body["documents"][0]
     assert placeholder["placeholder"] == PLACEHOLDER_NOTE and placeholder["level_label"] == "省级"
     assert placeholder["in_force"] is True and placeholder["benefits"]
+    assert all(p["placeholder"] for p in placeholder["parameters"])  # every value marked 暂定
+    assert not any(p["placeholder"] for p in body["parameters"])
     then = client.get("/api/v1/policy", params={"date": "2024-06-30"}, headers=headers).json()
     assert then["date"] == "2024-06-30"
     assert [(d["id"], d["state"]) for d in then["documents"]][:2] == [

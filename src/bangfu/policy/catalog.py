@@ -101,6 +101,8 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
                 "note": p.note,
                 # a standard the text only points to: shown as such, never as a gap to fill
                 "informational": p.informational,
+                # added with several documents in force (ADR 0020): a value awaiting the official text
+                "placeholder": p.placeholder,
             }
             for p in policy.parameters.values()
         ],
