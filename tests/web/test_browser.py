@@ -7,6 +7,7 @@ skips with the reason where it is missing.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import socket
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from documents_support import PLACEHOLDER_TITLE, documents_set
 from web_support import PASSWORD, build_registry
 
+from bangfu.policy.policy_set import PolicySet
 from bangfu.web.app import create_app
 from database_servers import settings_for
 
@@ -48,10 +51,22 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, object]]]:
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def documents_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, object]]]:
+    """The platform answering with the documents of ``documents_support`` (one of them a placeholder)."""
+    yield from serve(tmp_path_factory, documents_set(tmp_path_factory.mktemp("policies")))
+
+
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, policies: PolicySet | None = None
+) -> Iterator[tuple[str, dict[str, object]]]:
     url = f"sqlite:///{(tmp_path_factory.mktemp('browser') / 'bangfu.db').as_posix()}"
     persons, _ = build_registry(url)
     port = free_port()
-    app = create_app(settings_for(url), checks_dir=tmp_path_factory.mktemp("checks"))
+    app = create_app(settings_for(url), policies=policies, checks_dir=tmp_path_factory.mktemp("checks"))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
@@ -249,3 +264,74 @@ def test_the_region_check_fits_a_phone_and_passes_the_csp(
         assert not errors, f"the browser reported errors (CSP violations included): {errors}"
     finally:
         context.close()
+
+
+def fits_a_phone(page: object) -> None:
+    # Nothing wider than the screen: no horizontal scrolling of the whole page on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, page.url  # type: ignore[attr-defined]
+
+
+def test_documents_grouped_on_a_phone(
+    documents_server: tuple[str, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    base, persons = documents_server
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")  # type: ignore[attr-defined]
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        login(page, base, "county_xing")
+        # the person page, today: one group per document, the placeholder's badge in sight
+        page.goto(f"{base}/people/{persons['xing_a'].id}")  # type: ignore[attr-defined]
+        groups = page.locator("section.document")
+        assert groups.count() == 3
+        assert groups.first.locator("h3").inner_text() == f"《{PLACEHOLDER_TITLE}》"  # in force first
+        assert page.locator("section.document.placeholder .badge-placeholder").is_visible()
+        # narrow: each benefit a card of labelled lines, not a table wider than the screen
+        assert page.locator("table.evaluation thead").first.is_hidden()
+        assert "按 2025-12-31 的政策判断" in groups.nth(1).inner_text()
+        fits_a_phone(page)
+        page.screenshot(path=str(tmp_path / "person.png"), full_page=True)
+        # a past date: the documents then, and the page still fits
+        page.fill("input[name=date]", "2024-06-30")
+        page.click("text=按该日评估")
+        page.wait_for_url(re.compile(r".*date=2024-06-30$"))
+        assert page.locator("section.document").count() == 2
+        fits_a_phone(page)
+        # the policy page: every document, in force first, the placeholder marked
+        page.goto(f"{base}/policy")
+        assert page.locator("article.policy-document").count() == 4
+        assert page.locator("article.policy-document").first.locator(".document-meta .badge-placeholder").is_visible()
+        assert page.locator("article.policy-document table.stacked thead").first.is_hidden()
+        fits_a_phone(page)
+        # the self-check: nothing in force on a day before every document, said once at the top
+        page.goto(f"{base}/self-check")
+        page.fill("input[name=date]", "2021-06-30")
+        page.select_option("select[name=hukou_region]", "141123")
+        page.click("button:has-text('测算')")
+        page.wait_for_selector("#result")
+        assert "没有正在执行的就业帮扶政策" in page.inner_text("#result .nothing-in-force")
+        assert page.locator("#result table").count() == 0
+        fits_a_phone(page)
+        # and today: the groups, the placeholder explained
+        page.fill("input[name=date]", dt.date.today().isoformat())
+        page.check("input[value=poverty_alleviated]")
+        page.click("button:has-text('测算')")
+        page.wait_for_selector("#result section.document")
+        assert "暂定标准" in page.inner_text("#result")
+        fits_a_phone(page)
+        page.screenshot(path=str(tmp_path / "self-check.png"), full_page=True)
+        assert not errors, f"the browser reported errors (CSP violations included): {errors}"
+    finally:
+        context.close()
+
+
+def test_documents_grouped_on_a_desktop(documents_server: tuple[str, dict[str, object]], page: object) -> None:
+    base, persons = documents_server
+    login(page, base, "county_xing")
+    page.goto(f"{base}/people/{persons['xing_b'].id}?date=2025-06-30")  # type: ignore[attr-defined]
+    groups = page.locator("section.document")  # type: ignore[attr-defined]
+    assert groups.count() == 2
+    assert groups.nth(1).locator("table.evaluation thead").is_visible()  # a table where there is room
+    assert "已结束" in groups.nth(1).inner_text() and "按 2024-12-31 的政策判断" in groups.nth(1).inner_text()

@@ -125,8 +125,10 @@ def test_person_page_shows_what_the_policy_grants(platform: Platform) -> None:
         assert "跨省务工一次性交通补贴" in page.text and "800.00 元" in page.text and "（四）" in page.text
         assert "推进劳务输出" in page.text  # the clause's own text
         assert "深圳某电子厂" in page.text
-        expired = client.get(f"/people/{person.id}", params={"date": "2026-06-30"})
-        assert "不在执行期" in expired.text and "2025-12-31" in expired.text
+        # before the first document began (the bundled set grows; test_documents_in_force covers the rest)
+        before = client.get(f"/people/{person.id}", params={"date": "2021-06-30"})
+        assert "2021-06-30，山西省吕梁市兴县没有正在执行的就业帮扶政策" in before.text
+        assert "status-not_in_force" not in before.text  # said once, not as a row per benefit
         bad = client.get(f"/people/{person.id}", params={"date": "2024-02-30"})
         assert "评估日期" in bad.text and "无效" in bad.text
     finally:

@@ -5,8 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bangfu.policy.model import FUNDS, LIMIT_SCOPES, Policy
+from bangfu.policy.model import FUNDS, LEVELS, LIMIT_SCOPES, Policy
 from bangfu.policy.parameters import format_value
+from bangfu.policy.policy_set import PolicySet
+
+# Where a document stands on a day for a viewer's region, in the order pages and the API list them:
+# what applies here now, what applies elsewhere now, what is coming, what has ended (still reachable
+# for past dates).
+DOCUMENT_STATES = {
+    "in_force": "今日执行中",
+    "in_force_elsewhere": "其他地区今日执行中",
+    "upcoming": "即将施行",
+    "expired": "已结束",
+}
 
 
 def describe_policy(policy: Policy) -> dict[str, Any]:
@@ -17,6 +28,13 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         "valid_from": policy.valid_from.isoformat(),
         "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
         "validity_note": policy.validity_note,
+        # added with several documents in force (ADR 0020): who issued it for where, and whether its
+        # values are placeholders awaiting the official text
+        "level": policy.level,
+        "level_label": LEVELS[policy.level],
+        "region": policy.region,
+        "placeholder": policy.placeholder or None,
+        "source_note": policy.source_note or None,
         "key_counties": sorted(policy.key_counties),
         "key_counties_note": policy.key_counties_note,
         "benefits": [
@@ -50,6 +68,18 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
             }
             for g in policy.exclusions
         ],
+        # added with several documents in force (ADR 0020): benefits of several documents not to be
+        # combined, members "document:benefit" in the order of precedence
+        "cross_exclusions": [
+            {
+                "id": g.id,
+                "members": [f"{document}:{benefit}" for document, benefit in g.members],
+                "scope": g.scope,
+                "clause": g.citation.clause,
+                "reason": g.reason,
+            }
+            for g in policy.cross_exclusions
+        ],
         "parameters": [
             {
                 "key": p.key,
@@ -71,7 +101,33 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
                 "note": p.note,
                 # a standard the text only points to: shown as such, never as a gap to fill
                 "informational": p.informational,
+                # added with several documents in force (ADR 0020): a value awaiting the official text
+                "placeholder": p.placeholder,
             }
             for p in policy.parameters.values()
         ],
     }
+
+
+def document_state(policy: Policy, day: dt.date, region: str | None) -> str:
+    """One of DOCUMENT_STATES. ``region`` is the viewer's (None: anyone, every area counts as theirs):
+    a document is theirs when it covers the region or lies within it (a province account sees its
+    counties' programmes as its own)."""
+    if day < policy.valid_from:
+        return "upcoming"
+    if not policy.in_force(day):
+        return "expired"
+    if region is None or policy.covers(region) or policy.region.startswith(region):
+        return "in_force"
+    return "in_force_elsewhere"
+
+
+def describe_set(policies: PolicySet, day: dt.date, region: str | None = None) -> list[dict[str, Any]]:
+    """Every document of the set described, with its state on ``day`` for ``region``: in force there
+    first, then in force elsewhere, upcoming, expired; within a state the set's order (province first)."""
+    described = [
+        {**describe_policy(document), "state": state, "in_force": state.startswith("in_force")}
+        for document, state in ((d, document_state(d, day, region)) for d in policies.documents)
+    ]
+    order = list(DOCUMENT_STATES)
+    return sorted(described, key=lambda entry: order.index(entry["state"]))

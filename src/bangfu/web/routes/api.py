@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, open_session
 from bangfu.accounts.sign_in_steps import token_refusal
 from bangfu.policy.case import CaseError, parse_case
-from bangfu.policy.catalog import describe_policy
+from bangfu.policy.catalog import describe_policy, describe_set
 from bangfu.policy.engine import PolicyConflictError
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.registry import queries
@@ -144,7 +144,8 @@ def me(viewer: ApiViewer) -> dict[str, Any]:
 @router.post(
     "/policy/evaluate",
     tags=["政策"],
-    summary="评估一个案例（与 bangfu policy evaluate 相同的输入与输出）",
+    summary="评估一个案例（与 bangfu policy evaluate 相同的输入与输出）：按当地当日执行中的各政策文件分组作答；"
+    "案例不写 date 时按今天评估",
     responses={422: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     response_class=JSONResponse,
 )
@@ -155,6 +156,8 @@ async def evaluate(
 ) -> Response:
     # Async and serialized directly: the engine takes a fraction of a millisecond and its answer is
     # plain JSON already, so neither a thread-pool hop nor FastAPI's generic encoder is worth paying.
+    if isinstance(case, dict) and "date" not in case:
+        case = {**case, "date": dt.date.today().isoformat()}  # as the pages do: what applies today
     try:
         result = evaluate_all(app_context(request).policies, parse_case(case))
     except CaseError as exc:
@@ -164,9 +167,24 @@ async def evaluate(
     return json_answer(result)
 
 
-@router.get("/policy", tags=["政策"], summary="政策条款、政策项目、参数与执行期")
-def policy(request: Request, viewer: ApiViewer) -> dict[str, Any]:
-    return describe_policy(app_context(request).policies.default)
+@router.get(
+    "/policy",
+    tags=["政策"],
+    summary="政策条款、政策项目、参数与执行期：顶层为默认政策文件；documents 列出全部政策文件，"
+    "先列本账号地区今日执行中的，再列其他地区执行中、即将施行和已结束的",
+)
+def policy(
+    request: Request,
+    viewer: ApiViewer,
+    date: Annotated[dt.date | None, Query(description="按哪一日判断各文件是否在执行期，默认今天")] = None,
+) -> dict[str, Any]:
+    policies = app_context(request).policies
+    day = date or dt.date.today()
+    return {
+        **describe_policy(policies.default),
+        "date": day.isoformat(),
+        "documents": describe_set(policies, day, viewer.account.region_code),
+    }
 
 
 @router.get("/people", tags=["人员"], summary="查询人员（身份证号、姓名、地区、人员类别），脱敏")

@@ -13,7 +13,6 @@ from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KIN
 from bangfu.policy.case import parse_case
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.model import FUNDS
-from bangfu.policy.source_text import clause_texts
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
 from bangfu.reports.dashboard import dashboard
@@ -32,6 +31,7 @@ from bangfu.web.deps import (
 )
 from bangfu.web.exports import people_roster
 from bangfu.web.security import new_token
+from bangfu.web.set_answer import shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -192,20 +192,19 @@ def _person_page(
     if detail is None:
         raise HTTPException(404, "未找到该人员（或不在您的地区范围内）")
     day, date_error = _evaluation_day(date)
-    policy = app_context(request).policies.default
-    result = evaluate_all(app_context(request).policies, parse_case(stored_case(connection, "person", person_id, day)))
+    policies = app_context(request).policies
+    result = evaluate_all(policies, parse_case(stored_case(connection, "person", person_id, day)))
     return render(
         request,
         "person.html",
         viewer=viewer,
         active="people",
         person=detail,
-        result=result,
         day=day,
         date_error=date_error,
-        clauses=clause_texts(policy),
         unmasked=unmasked,
-        last_day_in_force=policy.valid_to,
+        offer_last_day=True,
+        **shown(result, policies),
     )
 
 
@@ -268,19 +267,16 @@ def organization_page(
     if detail is None:
         raise HTTPException(404, "未找到该单位（或不在您的地区范围内）")
     day, date_error = _evaluation_day(date)
-    policy = app_context(request).policies.default
-    result = evaluate_all(
-        app_context(request).policies, parse_case(stored_case(connection, "organization", org_id, day))
-    )
+    policies = app_context(request).policies
+    result = evaluate_all(policies, parse_case(stored_case(connection, "organization", org_id, day)))
     return render(
         request,
         "organization.html",
         viewer=viewer,
         active="organizations",
         org=detail,
-        result=result,
         day=day,
         date_error=date_error,
-        clauses=clause_texts(policy),
-        last_day_in_force=policy.valid_to,
+        offer_last_day=True,
+        **shown(result, policies),
     )

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from bangfu.core import regions
 from bangfu.core.vocabulary import CATEGORIES
 from bangfu.policy.case import CaseError, parse_case
-from bangfu.policy.catalog import describe_policy
+from bangfu.policy.catalog import DOCUMENT_STATES, describe_set
 from bangfu.policy.engine import PolicyConflictError
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.source_text import clause_texts
@@ -19,23 +19,54 @@ from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, app_context, che
 from bangfu.web.routes.pages import render
 from bangfu.web.security import new_token
 from bangfu.web.self_check import ORGANIZED, WORK_PLACES, SelfCheck
+from bangfu.web.set_answer import heading, shown
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/policy")
 def policy_page(request: Request, viewer: MaybeViewer) -> Response:
-    policy = app_context(request).policies.default
+    """Every document: in force today for the viewer's region first, then elsewhere, upcoming, ended."""
+    policies = app_context(request).policies
+    today = dt.date.today()
+    region = viewer.account.region_code if viewer is not None else None
+    names = {
+        f"{document.id}:{benefit.id}": f"《{document.title}》{benefit.label}"
+        for document in policies.documents
+        for benefit in document.benefits.values()
+    }
+    documents = [
+        {
+            "info": _keys_in_words(info),
+            "heading": heading(info),
+            "clauses": clause_texts(policies.document(info["id"])),
+            # exclusions name benefits by label: a member of this document by its own, of another with its title
+            "labels": {b["id"]: b["label"] for b in info["benefits"]} | names,
+        }
+        for info in describe_set(policies, today, region)
+    ]
     return render(
         request,
         "policy.html",
         viewer=viewer,
         active="policy",
-        info=describe_policy(policy),
-        clauses=clause_texts(policy),
-        today=dt.date.today(),
-        in_force=policy.in_force(dt.date.today()),
+        documents=documents,
+        states=DOCUMENT_STATES,
+        today=today,
     )
+
+
+def _keys_in_words(info: dict[str, Any]) -> dict[str, Any]:
+    """A benefit's note may cite a parameter by its key (参数 employment_difficulty.min_unemployed_days):
+    the page names it by its label instead."""
+    labels = sorted(((p["key"], f"“{p['label']}”") for p in info["parameters"]), key=lambda kv: -len(kv[0]))
+    benefits = []
+    for benefit in info["benefits"]:
+        note = benefit["note"] or ""
+        for key, label in labels:
+            note = note.replace(key, label)
+        benefits.append({**benefit, "note": note})
+    return {**info, "benefits": benefits}
 
 
 def _self_check(
@@ -59,7 +90,7 @@ def _self_check(
         categories=CATEGORIES,
         work_places=WORK_PLACES,
         organized=ORGANIZED,
-        clauses=clause_texts(app_context(request).policies.default),
+        **(shown(result, app_context(request).policies) if result is not None else {}),
     )
     response.set_cookie(
         ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.https, path="/"
