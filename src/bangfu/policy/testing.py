@@ -2,7 +2,8 @@
 
 A test names a case (the same JSON as ``bangfu policy evaluate``) and, per benefit, the expected
 ``status``, ``amount_fen``, ``eligible``, the facts it must report ``missing``, phrases its
-``reasons`` must contain and its ``priority`` rank (``null`` for none). Files mirror the policy's
+``reasons`` must contain, its ``priority`` rank (``null`` for none) and the day the document
+answered for (``decided_on``: its last day, for an event of its period asked about after it ended). Files mirror the policy's
 clauses, so a clause's tests are easy to find.
 """
 
@@ -19,7 +20,7 @@ from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import evaluate_case
 from bangfu.policy.model import Policy
 
-EXPECT_KEYS = {"status", "amount_fen", "eligible", "missing", "reasons_contain", "details", "priority"}
+EXPECT_KEYS = {"status", "amount_fen", "eligible", "missing", "reasons_contain", "details", "priority", "decided_on"}
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ def run_test(policy: Policy, test: RuleTest) -> TestOutcome:
         if got is None:
             failures.append(f"{benefit_id}: 结果中没有这一项（实体类型不符或政策未定义）")
             continue
-        for key in ("status", "amount_fen", "eligible"):
-            if key in spec and got[key] != spec[key]:
+        for key in ("status", "amount_fen", "eligible", "decided_on"):
+            if key in spec and got[key] != _dates_to_text(spec[key]):
                 failures.append(f"{benefit_id}.{key}: 期望 {spec[key]!r}，实为 {got[key]!r}（理由：{got['reasons']}）")
         for item in spec.get("missing", []):
             if item not in got["missing"]:
