@@ -2,9 +2,9 @@
 
 A test names a case (the same JSON as ``bangfu policy evaluate``) and, per benefit, the expected
 ``status``, ``amount_fen``, ``eligible``, the facts it must report ``missing``, phrases its
-``reasons`` must contain, its ``priority`` rank (``null`` for none) and the day the document
-answered for (``decided_on``: its last day, for an event of its period asked about after it ended). Files mirror the policy's
-clauses, so a clause's tests are easy to find.
+``reasons`` must contain, its ``priority`` rank (``null`` for none) and ``decided_on``, the day the
+document answered for (its last day, for an event of its period asked about after it ended).
+Files mirror the policy's clauses, so a clause's tests are easy to find.
 """
 
 from __future__ import annotations
@@ -89,8 +89,9 @@ def run_test(policy: Policy, test: RuleTest) -> TestOutcome:
             failures.append(f"{benefit_id}: 结果中没有这一项（实体类型不符或政策未定义）")
             continue
         for key in ("status", "amount_fen", "eligible", "decided_on"):
-            if key in spec and got[key] != _dates_to_text(spec[key]):
-                failures.append(f"{benefit_id}.{key}: 期望 {spec[key]!r}，实为 {got[key]!r}（理由：{got['reasons']}）")
+            want = _dates_to_text(spec.get(key))  # a date as the answer gives it: ISO text
+            if key in spec and got[key] != want:
+                failures.append(f"{benefit_id}.{key}: 期望 {want!r}，实为 {got[key]!r}（理由：{got['reasons']}）")
         for item in spec.get("missing", []):
             if item not in got["missing"]:
                 failures.append(f"{benefit_id}.missing: 应包含 {item!r}，实为 {got['missing']!r}")
