@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bangfu.policy.model import FUNDS, LIMIT_SCOPES, Policy
+from bangfu.policy.model import FUNDS, LEVELS, LIMIT_SCOPES, Policy
 from bangfu.policy.parameters import format_value
 
 
@@ -17,6 +17,24 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         "valid_from": policy.valid_from.isoformat(),
         "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
         "validity_note": policy.validity_note,
+        # added with several documents in force (ADR 0020): where and at which level it applies, whether
+        # its values await the official text, which document it is a new version of, where it comes from
+        "level": policy.level,
+        "level_label": LEVELS[policy.level],
+        "region": policy.region,
+        "placeholder": policy.placeholder or None,
+        "replaces": policy.replaces or None,
+        "source": policy.source_note or None,
+        "cross_exclusions": [
+            {
+                "id": g.id,
+                "members": [f"{document}:{benefit}" for document, benefit in g.members],
+                "scope": g.scope,
+                "clause": g.citation.clause,
+                "reason": g.reason,
+            }
+            for g in policy.cross_exclusions
+        ],
         "key_counties": sorted(policy.key_counties),
         "key_counties_note": policy.key_counties_note,
         "benefits": [
