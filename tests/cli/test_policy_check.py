@@ -68,17 +68,12 @@ def test_a_rule_reading_an_unknown_parameter_is_refused(linyi: Callable[..., Pat
 
 
 def test_a_parameter_no_rule_reads_is_refused(linyi: Callable[..., Path]) -> None:
-    extra = "\nlinyi_transport.abroad_fen:\n  label: 境外务工交通补贴标准\n  unit: fen\n  reference: {clause: 补贴标准（摘要）, quote: 摘要}\n  values: [{from: 2024-01-01, value: 200000}]\n"
-    folder = linyi(
-        {
-            "parameters/transport.yaml": [
-                (
-                    "    - {from: 2024-01-01, to: 2024-12-31, value: 30000}",
-                    "    - {from: 2024-01-01, to: 2024-12-31, value: 30000}" + extra,
-                )
-            ]
-        }
+    last = "    - {from: 2024-01-01, to: 2024-12-31, value: 30000}"
+    extra = (
+        "\nlinyi_transport.abroad_fen:\n  label: 境外务工交通补贴标准\n  unit: fen\n"
+        "  reference: {clause: 补贴标准（摘要）, quote: 摘要}\n  values: [{from: 2024-01-01, value: 200000}]\n"
     )
+    folder = linyi({"parameters/transport.yaml": [(last, last + extra)]})
     refused(check(folder), f"{folder}/parameters", "linyi_transport.abroad_fen", "没有任何规则读取该参数")
 
 
