@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from bangfu.cli import render
 from bangfu.cli.errors import fail
@@ -38,7 +39,7 @@ def policy_list(
     if policy is None:
         out.print(render.documents_table(infos))
     for document, info in zip(documents, infos, strict=True):
-        out.print(f"[bold]{render.escape(document.title)}[/bold]（{document.id}）", highlight=False)
+        out.print(f"[bold]{escape(document.title)}[/bold]（{document.id}）", highlight=False)
         out.print(f"执行期：{document.validity_text()}。{document.validity_note}", markup=False, highlight=False)
         if document.placeholder:
             out.print(f"暂定：{document.placeholder}", markup=False, highlight=False)
@@ -51,6 +52,7 @@ def policy_test(
     policy: PolicyOption = None,
 ) -> None:
     """运行政策规则测试（数据形式的测试），打印通过与失败数；默认运行全部内置政策各自的测试。"""
+    targets: list[tuple[Policy, list[Path] | None]]
     if paths:
         # test files name benefits of one document: --policy's, else the default
         targets = [(policy_set(policy).default, paths)]
