@@ -59,16 +59,17 @@ def policy_test(
     else:
         targets = [(document, None) for document in policy_set(policy).documents]
     out = render.console()
-    failed = total = 0
+    failed = total = untested = 0
     for document, files in targets:
         outcomes = _run(document, files)
         _print_failures(outcomes)
         bad = sum(1 for o in outcomes if not o.passed)
-        failed, total = failed + bad, total + len(outcomes)
+        failed, total, untested = failed + bad, total + len(outcomes), untested + (not outcomes)
         if len(targets) > 1:
-            out.print(f"{document.id}：{len(outcomes) - bad} 项通过，{bad} 项失败", markup=False, highlight=False)
+            summary = f"{len(outcomes) - bad} 项通过，{bad} 项失败" if outcomes else "没有规则测试"
+            out.print(f"{document.id}：{summary}", markup=False, highlight=False)
     out.print(f"规则测试：{total - failed} 项通过，{failed} 项失败", highlight=False)
-    if failed or not total:
+    if failed or untested:
         raise typer.Exit(TESTS_FAILED)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, available_policies, load_bundled, load_policy
-from bangfu.policy.model import LEVEL_CODE_LENGTHS, Benefit, CrossExclusion, Policy
+from bangfu.policy.model import LEVEL_CODE_LENGTHS, LEVELS, Benefit, CrossExclusion, Policy
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,7 @@ class PolicySet:
         path = Path(policy)
         if not path.is_dir():
             return cls.bundled(policy)
-        added = cls.bundled().with_added(path, in_place=True)
-        return added.only([added.added_id(path)])
+        return cls.bundled().with_added(path, in_place=True).only([load_policy(path).id])
 
     def with_added(self, folder: Path, *, in_place: bool = False) -> PolicySet:
         """This set and the document in ``folder`` (a programme being checked or previewed), checked together.
@@ -85,11 +84,6 @@ class PolicySet:
         if len(kept) < len(self.documents) and not in_place:
             raise PolicyError(f"{folder}/policy.yaml: id: 政策编号 {added.id} 已存在；新版本请用新编号并写 replaces")
         return PolicySet(_ordered([*kept, added]), self.default_id, self.left_out)
-
-    def added_id(self, folder: Path) -> str:
-        """The id of the document loaded from ``folder`` (after ``with_added``)."""
-        source = str(folder)
-        return next(d.id for d in self.documents if d.source_dir == source)
 
     def only(self, ids: Iterable[str]) -> PolicySet:
         """The documents named (e.g. the activated ones); the default stays if it is among them."""
@@ -151,8 +145,8 @@ class PolicySet:
             )
         if (old.level, old.region) != (document.level, document.region):
             raise PolicyError(
-                f"{where}: 新版本应与被替代的 {old.id} 属同一层级和地区（{old.level} {old.region}），"
-                f"实为 {document.level} {document.region}"
+                f"{where}: 新版本应与被替代的 {old.id} 属同一层级和地区（{LEVELS[old.level]} {old.region}），"
+                f"实为 {LEVELS[document.level]} {document.region}"
             )
         if _overlap(old, document):
             raise PolicyError(
