@@ -24,7 +24,8 @@ def policy() -> Policy:
 
 @pytest.fixture
 def policy_copy(tmp_path: Path) -> Callable[..., Path]:
-    """Copy the bundled policy folder and apply text replacements to some of its files.
+    """Copy a bundled policy folder (shanxi-2021 unless ``source`` names another) and apply text
+    replacements to some of its files.
 
     ``policy_copy({"benefits/04-labour-export.yaml": [(old, new), ...]})`` replaces the first
     occurrence of each ``old``, which must be present: a mutation that silently does nothing
@@ -32,9 +33,9 @@ def policy_copy(tmp_path: Path) -> Callable[..., Path]:
     """
     counter = iter(range(1_000))
 
-    def make(edits: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+    def make(edits: dict[str, list[tuple[str, str]]] | None = None, source: str = "shanxi-2021") -> Path:
         folder = tmp_path / f"policy{next(counter)}"
-        shutil.copytree(policies_root() / "shanxi-2021", folder)
+        shutil.copytree(policies_root() / source, folder)
         for relative, replacements in (edits or {}).items():
             path = folder / relative
             text = path.read_text(encoding="utf-8")

@@ -172,7 +172,8 @@ def test_undeclared_conflict_exits_3(conflict_policy: Path, tmp_path: Path) -> N
 
 
 def test_policy_list_json() -> None:
-    info = ok_json(invoke("policy", "list", "--json"))
+    # one document named: its description (every document without --policy: tests/cli/test_policy_check.py)
+    info = ok_json(invoke("policy", "list", "--json", "--policy", "shanxi-2021"))
     assert len(info["benefits"]) == 13
     assert info["valid_from"] == "2021-07-01" and info["valid_to"] == "2025-12-31"
     keys = {p["key"] for p in info["parameters"]}

@@ -336,6 +336,7 @@ def test_policy_evaluate_a_registered_person(loaded: tuple[str, Path], engine: E
     written = number[:-1] + number[-1].lower() if number.endswith("X") else f" {number} "
     result = invoke("policy", "evaluate", "--id-number", written, "--date", "2024-06-30", "--database", url)
     assert result.exit_code == 0, result.output
+    # the command answers with every bundled document covering the person's place (ADR 0020)
     assert json.loads(result.stdout) == evaluate_all(PolicySet.bundled(), parse_case(expected))
     table = invoke("policy", "evaluate", "--id-number", number, "--date", "2024-06-30", "--database", url, "--table")
     assert table.exit_code == 0, table.output

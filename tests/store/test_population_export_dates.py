@@ -41,8 +41,9 @@ def exported(fresh_database: str, tmp_path: Path) -> tuple[Path, dict[str, int]]
             session.flush()
             held, unknown = person(residence_region="141123", household_id=home.id), person(labor_capacity=None)
             # 特困 / 低保 are person facts, and make a person 农村低收入人口 (core/categories.py)
-            supported = person(extreme_poverty_support=True, minimum_living_allowance=False)
-            listed = person(minimum_living_allowance=True)
+            # 风险消除日期: on the day (known), after it (not yet, so NULL in the export)
+            supported = person(extreme_poverty_support=True, minimum_living_allowance=False, risk_removed_on=DAY)
+            listed = person(minimum_living_allowance=True, risk_removed_on=AFTER)
             base, lapsed, plain = organization(kind="workshop"), organization(), organization()
             session.add_all([held, unknown, supported, listed, base, lapsed, plain])
             session.flush()
@@ -111,6 +112,15 @@ def test_categories_held_on_the_day(exported: tuple[Path, dict[str, int]]) -> No
     assert persons[ids["unknown"]]["categories"] == []  # holds nothing: an empty list, not unknown
     assert persons[ids["supported"]]["categories"] == ["rural_low_income"]  # 特困供养人员
     assert persons[ids["listed"]]["categories"] == ["rural_low_income"]  # listed and 低保: once, not twice
+
+
+def test_risk_removal_as_of_the_day(exported: tuple[Path, dict[str, int]]) -> None:
+    """A removal on the day has happened; one recorded for a later day had not yet (NULL: not removed)."""
+    folder, ids = exported
+    persons = by_key(folder, "persons", "person_id")
+    assert persons[ids["supported"]]["risk_removed_on"] == DAY
+    assert persons[ids["listed"]]["risk_removed_on"] is None
+    assert persons[ids["held"]]["risk_removed_on"] is None
 
 
 def test_unknown_facts_stay_unknown(exported: tuple[Path, dict[str, int]]) -> None:

@@ -27,6 +27,7 @@ EXPECTED_SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("categories", pa.list_(pa.string())),
         ("labor_capacity", pa.string()),
         ("birth_date", pa.date32()),
+        ("risk_removed_on", pa.date32()),
     ],
     "employment": [
         ("person_id", pa.int64()),
@@ -129,6 +130,11 @@ def test_person_columns(rows: Rows) -> None:
     assert 0.8 * PERSONS < alleviated < 0.9 * PERSONS
     key = sum(p["hukou_region"] in regions.DEMO_KEY_COUNTIES for p in persons)
     assert key > 0.1 * PERSONS  # weighted toward the key counties (10 of 117 would be ~8.5%)
+    # 风险消除日期: only for monitored people, before the data year, and for some of them only
+    removed = [p for p in persons if p["risk_removed_on"] is not None]
+    assert removed and all("monitored" in p["categories"] for p in removed)
+    assert all(date(YEAR - 2, 1, 1) <= p["risk_removed_on"] <= date(YEAR - 1, 12, 31) for p in removed)
+    assert len(removed) < sum("monitored" in p["categories"] for p in persons)
 
 
 def test_employment_spells(rows: Rows) -> None:

@@ -20,6 +20,7 @@ from bangfu.cli import (
     export_cmds,
     import_cmds,
     platform_cmds,
+    policy_doc_cmds,
     registry_cmds,
     render,
     report_cmds,
@@ -27,6 +28,7 @@ from bangfu.cli import (
 )
 from bangfu.cli.database import DatabaseOption, current_connection, existing, opened
 from bangfu.cli.errors import fail
+from bangfu.cli.policy_options import PolicyOption, get_policy, policy_set
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import PolicyConflictError, evaluate_case
 from bangfu.policy.evaluation import evaluate_all
@@ -35,8 +37,9 @@ from bangfu.policy.model import FUNDS, Policy
 from bangfu.policy.policy_set import PolicySet
 
 app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True, add_completion=False)
-policy_app = typer.Typer(help="政策：评估、列出、测试、人群测算与政策假设测算", no_args_is_help=True)
+policy_app = typer.Typer(help="政策：评估、列出、测试、检查政策包、人群测算与政策假设测算", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+policy_doc_cmds.register(policy_app)
 registry_cmds.register(app)
 import_cmds.register(app)
 export_cmds.register(app)
@@ -47,23 +50,6 @@ report_cmds.register(app)
 check_cmds.register(app)
 
 BACKEND_FAILED = 4  # the compute back end (Spark) could not start or its job failed
-
-PolicyOption = Annotated[
-    str | None, typer.Option("--policy", help="只用这一个政策：政策编号，或政策目录的路径；默认为全部内置政策")
-]
-
-
-def policy_set(policy: str | None) -> PolicySet:
-    """The command's policy set: the bundled policy ``--policy`` names, or the policy folder at that path."""
-    try:
-        return PolicySet.from_option(policy)
-    except PolicyError as exc:
-        fail(str(exc))
-
-
-def get_policy(policy: str | None) -> Policy:
-    """The one document a single-document command works on: ``--policy``, else the default (shanxi-2021)."""
-    return policy_set(policy).default
 
 
 def parse_day(text: str, option: str) -> dt.date:
@@ -147,50 +133,6 @@ def registered_case(
             f"身份证号 {masked_id_number(id_number)}" if id_number is not None else f"统一社会信用代码 {credit_code}"
         )
         return stored_case(connection, entity, key, day), f"{shown}（数据库登记）"
-
-
-@policy_app.command("list")
-def policy_list(
-    policy: PolicyOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
-) -> None:
-    """列出政策的条款、执行期、政策项目与参数（含地方标准是否已设置）。"""
-    from bangfu.policy.catalog import describe_policy
-
-    loaded = get_policy(policy)
-    info = describe_policy(loaded)
-    if as_json:
-        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
-        return
-    out = render.console()
-    out.print(f"[bold]{loaded.title}[/bold]（{loaded.id}）", highlight=False)
-    out.print(f"执行期：{loaded.validity_text()}。{loaded.validity_note}", highlight=False)
-    out.print(render.catalog_benefits(info))
-    out.print(render.catalog_parameters(info))
-
-
-@policy_app.command("test")
-def policy_test(
-    paths: Annotated[list[Path] | None, typer.Argument(help="测试文件或目录；默认为政策自带的测试")] = None,
-    policy: PolicyOption = None,
-) -> None:
-    """运行政策规则测试文件（数据形式的测试），打印通过与失败数。"""
-    from bangfu.policy.testing import run_tests
-
-    loaded = get_policy(policy)
-    try:
-        outcomes = run_tests(loaded, paths)
-    except (OSError, ValueError) as exc:
-        fail(str(exc))
-    out = render.console()
-    failed = [o for o in outcomes if not o.passed]
-    for outcome in failed:
-        out.print(f"失败 {outcome.test.id}", style="red", markup=False, highlight=False)
-        for failure in outcome.failures:
-            out.print(f"    {failure}", markup=False, highlight=False)
-    out.print(f"规则测试：{len(outcomes) - len(failed)} 项通过，{len(failed)} 项失败", highlight=False)
-    if failed or not outcomes:
-        raise typer.Exit(1)
 
 
 def _backend(name: str) -> Any:

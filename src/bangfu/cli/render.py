@@ -119,3 +119,25 @@ def catalog_parameters(info: dict[str, Any]) -> Table:
             values += f"（{len(p['regions'])} 个地区另有规定）"
         table.add_row(p["key"], p["label"], p["clause"], values, level)
     return table
+
+
+def documents_table(documents: list[dict[str, Any]]) -> Table:
+    """One row per policy document (``describe_policy``): level, region, validity, placeholder note."""
+    table = Table(title="政策文件")
+    for column in ("编号", "名称", "层级", "地区", "执行期", "项目数", "说明"):
+        table.add_column(column)
+    for d in documents:
+        notes = [
+            f"暂定：{d['placeholder']}" if d["placeholder"] else "",
+            f"替代 {d['replaces']}" if d["replaces"] else "",
+        ]
+        table.add_row(
+            d["id"],
+            escape(d["title"]),
+            d["level_label"],
+            region_label(d["region"]),
+            f"{d['valid_from']} 至 {d['valid_to'] or '长期'}",
+            str(len(d["benefits"])),
+            escape("；".join(n for n in notes if n)),
+        )
+    return table

@@ -28,13 +28,14 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         "valid_from": policy.valid_from.isoformat(),
         "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
         "validity_note": policy.validity_note,
-        # added with several documents in force (ADR 0020): who issued it for where, and whether its
-        # values are placeholders awaiting the official text
+        # added with several documents in force (ADR 0020): where and at which level it applies, whether
+        # its values await the official text, which document it is a new version of, where it comes from
         "level": policy.level,
         "level_label": LEVELS[policy.level],
         "region": policy.region,
         "placeholder": policy.placeholder or None,
         "source_note": policy.source_note or None,
+        "replaces": policy.replaces or None,
         "key_counties": sorted(policy.key_counties),
         "key_counties_note": policy.key_counties_note,
         "benefits": [

@@ -116,6 +116,9 @@ PERSON = Entity(
             legacy=tuple(LEGACY_LABOR_CAPACITIES.items()),
         ),
         Field("birth_date", FactType.DATE, "出生日期"),
+        # 风险消除日期: the day a monitored household's risk of falling back was removed; empty while it
+        # is not (so "not removed" is a known answer, not a gap). Programmes for 监测户 "风险未消除" read it.
+        Field("risk_removed_on", FactType.DATE, "风险消除日期（空为未消除）", missing_is_unknown=False),
     ),
     collections={
         "employment": Collection(

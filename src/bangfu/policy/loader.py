@@ -112,12 +112,15 @@ def load_policy(folder: Path) -> Policy:
         _read_yaml(meta_path),
         str(meta_path),
         {"id", "title", "issuer", "valid", "reference"},
-        {"key_counties", "note", "level", "region", "placeholder", "source"},
+        {"key_counties", "note", "level", "region", "placeholder", "source", "replaces"},
     )
     level, region = _level_and_region(meta, str(meta_path))
     placeholder = str(meta.get("placeholder") or "").strip()
     valid = check_keys(meta["valid"], f"{meta_path}: valid", {"from"}, {"to", "note"})
     policy_id = str(meta["id"])
+    replaces = str(meta.get("replaces") or "").strip()
+    if replaces == policy_id:
+        raise PolicyError(f"{meta_path}: replaces: 不能替代自身（{policy_id}）；请写被替代的旧版本的编号")
     citation = _citation(meta["reference"], f"{meta_path}: reference", policy_id)
     key_counties = check_keys(
         meta.get("key_counties", {"codes": []}), f"{meta_path}: key_counties", {"codes"}, {"note"}
@@ -173,6 +176,7 @@ def load_policy(folder: Path) -> Policy:
         placeholder=placeholder,
         cross_exclusions=tuple(cross_exclusions),
         source_note=str(meta.get("source") or "").strip(),
+        replaces=replaces,
     )
 
 

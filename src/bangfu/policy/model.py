@@ -145,6 +145,8 @@ class Policy:
     placeholder: str = ""
     cross_exclusions: tuple[CrossExclusion, ...] = ()
     source_note: str = ""  # where the text comes from (a bundled worked example names its sources)
+    # The id of the document this one is a new version of (its validity must not overlap; PolicySet checks).
+    replaces: str = ""
 
     def in_force(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bangfu.policy.loader import DEFAULT_POLICY, PolicyError, available_policies, load_bundled, load_policy
-from bangfu.policy.model import LEVEL_CODE_LENGTHS, Benefit, CrossExclusion, Policy
+from bangfu.policy.model import LEVEL_CODE_LENGTHS, LEVELS, Benefit, CrossExclusion, Policy
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class PolicySet:
 
     documents: tuple[Policy, ...]
     default_id: str
+    # Ids of documents left out of a narrowed set (``only``, ``--policy X``): checked when the full set
+    # was built, so an exclusion or a ``replaces`` may still name them here.
+    left_out: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         ids = [document.id for document in self.documents]
@@ -33,6 +36,9 @@ class PolicySet:
             raise PolicyError(f"政策集中没有默认政策 {self.default_id}；已有：{', '.join(ids) or '无'}")
         for group in self.cross_exclusions():
             self._check_members(group)
+        for document in self.documents:
+            if document.replaces:
+                self._check_replaces(document)
 
     @classmethod
     def of(cls, *documents: Policy) -> PolicySet:
@@ -43,26 +49,41 @@ class PolicySet:
 
     @classmethod
     def bundled(cls, policy_id: str | None = None) -> PolicySet:
-        """Every policy shipped with Bangfu, or only ``policy_id`` (PolicyError naming the ones there are)."""
+        """Every policy shipped with Bangfu, or only ``policy_id`` (PolicyError naming the ones there are).
+
+        One document alone is still checked with the others (its cross-document exclusions name them).
+        """
         if policy_id is not None:
-            return cls.of(load_bundled(policy_id))
+            load_bundled(policy_id)  # an unknown id: the error names the ones there are
+            return cls.bundled().only([policy_id])
         documents = [load_bundled(name) for name in available_policies()]
         return cls(_ordered(documents), DEFAULT_POLICY)
 
     @classmethod
     def from_option(cls, policy: str | None) -> PolicySet:
-        """The CLI's ``--policy``: None for every bundled document, a bundled id, or a policy folder's path."""
+        """The CLI's ``--policy``: None for every bundled document, a bundled id, or a policy folder's path.
+
+        A folder is checked together with the bundled documents (in place of a bundled one of its id),
+        then the set is narrowed to it.
+        """
         if policy is None:
             return cls.bundled()
         path = Path(policy)
-        return cls.of(load_policy(path)) if path.is_dir() else cls.bundled(policy)
+        if not path.is_dir():
+            return cls.bundled(policy)
+        return cls.bundled().with_added(path, in_place=True).only([load_policy(path).id])
 
-    def with_added(self, folder: Path) -> PolicySet:
-        """This set and the document in ``folder`` (a programme being checked or previewed), checked together."""
+    def with_added(self, folder: Path, *, in_place: bool = False) -> PolicySet:
+        """This set and the document in ``folder`` (a programme being checked or previewed), checked together.
+
+        ``in_place``: a document of the same id is replaced by the folder's (an edited copy of a bundled
+        document); otherwise the same id is an error, since a new version takes a new id and ``replaces``.
+        """
         added = load_policy(folder)
-        if added.id in {d.id for d in self.documents}:
+        kept = [d for d in self.documents if d.id != added.id]
+        if len(kept) < len(self.documents) and not in_place:
             raise PolicyError(f"{folder}/policy.yaml: id: 政策编号 {added.id} 已存在；新版本请用新编号并写 replaces")
-        return PolicySet(_ordered([*self.documents, added]), self.default_id)
+        return PolicySet(_ordered([*kept, added]), self.default_id, self.left_out)
 
     def only(self, ids: Iterable[str]) -> PolicySet:
         """The documents named (e.g. the activated ones); the default stays if it is among them."""
@@ -71,7 +92,8 @@ class PolicySet:
         if not kept:
             raise PolicyError("政策集中没有任何已启用的政策")
         default = self.default_id if self.default_id in wanted else kept[0].id
-        return PolicySet(kept, default)
+        left_out = self.left_out | {d.id for d in self.documents if d.id not in wanted}
+        return PolicySet(kept, default, frozenset(left_out))
 
     @property
     def default(self) -> Policy:
@@ -109,11 +131,36 @@ class PolicySet:
         for document in self.documents:
             yield from document.cross_exclusions
 
+    def _check_replaces(self, document: Policy) -> None:
+        """A new version of a document: the same level and region, and no day on which both are in force."""
+        where = f"{document.source_dir}/policy.yaml: replaces"
+        by_id = {d.id: d for d in self.documents}
+        old = by_id.get(document.replaces)
+        if old is None:
+            if document.replaces in self.left_out:
+                return
+            raise PolicyError(
+                f"{where}: 没有编号为 {document.replaces} 的政策可被替代；已有：{', '.join(by_id)}。"
+                "请写被替代的旧版本的编号，或去掉 replaces"
+            )
+        if (old.level, old.region) != (document.level, document.region):
+            raise PolicyError(
+                f"{where}: 新版本应与被替代的 {old.id} 属同一层级和地区（{LEVELS[old.level]} {old.region}），"
+                f"实为 {LEVELS[document.level]} {document.region}"
+            )
+        if _overlap(old, document):
+            raise PolicyError(
+                f"{where}: 执行期 {document.validity_text()} 与被替代的 {old.id}（{old.validity_text()}）重叠；"
+                f"新版本应从旧版本结束的次日起施行，或先给旧版本写上 valid.to"
+            )
+
     def _check_members(self, group: CrossExclusion) -> None:
         by_id = {d.id: d for d in self.documents}
         entities = set()
         for policy_id, benefit_id in group.members:
             document = by_id.get(policy_id)
+            if document is None and policy_id in self.left_out:
+                continue
             if document is None:
                 raise PolicyError(
                     f"{group.where}.members: 没有编号为 {policy_id} 的政策（{policy_id}:{benefit_id}）；"
@@ -125,8 +172,14 @@ class PolicySet:
                     f"可用的有：{', '.join(document.benefits)}"
                 )
             entities.add(document.benefits[benefit_id].entity.name)
-        if len(entities) != 1:
+        if len(entities) > 1:
             raise PolicyError(f"{group.where}.members: 成员必须属于同一类对象（个人或单位）")
+
+
+def _overlap(a: Policy, b: Policy) -> bool:
+    """Whether some day lies in both validity periods (an open end runs for ever)."""
+    a_end, b_end = a.valid_to or dt.date.max, b.valid_to or dt.date.max
+    return a.valid_from <= b_end and b.valid_from <= a_end
 
 
 def _ordered(documents: Iterable[Policy]) -> tuple[Policy, ...]:

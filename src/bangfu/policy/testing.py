@@ -2,8 +2,9 @@
 
 A test names a case (the same JSON as ``bangfu policy evaluate``) and, per benefit, the expected
 ``status``, ``amount_fen``, ``eligible``, the facts it must report ``missing``, phrases its
-``reasons`` must contain and its ``priority`` rank (``null`` for none). Files mirror the policy's
-clauses, so a clause's tests are easy to find.
+``reasons`` must contain, its ``priority`` rank (``null`` for none) and ``decided_on``, the day the
+document answered for (its last day, for an event of its period asked about after it ended).
+Files mirror the policy's clauses, so a clause's tests are easy to find.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.engine import evaluate_case
 from bangfu.policy.model import Policy
 
-EXPECT_KEYS = {"status", "amount_fen", "eligible", "missing", "reasons_contain", "details", "priority"}
+EXPECT_KEYS = {"status", "amount_fen", "eligible", "missing", "reasons_contain", "details", "priority", "decided_on"}
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,10 @@ def run_test(policy: Policy, test: RuleTest) -> TestOutcome:
         if got is None:
             failures.append(f"{benefit_id}: 结果中没有这一项（实体类型不符或政策未定义）")
             continue
-        for key in ("status", "amount_fen", "eligible"):
-            if key in spec and got[key] != spec[key]:
-                failures.append(f"{benefit_id}.{key}: 期望 {spec[key]!r}，实为 {got[key]!r}（理由：{got['reasons']}）")
+        for key in ("status", "amount_fen", "eligible", "decided_on"):
+            want = _dates_to_text(spec.get(key))  # a date as the answer gives it: ISO text
+            if key in spec and got[key] != want:
+                failures.append(f"{benefit_id}.{key}: 期望 {want!r}，实为 {got[key]!r}（理由：{got['reasons']}）")
         for item in spec.get("missing", []):
             if item not in got["missing"]:
                 failures.append(f"{benefit_id}.missing: 应包含 {item!r}，实为 {got['missing']!r}")

@@ -87,6 +87,8 @@ def sources(dialect: str, day: dt.date) -> dict[str, Source]:
                 "hukou_region": "p.hukou_region",
                 "labor_capacity": "p.labor_capacity",
                 "birth_date": "p.birth_date",
+                # as of the day: a removal recorded after it had not happened yet
+                "risk_removed_on": f"CASE WHEN p.risk_removed_on <= {on} THEN p.risk_removed_on END",
             },
         ),
         "employment": Source(

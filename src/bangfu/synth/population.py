@@ -31,6 +31,9 @@ Chunk = dict[str, pa.Table]
 _RECEIVED_FIELDS = [pa.field("benefit", pa.string()), pa.field("date", pa.date32()), pa.field("units", pa.int64())]
 # Units a synthetic receipt paid, per benefit paid by the unit (days, persons); the others pay one.
 RECEIPT_UNITS = {"training_living_allowance": (1, 20), "one_time_hiring_subsidy": (1, 10)}
+# Monitored people whose risk of falling back was removed (风险消除), in one of the two years before the data
+# year: a registry export of any day of the data year then carries the same date (it hides later removals).
+RISK_REMOVED_SHARE = 0.3
 SCHEMAS: dict[str, pa.Schema] = {
     "persons": pa.schema(
         [
@@ -43,6 +46,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("categories", pa.list_(pa.string())),
             pa.field("labor_capacity", pa.string()),
             pa.field("birth_date", pa.date32()),
+            pa.field("risk_removed_on", pa.date32()),
         ]
     ),
     "employment": pa.schema(
@@ -254,26 +258,36 @@ def _person_chunk(rng: np.random.Generator, first_id: int, n: int, year: int, ge
 
     # skilled, ordinary, weak-or-half, lost, none: roughly a rural county's monitored population
     labor = _pick(rng, n, (0.15, 0.55, 0.12, 0.08, 0.10))
-    persons = pa.table(
-        {
-            "person_id": _int_array(person_ids),
-            "id_number": pa.array(ids, type=pa.string()),
-            "name": _names(rng, is_male),
-            "sex": _take(("female", "male"), is_male.astype(np.int64)),
-            "region": pa.array(region, type=pa.string()),
-            "hukou_region": pa.array(hukou_codes, type=pa.string()),
-            "categories": _categories(rng, n),
-            "labor_capacity": _take(LABOR_CAPACITIES, labor, null=rng.random(n) < 0.01),
-            "birth_date": _date_array(birth),
-        },
-        schema=SCHEMAS["persons"],
-    )
-    return {
-        "persons": persons,
+    columns = {
+        "person_id": _int_array(person_ids),
+        "id_number": pa.array(ids, type=pa.string()),
+        "name": _names(rng, is_male),
+        "sex": _take(("female", "male"), is_male.astype(np.int64)),
+        "region": pa.array(region, type=pa.string()),
+        "hukou_region": pa.array(hukou_codes, type=pa.string()),
+        "categories": (categories := _categories(rng, n)),
+        "labor_capacity": _take(LABOR_CAPACITIES, labor, null=rng.random(n) < 0.01),
+        "birth_date": _date_array(birth),
+    }
+    tables = {
         "employment": _employment(rng, person_ids, hukou, year, geo),
         "training": _training(rng, person_ids, year),
         "received": _received(rng, person_ids, year),
     }
+    # Drawn last, so the columns above stay what they were before this fact existed (same seed, same data).
+    columns["risk_removed_on"] = _risk_removed(rng, categories, year)
+    return {"persons": pa.table(columns, schema=SCHEMAS["persons"]), **tables}
+
+
+def _risk_removed(rng: np.random.Generator, categories: pa.ListArray, year: int) -> pa.Array:
+    """风险消除日期 for a share of the monitored (防返贫监测对象), before the data year; null for everyone else."""
+    n = len(categories)
+    owner = pc.list_parent_indices(categories).to_numpy()
+    is_monitored = np.asarray(pc.equal(pc.list_flatten(categories), "monitored").to_numpy(zero_copy_only=False))
+    monitored = np.zeros(n, dtype=bool)
+    monitored[owner[is_monitored]] = True
+    removed = monitored & (rng.random(n) < RISK_REMOVED_SHARE)
+    return _date_array(_dates(rng, n, date(year - 2, 1, 1), date(year - 1, 12, 31)), null=~removed)
 
 
 def _employment(

@@ -81,6 +81,7 @@ class PersonRows:
                 "residence_region": chunk["region"],
                 "household_id": pa.array(household_ids[member_of], type=pa.int64()),
                 "labor_capacity": chunk["labor_capacity"],
+                "risk_removed_on": chunk["risk_removed_on"],
                 "phone": pc.if_else(pa.array(rng.random(n) < 0.9), phones, None),
             }
         )
