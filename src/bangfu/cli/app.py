@@ -259,6 +259,8 @@ def policy_population(
             target = existing(database)
             context = stack.enter_context(opened(target, policies=policies))
             data, export_seconds = stack.enter_context(store_cmds.exported_population(target, context, day))
+            # the stored local standards (and activated programmes) count, as on the pages (ADR 0023)
+            loaded = context.policies.document(loaded.id)
         started = time.perf_counter()
         run = _run_population(loaded, engine, data, day, out)
         seconds = time.perf_counter() - started
