@@ -12,7 +12,8 @@ touches a database, and connecting to a SQLite URL would create its file.
 ``documents`` is the policy files (the set given, else the bundled one); ``policies`` is what every
 evaluation uses: those files, the programme packages a province administrator activated and the
 standards cities and counties set, read from the database (ADR 0023). It is rebuilt when the stored
-state changes: a small query compares the newest row ids at most once a second (``STATE_TTL``), and at
+state changes: a small query compares the newest row ids (and the packages' files their hashes) at
+most once a second (``STATE_TTL``), and at
 once after this process saved a change (``stored_state_changed``), so a standard saved by one web
 worker is used by every other within a second.
 """
@@ -59,7 +60,7 @@ class Context:
         self._policies = policies
         self._engine_options = dict(engine_options or {})
         self._state_lock = threading.Lock()
-        self._state: tuple[tuple[int, int], PolicySet] | None = None
+        self._state: tuple[object, PolicySet] | None = None
         self._checked_at = -float("inf")
 
     @classmethod
@@ -92,7 +93,8 @@ class Context:
         if state is not None and time.monotonic() - self._checked_at < STATE_TTL:
             return state[1]
         with self._state_lock, self.engine.connect() as connection:
-            version = stored_state.version(connection)
+            # Packages are files: one edited on disk after its activation must drop out (ADR 0023).
+            version = (stored_state.version(connection), activation.fingerprint(self.policy_dir))
             if self._state is None or self._state[0] != version:
                 files = activation.active_set(connection, self.documents, self.policy_dir)
                 self._state = (version, overlay(files, local_standards.stored(connection)))

@@ -41,14 +41,18 @@ class Package:
     folder: Path
     content_hash: str
     report: PackageReport
-    active: bool
-    changed_since_activation: bool
+    activated: bool  # the latest activation row says active
+    active: bool  # activated, and its files are still those checked: used in evaluations
     set_by: str | None
     set_at: dt.datetime | None
 
     @property
     def name(self) -> str:
         return self.folder.name
+
+    @property
+    def changed_since_activation(self) -> bool:
+        return self.activated and not self.active
 
 
 def package_folders(policy_dir: Path | None) -> list[Path]:
@@ -66,6 +70,11 @@ def content_hash(folder: Path) -> str:
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def fingerprint(policy_dir: Path | None) -> tuple[tuple[str, str], ...]:
+    """Each package folder's name and content hash: a package edited on disk changes it."""
+    return tuple((folder.name, content_hash(folder)) for folder in package_folders(policy_dir))
 
 
 def _latest(connection: Connection) -> dict[str, Any]:
@@ -104,8 +113,8 @@ def packages(connection: Connection, bundled: PolicySet, policy_dir: Path | None
                 folder=folder,
                 content_hash=digest,
                 report=report,
+                activated=was_active,
                 active=was_active and checked_hash == digest,
-                changed_since_activation=was_active and checked_hash != digest,
                 set_by=row.set_by if row is not None else None,
                 set_at=row.set_at if row is not None else None,
             )
@@ -139,7 +148,7 @@ def set_active(
         raise ActivationRefused(f"政策包“{folder_name}”的文件在检查期间被修改：请刷新页面，重新检查后再启用")
     if active and not package.report.passed:
         raise ActivationRefused(f"政策包“{folder_name}”未通过检查，不能启用：{'；'.join(package.report.problems)}")
-    if active == package.active:
+    if (active and package.active) or (not active and not package.activated):
         raise ActivationRefused(f"政策包“{folder_name}”已{'启用' if active else '停用'}")
     now = dt.datetime.now(dt.UTC)
     document_id = package.report.document_id or folder_name
@@ -150,7 +159,7 @@ def set_active(
         target_type="policy",
         target_id=document_id[:64],
         region_code=package.report.region,
-        before={"active": package.active},
+        before={"active": package.activated},
         after={"active": active, "folder": folder_name, "content_hash": package.content_hash},
         address=address,
         at=now,
@@ -166,4 +175,4 @@ def set_active(
             audit_id=audit_id,
         )
     )
-    return Package(package.folder, package.content_hash, package.report, active, False, account.username, now)
+    return Package(package.folder, package.content_hash, package.report, active, active, account.username, now)
