@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -93,24 +93,20 @@ def _proposal(
     return row, proposal, policies
 
 
-def _form(value: str, valid_from: str, valid_to: str, document_number: str, document_title: str) -> StandardForm:
+def _typed(
+    value: Text = "", valid_from: Text = "", valid_to: Text = "", document_number: Text = "", document_title: Text = ""
+) -> StandardForm:
+    """The form's fields as typed (the preview's confirmation posts the same fields again)."""
     return StandardForm(value, valid_from, valid_to, document_number, document_title)
+
+
+TypedForm = Annotated[StandardForm, Depends(_typed)]
 
 
 @router.post("/admin/standards/{document_id}/{key}/preview")
 def preview_standard(
-    request: Request,
-    session: Db,
-    viewer: CsrfViewer,
-    document_id: str,
-    key: str,
-    value: Text = "",
-    valid_from: Text = "",
-    valid_to: Text = "",
-    document_number: Text = "",
-    document_title: Text = "",
+    request: Request, session: Db, viewer: CsrfViewer, document_id: str, key: str, form: TypedForm
 ) -> Response:
-    form = _form(value, valid_from, valid_to, document_number, document_title)
     try:
         row, proposal, policies = _proposal(request, session, viewer, document_id, key, form)
     except StandardRefused as exc:
@@ -133,18 +129,8 @@ def _refused(
 
 @router.post("/admin/standards/{document_id}/{key}")
 def save_standard(
-    request: Request,
-    session: Db,
-    viewer: CsrfViewer,
-    document_id: str,
-    key: str,
-    value: Text = "",
-    valid_from: Text = "",
-    valid_to: Text = "",
-    document_number: Text = "",
-    document_title: Text = "",
+    request: Request, session: Db, viewer: CsrfViewer, document_id: str, key: str, form: TypedForm
 ) -> Response:
-    form = _form(value, valid_from, valid_to, document_number, document_title)
     try:
         row, proposal, policies = _proposal(request, session, viewer, document_id, key, form)
         local_standards.set_standard(session, policies, viewer.account, proposal, address=viewer.address)
