@@ -43,8 +43,8 @@ class StoredStandard:
     set_at: dt.datetime
 
     def citation(self) -> Citation:
-        level = LEVELS[LEVEL_OF_LENGTH[len(self.region_code)]]
-        return Citation(self.document_number, f"{regions.name_of(self.region_code)}{level}标准", self.document_title)
+        """Cited as the local document: its number, whose standard it is, and its title."""
+        return Citation(self.document_number, f"{regions.name_of(self.region_code)}标准", self.document_title)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@
 - ``policy_activations``: a programme package (a folder of ``BANGFU_POLICY_DIR``) switched on or off
   by a province administrator, with the hash of its files when it was checked.
 
+``audit_id`` names the audit entry written first in the same transaction; it is not a foreign key, since
+PostgreSQL would then refuse TRUNCATE of ``audit_log`` for its own reason, ahead of the log's guards.
+
 Both are histories: triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL), so a value once
 set stays readable and a standard is changed only by setting the next one.
 
@@ -71,12 +74,11 @@ def upgrade() -> None:
         sa.Column("document_title", sa.String(length=255), nullable=False),
         sa.Column("set_by", sa.String(length=64), nullable=False),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("audit_id", ID, nullable=False),
+        sa.Column("audit_id", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(
             "valid_to IS NULL OR valid_to >= valid_from", name=op.f("ck_local_standards_end_not_before_start")
         ),
         sa.CheckConstraint("value >= 0", name=op.f("ck_local_standards_value_not_negative")),
-        sa.ForeignKeyConstraint(["audit_id"], ["audit_log.id"], name=op.f("fk_local_standards_audit_id_audit_log")),
         sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_local_standards_region_code_regions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_local_standards")),
     )
@@ -94,8 +96,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column("set_by", sa.String(length=64), nullable=False),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("audit_id", ID, nullable=False),
-        sa.ForeignKeyConstraint(["audit_id"], ["audit_log.id"], name=op.f("fk_policy_activations_audit_id_audit_log")),
+        sa.Column("audit_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_activations")),
     )
     op.create_index(op.f("ix_policy_activations_document_id_id"), "policy_activations", ["document_id", "id"])
