@@ -4,6 +4,7 @@ context's policy set uses what was committed (SQLite and PostgreSQL; ADR 0023)."
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -89,3 +90,28 @@ def test_a_given_set_gets_the_stored_standards_too(fresh_database: str) -> None:
     with Context(settings_for(fresh_database), policies=PolicySet.bundled("shanxi-2021")) as given:
         assert given.policies.default.resolve(KEY, dt.date(2024, 6, 1), "1408").value == 20000
         assert given.policies is given.policies  # built once while nothing changes
+
+
+def test_the_cli_with_a_database_uses_the_stored_standard(fresh_database: str) -> None:
+    from typer.testing import CliRunner
+
+    from bangfu.cli import app
+    from bangfu.store.tables import Organization
+
+    with Context(settings_for(fresh_database)) as context, context.sessions() as session, session.begin():
+        session.add(
+            Organization(
+                credit_code="91140821MA0000000H", name="临猗县人力资源服务公司", kind="hr_agency",
+                region_code="140821", placed_by_export=3,
+            )
+        )  # fmt: skip
+        set_standard(session, context.policies, account("city", "1408"), proposal())
+    case = ["policy", "evaluate", "--credit-code", "91140821MA0000000H", "--database", fresh_database]
+    answer = CliRunner().invoke(app, [*case, "--date", "2024-06-30"])
+    assert answer.exit_code == 0, answer.output
+    referral = next(b for b in json.loads(answer.stdout)["benefits"] if b["id"] == "job_referral_subsidy")
+    assert (referral["status"], referral["amount_fen"]) == ("granted", 60000)
+    population = ["policy", "population", "--from-database", "--database", fresh_database, "--date", "2024-06-30"]
+    totals = CliRunner().invoke(app, [*population, "--json"])
+    assert totals.exit_code == 0, totals.output
+    assert json.loads(totals.stdout)["benefits"]["job_referral_subsidy"]["amount"] == 60000
