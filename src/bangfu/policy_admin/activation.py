@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -22,12 +23,13 @@ from sqlalchemy.orm import Session
 from bangfu.access.permissions import POLICIES_ACTIVATE, require
 from bangfu.accounts.users import Account
 from bangfu.audit.log import record
-from bangfu.policy.loader import load_policy
+from bangfu.policy.loader import PolicyError, load_policy
 from bangfu.policy.package_check import PackageReport, check_package
 from bangfu.policy.policy_set import PolicySet
 from bangfu.store.tables import PolicyActivation
 
 TABLE = cast(Table, PolicyActivation.__table__)
+LOG = logging.getLogger(__name__)
 
 
 class ActivationRefused(ValueError):
@@ -91,10 +93,17 @@ def active_set(connection: Connection, bundled: PolicySet, policy_dir: Path | No
     for folder in package_folders(policy_dir):
         row = latest.get(folder.name)
         if row is not None and row.active and row.content_hash == content_hash(folder):
-            documents.append(load_policy(folder))
+            try:
+                candidate = PolicySet(PolicySet.of(*documents, load_policy(folder)).documents, bundled.default_id)
+            except PolicyError as exc:
+                # Checked when activated, so only a newer Bangfu reading the same files differently gets
+                # here: leave the package out (the activation page shows why) rather than fail every page.
+                LOG.warning("已启用的政策包 %s 现在无法使用，已跳过：%s", folder.name, exc)
+                continue
+            documents = list(candidate.documents)
     if len(documents) == len(bundled.documents):
         return bundled
-    return PolicySet(PolicySet.of(*documents).documents, bundled.default_id)
+    return PolicySet(tuple(documents), bundled.default_id)
 
 
 def packages(connection: Connection, bundled: PolicySet, policy_dir: Path | None) -> list[Package]:
