@@ -15,6 +15,9 @@
 - ``BANGFU_PUBLIC_HTTPS`` (default off): ``1`` when users reach the platform over HTTPS — served with
   ``bangfu serve --tls-cert/--tls-key`` (which sets it) or behind a proxy that terminates TLS. Cookies
   are then marked Secure and answers carry HSTS.
+- ``BANGFU_POLICY_DIR`` (default: none): a folder whose sub-folders are programme packages added as
+  files (``policy.yaml``, ``parameters/``, ``benefits/``, ``tests/``). They are inactive until a
+  province administrator activates them on the page 政策启用 (ADR 0023).
 - ``BANGFU_TRUSTED_PROXIES`` (default: none): addresses or networks of the reverse proxies in front of
   the platform, comma-separated (``127.0.0.1,10.0.0.0/8``). Only a request from one of them has its
   X-Forwarded-For header believed; anyone else could write any address there.
@@ -43,6 +46,7 @@ MIB = 1024 * 1024
 PUBLIC_HTTPS_ENV = "BANGFU_PUBLIC_HTTPS"
 FALSE_WORDS = ("", "0", "false", "no", "off")
 TRUSTED_PROXIES_ENV = "BANGFU_TRUSTED_PROXIES"
+POLICY_DIR_ENV = "BANGFU_POLICY_DIR"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -75,6 +79,8 @@ class Settings:
     public_https: bool = False
     trusted_proxies: tuple[Network, ...] = ()
     spark: SparkSettings = field(default_factory=SparkSettings)
+    # Programme packages added as files, each activated on a page before it counts (ADR 0023).
+    policy_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +97,7 @@ class Settings:
             public_https=_switch(env, PUBLIC_HTTPS_ENV, "HTTPS 访问时设为 1，否则设为 0 或不设"),
             trusted_proxies=parse_networks(env.get(TRUSTED_PROXIES_ENV, "")),
             spark=SparkSettings.from_env(env, data_dir),
+            policy_dir=Path(env[POLICY_DIR_ENV]).resolve() if (env.get(POLICY_DIR_ENV) or "").strip() else None,
         )
 
 

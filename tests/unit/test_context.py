@@ -37,12 +37,14 @@ def test_one_engine_per_context_disposed_on_close(tmp_path: Path) -> None:
     context.close()  # closing twice is harmless
 
 
-def test_the_policy_set_is_the_one_given_or_the_bundled_one(tmp_path: Path) -> None:
+def test_the_documents_are_the_set_given_or_the_bundled_one(tmp_path: Path) -> None:
+    # the files alone; ``policies`` adds what the database holds (tests/store/test_local_standards_store.py)
     given = PolicySet.bundled()
-    assert Context(settings(tmp_path), policies=given).policies is given
+    assert Context(settings(tmp_path), policies=given).documents is given
     context = Context(settings(tmp_path))
-    assert context.policies is context.policies
-    assert context.policies.default_id == "shanxi-2021"
+    assert context.documents is context.documents
+    assert context.documents.default_id == "shanxi-2021"
+    assert not (tmp_path / "bangfu.db").exists()
 
 
 def test_a_web_app_pools_connections_for_its_threads(tmp_path: Path) -> None:

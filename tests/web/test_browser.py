@@ -335,3 +335,39 @@ def test_documents_grouped_on_a_desktop(documents_server: tuple[str, dict[str, o
     assert groups.count() == 2
     assert groups.nth(1).locator("table.evaluation thead").is_visible()  # a table where there is room
     assert "已结束" in groups.nth(1).inner_text() and "按 2024-12-31 的政策判断" in groups.nth(1).inner_text()
+
+
+@pytest.mark.expect_status(422)
+def test_the_standards_page_fits_a_phone_and_ties_errors_to_fields(
+    server: tuple[str, dict[str, object]], browser: object
+) -> None:
+    base, _ = server
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")  # type: ignore[attr-defined]
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        login(page, base, "city_lvliang")
+        page.goto(f"{base}/admin/standards")
+        assert "地方标准" in page.inner_text("h1")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.click("text=查看与设置 >> nth=0")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.fill("#standard-value", "5000")
+        page.fill("#standard-valid_from", "2024-01-01")
+        page.fill("#standard-document_number", "吕人社发〔2024〕5号")
+        page.fill("#standard-document_title", "吕梁市职业介绍补贴标准")
+        page.click("text=测算并预览")
+        message = page.inner_text("#standard-value-error")
+        assert "5,000.00 元超出本标准允许的范围" in message
+        assert page.get_attribute("#standard-value", "aria-describedby") == "standard-value-error"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.fill("#standard-value", "200")
+        page.click("text=测算并预览")
+        assert "确认新标准" in page.inner_text("h1")
+        assert "资金测算" in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        unexpected = [e for e in errors if "status of 422" not in e]
+        assert not unexpected, f"the browser reported errors (CSP violations included): {unexpected}"
+    finally:
+        context.close()

@@ -97,7 +97,7 @@ def policy_evaluate(
         data, shown = read_case_file(case_file), str(case_file)
     else:
         day = parse_day(on, "--date") if on is not None else dt.date.today()
-        data, shown = registered_case(database, policies, id_number, credit_code, day)
+        data, shown, policies = registered_case(database, policies, id_number, credit_code, day)
     try:
         result = evaluate_all(policies, parse_case(data))
     except CaseError as exc:
@@ -112,8 +112,9 @@ def policy_evaluate(
 
 def registered_case(
     database: str | None, policies: PolicySet, id_number: str | None, credit_code: str | None, day: dt.date
-) -> Any:
-    """The case JSON of a registered person or organization, and how to name it in a table title."""
+) -> tuple[Any, str, PolicySet]:
+    """The case JSON of a registered person or organization, how to name it in a table title, and the policy
+    set with the database's local standards and activated programmes (ADR 0023)."""
     from bangfu.core.disclosure import masked_id_number
     from bangfu.registry.stored_cases import NotRegisteredError, organization_key, person_key, stored_case
 
@@ -132,7 +133,7 @@ def registered_case(
         shown = (
             f"身份证号 {masked_id_number(id_number)}" if id_number is not None else f"统一社会信用代码 {credit_code}"
         )
-        return stored_case(connection, entity, key, day), f"{shown}（数据库登记）"
+        return stored_case(connection, entity, key, day), f"{shown}（数据库登记）", context.policies
 
 
 def _backend(name: str) -> Any:
@@ -201,6 +202,8 @@ def policy_population(
             target = existing(database)
             context = stack.enter_context(opened(target, policies=policies))
             data, export_seconds = stack.enter_context(store_cmds.exported_population(target, context, day))
+            # the stored local standards (and activated programmes) count, as on the pages (ADR 0023)
+            loaded = context.policies.document(loaded.id)
         started = time.perf_counter()
         run = _run_population(loaded, engine, data, day, out)
         seconds = time.perf_counter() - started

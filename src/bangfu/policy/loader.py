@@ -33,7 +33,7 @@ from bangfu.policy.model import (
     PriorityRank,
     higher_ranked,
 )
-from bangfu.policy.parameters import UNITS, Citation, DatedValue, Parameter
+from bangfu.policy.parameters import UNITS, Citation, DatedValue, Parameter, ValueRange, format_value
 from bangfu.policy.repeat import REPEAT_KINDS, Repeat, unpaid_units
 
 DEFAULT_POLICY = "shanxi-2021"
@@ -261,7 +261,7 @@ def _parameter(key: str, data: Any, where: str, policy_id: str, document_placeho
         data,
         where,
         {"label", "unit", "reference", "values"},
-        {"set_by", "regions", "note", "informational", "placeholder"},
+        {"set_by", "regions", "note", "informational", "placeholder", "range", "county_may_override"},
     )
     unit = str(spec["unit"])
     if unit not in UNITS:
@@ -285,6 +285,14 @@ def _parameter(key: str, data: Any, where: str, policy_id: str, document_placeho
     placeholder = spec.get("placeholder", document_placeholder)
     if not isinstance(placeholder, bool):
         raise PolicyError(f"{where}.placeholder: 应为 true 或 false")
+    county_may_override = spec.get("county_may_override", False)
+    if not isinstance(county_may_override, bool):
+        raise PolicyError(f"{where}.county_may_override: 应为 true 或 false")
+    if county_may_override and set_by != "city":
+        raise PolicyError(f"{where}.county_may_override: 只有市级制定的标准（set_by: city）才能允许县级另行设置")
+    value_range = _range(spec.get("range"), f"{where}.range", unit)
+    if value_range is not None:
+        _check_in_range(values, overrides, value_range, where, unit)
     return Parameter(
         key,
         str(spec["label"]),
@@ -296,7 +304,41 @@ def _parameter(key: str, data: Any, where: str, policy_id: str, document_placeho
         str(spec.get("note", "")),
         informational,
         placeholder,
+        value_range,
+        county_may_override,
     )
+
+
+def _range(data: Any, where: str, unit: str) -> ValueRange | None:
+    """``range: {min, max, reason}``: the values a standard may plausibly take, in the parameter's unit."""
+    if data is None:
+        return None
+    spec = check_keys(data, where, {"min", "max", "reason"}, set())
+    if UNITS[unit] != "int":
+        raise PolicyError(f"{where}: 只有整数单位（金额、天数、人数等）的参数可以声明取值范围")
+    low, high = (typed_value(spec[end], unit, f"{where}.{end}") for end in ("min", "max"))
+    if not isinstance(low, int) or not isinstance(high, int) or low > high:
+        raise PolicyError(f"{where}: min 与 max 须为整数且 min 不大于 max")
+    if not str(spec["reason"]).strip():
+        raise PolicyError(f"{where}.reason: 须说明取值范围的理由")
+    return ValueRange(low, high, str(spec["reason"]).strip())
+
+
+def _check_in_range(
+    values: tuple[DatedValue, ...],
+    overrides: dict[str, tuple[DatedValue, ...]],
+    value_range: ValueRange,
+    where: str,
+    unit: str,
+) -> None:
+    for region, items in [("", values), *overrides.items()]:
+        for item in items:
+            if isinstance(item.value, int) and not value_range.holds(item.value):
+                shown = f"regions.{region}" if region else "values"
+                raise PolicyError(
+                    f"{where}.{shown}: 值 {format_value(item.value, unit)}超出声明的取值范围 "
+                    f"{format_value(value_range.low, unit)}—{format_value(value_range.high, unit)}"
+                )
 
 
 def _expr(

@@ -64,6 +64,18 @@ class DatedValue:
 
 
 @dataclass(frozen=True)
+class ValueRange:
+    """The values a standard may plausibly take (both ends included), with the reason for the bounds."""
+
+    low: int
+    high: int
+    reason: str
+
+    def holds(self, value: int) -> bool:
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
 class Resolved:
     """A parameter's value for one date and region, and where it came from."""
 
@@ -87,6 +99,10 @@ class Parameter:
     informational: bool = False
     # a value awaiting the official text (a programme announced but not yet published): shown as 暂定
     placeholder: bool = False
+    # the plausible values (inclusive, in the parameter's unit) a local standard may take, and why
+    range: ValueRange | None = None
+    # a standard the city owns that a county may set for itself too, where the text says 各地 (ADR 0023)
+    county_may_override: bool = False
 
     @property
     def type(self) -> str:
@@ -95,6 +111,12 @@ class Parameter:
     @property
     def is_local_standard(self) -> bool:
         return self.set_by is not None
+
+    def levels_that_set(self) -> tuple[str, ...]:
+        """The levels ("city", "county") that may set this standard for their own region."""
+        if self.set_by == "city":
+            return ("city", "county") if self.county_may_override else ("city",)
+        return (self.set_by,) if self.set_by else ()
 
     def resolve(self, day: dt.date, region: str | None) -> Resolved:
         levels: list[tuple[str, tuple[DatedValue, ...]]] = []

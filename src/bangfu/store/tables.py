@@ -489,6 +489,58 @@ class AuditHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class LocalStandard(Base):
+    """A value a city or county set for a standard its level owns (migration 0009; ADR 0023).
+
+    Rows are never changed or deleted (triggers refuse it): a value holds from ``valid_from`` until
+    its ``valid_to`` or the next value of the same document, parameter and region begins, so every
+    value ever set stays readable. ``audit_id`` is the audit entry written before the row, in its transaction.
+    """
+
+    __tablename__ = "local_standards"
+    __table_args__ = (
+        Index(None, "document_id", "parameter_key", "region_code"),
+        period_ordered("valid_from", "valid_to"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(64))
+    parameter_key: Mapped[str] = mapped_column(String(128))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # In the parameter's unit: fen for money, days, persons …
+    value: Mapped[int] = mapped_column(BigInteger)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    document_number: Mapped[str] = mapped_column(String(128))
+    document_title: Mapped[str] = mapped_column(String(255))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Not a foreign key: PostgreSQL refuses TRUNCATE of a referenced table, and the audit log's own
+    # guards (and the tests that play an attacker past them) must stay what protects it.
+    audit_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class PolicyActivation(Base):
+    """A programme package switched on or off by a province administrator (migration 0009; ADR 0023).
+
+    Append-only like ``local_standards``: a document's state is its latest row. ``content_hash`` is the
+    SHA-256 of the package's files as checked when activated: files changed since then are not active.
+    """
+
+    __tablename__ = "policy_activations"
+    __table_args__ = (Index(None, "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(64))
+    folder: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool]
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    audit_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class DashboardFigure(Base):
     """Precomputed counts per finest region (township, else county), summed for any region's dashboard.
 

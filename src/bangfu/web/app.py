@@ -23,7 +23,17 @@ from bangfu.store.migrate import require_head
 from bangfu.web.body_limit import BodyLimit
 from bangfu.web.check_results import CheckResults
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
-from bangfu.web.routes import account_pages, admin_pages, api, check_pages, pages, public, users_api
+from bangfu.web.routes import (
+    account_pages,
+    admin_pages,
+    api,
+    check_pages,
+    pages,
+    policy_pages,
+    public,
+    standards_pages,
+    users_api,
+)
 from bangfu.web.security import SecurityHeaders
 from bangfu.web.server_errors import UnhandledErrors
 from bangfu.web.views import make_templates
@@ -91,6 +101,8 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(standards_pages.router)
+    app.include_router(policy_pages.router)
     app.include_router(check_pages.router)
     app.include_router(public.router)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from bangfu.access.permissions import POLICIES_ACTIVATE, STANDARDS_SET, holds
 from bangfu.accounts.administration import may_administer_accounts
 from bangfu.core import regions
 from bangfu.core.money import format_yuan
@@ -27,6 +28,7 @@ from bangfu.core.vocabulary import (
 )
 from bangfu.policy.facts import ENTITIES
 from bangfu.policy.model import FUNDS
+from bangfu.policy.parameters import format_value
 
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_AREA, VALUE_WIDTH = 24, 8, 180, 170, 110
 
@@ -88,9 +90,12 @@ def make_templates() -> Jinja2Templates:
     helpers: dict[str, Any] = {
         "region_name": region_name,
         "may_administer_accounts": may_administer_accounts,
+        "may_set_standards": lambda account: holds(account.role, STANDARDS_SET),
+        "may_activate_policies": lambda account: holds(account.role, POLICIES_ACTIVATE),
         "fact_label": fact_label,
         "organization_fact_label": lambda name: getattr(ENTITIES["organization"].fields.get(name), "label", name),
         "yuan": yuan,
+        "format_standard": format_value,
         "bar_chart": bar_chart,
         "role_label": lambda code: ROLE_LABELS.get(code, code),
         "category_label": lambda code: CATEGORY_LABELS.get(code, code),

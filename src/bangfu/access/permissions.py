@@ -1,0 +1,40 @@
+"""Named permissions and the roles that hold them (docs/security.md, ADR 0023).
+
+A permission here is held by a role in its own region: city and county accounts set the local
+standards their level owns for their city or county (``standards.set``); province accounts switch
+programme packages on and off (``policies.activate``). What an account may do with it is further
+limited by the document (who owns a standard) and checked where the change is made.
+"""
+
+from __future__ import annotations
+
+STANDARDS_SET = "standards.set"
+POLICIES_ACTIVATE = "policies.activate"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "province": frozenset({POLICIES_ACTIVATE}),
+    "city": frozenset({STANDARDS_SET}),
+    "county": frozenset({STANDARDS_SET}),
+}
+REFUSALS = {
+    STANDARDS_SET: "您的角色不能设置地方标准：地方标准由市级、县级账户为本地区设置",
+    POLICIES_ACTIVATE: "您的角色不能启用或停用政策：政策文件由省级账户启用",
+}
+
+
+def holds(role: str, permission: str) -> bool:
+    """Whether an account of ``role`` holds ``permission`` (for its own region)."""
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+class PermissionRefused(PermissionError):
+    """The account's role does not hold the permission: answer 403 with the reason."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(REFUSALS[permission])
+        self.permission = permission
+
+
+def require(role: str, permission: str) -> None:
+    if not holds(role, permission):
+        raise PermissionRefused(permission)
