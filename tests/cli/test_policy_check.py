@@ -139,7 +139,7 @@ def test_failing_rule_tests_fail_the_check(linyi: Callable[..., Path]) -> None:
     folder = linyi({"tests/transport.yaml": [("amount_fen: 60000}", "amount_fen: 80000}")]})
     result = check(folder)
     assert result.exit_code == 1
-    assert "失败 transport.yaml#3" in result.stdout and "期望 80000，实为 60000" in result.stdout
+    assert "规则测试失败 transport.yaml#3" in result.stderr and "期望 80000，实为 60000" in result.stderr
     assert "规则测试 21 项通过，1 项失败" in " ".join(result.stderr.split())
 
 

@@ -23,6 +23,7 @@ from bangfu.audit.log import verify
 from bangfu.policy.case import parse_case
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.loader import policies_root
+from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.stored_cases import stored_case
 from bangfu.store.db import make_engine
 from bangfu.store.tables import AuditEntry, LocalStandard, Organization, PolicyActivation
@@ -228,7 +229,8 @@ def test_a_province_activates_a_checked_package_and_never_a_broken_one(site: Sit
     listed = site.client.get("/admin/policies").text
     assert "yuncheng-2026" in listed and "未通过" in listed and "无法加载" in listed
     context = site.client.app.state.context  # type: ignore[attr-defined]
-    assert [d.id for d in context.policies.documents] == ["shanxi-2021"]
+    bundled = {d.id for d in PolicySet.bundled().documents}
+    assert {d.id for d in context.policies.documents} == bundled
     before = count(site.url, PolicyActivation)
     refused = site.client.post("/admin/policies/broken-2026/activate", data=form(site, "/admin/policies"))
     assert refused.status_code == 422 and "未通过检查，不能启用" in refused.text
@@ -238,12 +240,12 @@ def test_a_province_activates_a_checked_package_and_never_a_broken_one(site: Sit
     )
     assert done.status_code == 303
     assert "已启用，并已记入审计日志" in site.client.get(done.headers["location"]).text
-    assert [d.id for d in context.policies.documents] == ["shanxi-2021", "yuncheng-2026"]
+    assert {d.id for d in context.policies.documents} == {*bundled, "yuncheng-2026"}
     # files changed after activation drop out until checked and activated again
     (site.policy_dir / "yuncheng-2026" / "note.txt").write_text("改动", encoding="utf-8")
     context.stored_state_changed()
     assert "文件已变更" in site.client.get("/admin/policies").text
-    assert [d.id for d in context.policies.documents] == ["shanxi-2021"]
+    assert {d.id for d in context.policies.documents} == bundled
     off = site.client.post(
         "/admin/policies/yuncheng-2026/deactivate", data=form(site, "/admin/policies"), follow_redirects=False
     )

@@ -15,8 +15,8 @@ from bangfu.cli import render
 from bangfu.cli.errors import fail
 from bangfu.cli.policy_options import PolicyOption, policy_set
 from bangfu.policy.catalog import describe_policy
-from bangfu.policy.loader import PolicyError, load_policy
 from bangfu.policy.model import LEVELS, Policy
+from bangfu.policy.package_check import check_package
 from bangfu.policy.policy_set import PolicySet
 from bangfu.policy.testing import TestOutcome, run_tests
 
@@ -79,25 +79,20 @@ def policy_check(
     """检查一个政策包（只看文件，不启用）：能否加载、规则测试是否通过、与全部内置政策放在一起是否一致。"""
     if not (folder / "policy.yaml").is_file():
         fail(f"{folder}: 找不到 policy.yaml；政策包目录应包含 policy.yaml、parameters/、benefits/、tests/")
-    try:
-        document = load_policy(folder)
-        bundled = PolicySet.bundled()
-        combined = bundled.with_added(folder, in_place=True)
-    except PolicyError as exc:
-        fail(f"政策包检查未通过：{exc}")
-    document = combined.document(document.id)
-    outcomes = _run(document, None)
-    _print_failures(outcomes)
-    passed = sum(1 for o in outcomes if o.passed)
-    if not outcomes:
+    bundled = PolicySet.bundled()
+    # the same checks as the activation page (policy/package_check.py), against every bundled document
+    report = check_package(bundled, folder, in_place=True)
+    if report.document is None or not report.well_formed:
+        fail("政策包检查未通过：" + "；".join(report.problems))
+    if not report.passed:
         fail(
-            f"{folder}/tests: 没有规则测试；每个政策包须附带规则测试（tests/*.yaml），每项金额和边界各一例",
+            "政策包检查未通过（每个政策包须附带规则测试 tests/*.yaml，每项金额和边界各一例；"
+            f"规则测试 {report.tests_passed} 项通过，{report.tests_failed} 项失败）：\n" + "\n".join(report.problems),
             TESTS_FAILED,
         )
-    if passed < len(outcomes):
-        fail(f"政策包检查未通过：规则测试 {passed} 项通过，{len(outcomes) - passed} 项失败（见上）", TESTS_FAILED)
-    replacing = any(d.id == document.id for d in bundled.documents)
-    _print_summary(document, combined, passed, replacing)
+    combined = bundled.with_added(folder, in_place=True)
+    replacing = any(d.id == report.document.id for d in bundled.documents)
+    _print_summary(report.document, combined, report.tests_passed, replacing)
 
 
 def _run(document: Policy, files: list[Path] | None) -> list[TestOutcome]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from bangfu.policy.loader import PolicyError, load_policy
-from bangfu.policy.model import LEVELS
+from bangfu.policy.model import LEVELS, Policy
 from bangfu.policy.policy_set import PolicySet
 from bangfu.policy.testing import run_tests
 
@@ -35,6 +35,9 @@ class PackageReport:
     placeholder: bool = False
     tests_passed: int = 0
     tests_failed: int = 0
+    # the package loaded and fits the set: what is wrong, if anything, is its rule tests (or their absence)
+    well_formed: bool = False
+    document: Policy | None = None  # the loaded document, as checked within the set
 
     @property
     def passed(self) -> bool:
@@ -45,14 +48,24 @@ class PackageReport:
         return LEVELS.get(self.level, "")
 
 
-def check_package(policies: PolicySet, folder: Path) -> PackageReport:
-    """Load ``folder``, run its rule tests, and build ``policies`` with it; every failure is a problem."""
+def check_package(policies: PolicySet, folder: Path, *, in_place: bool = False) -> PackageReport:
+    """Load ``folder``, run its rule tests, and build ``policies`` with it; every failure is a problem.
+
+    ``in_place``: the folder may replace the set's document of the same id (an edited copy of a bundled
+    document, checked by ``bangfu policy check``); the activation page adds new documents only.
+    """
     try:
         document = load_policy(folder)
     except (PolicyError, OSError, yaml.YAMLError) as exc:
         return PackageReport(folder, (f"无法加载：{exc}",))
     problems: list[str] = []
     passed = failed = 0
+    well_formed = True
+    try:
+        document = policies.with_added(folder, in_place=in_place).document(document.id)
+    except PolicyError as exc:
+        problems.append(f"与已启用的政策一起检查未通过：{exc}")
+        well_formed = False
     try:
         outcomes = run_tests(document)
     except (OSError, ValueError, yaml.YAMLError) as exc:
@@ -64,12 +77,8 @@ def check_package(policies: PolicySet, folder: Path) -> PackageReport:
         else:
             failed += 1
             problems.append(f"规则测试失败 {outcome.test.id}：{'；'.join(outcome.failures)}")
-    if not outcomes and not problems:
+    if not outcomes and well_formed:
         problems.append(f"{folder}/tests: 没有规则测试：每个政策包须附带至少一项规则测试")
-    try:
-        policies.with_added(folder)
-    except PolicyError as exc:
-        problems.append(f"与已启用的政策一起检查未通过：{exc}")
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"另有 {len(problems) - MAX_PROBLEMS} 处问题未列出"]
     return PackageReport(
@@ -84,4 +93,6 @@ def check_package(policies: PolicySet, folder: Path) -> PackageReport:
         placeholder=bool(document.placeholder),
         tests_passed=passed,
         tests_failed=failed,
+        well_formed=well_formed,
+        document=document,
     )
