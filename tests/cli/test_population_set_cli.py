@@ -13,10 +13,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from document_copies import TRANSPORT, cross_exclusion, derived_document, three_documents
 from typer.testing import CliRunner, Result
 
 from bangfu.cli import app
+from document_copies import TRANSPORT, cross_exclusion, derived_document, three_documents
 
 DAY = "2024-06-30"
 
