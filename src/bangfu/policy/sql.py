@@ -265,6 +265,12 @@ class Compiler:
             return literal(min(values) if node.op == "min" else max(values))  # type: ignore[type-var]
         if any(is_constant and value is None for is_constant, value in constants):
             return "NULL"
+        known = [value for is_constant, value in constants if is_constant]
+        if len(known) > 1:  # max(e.start, year_start, valid_from): the constants folded into one, so that
+            # documents whose dates differ but give the same bound compile to the same SQL (one aggregation)
+            bound = min(known) if node.op == "min" else max(known)  # type: ignore[type-var]
+            rest = tuple(a for a, (is_constant, _) in zip(node.args, constants, strict=True) if not is_constant)
+            return self._extreme(Extreme(node.op, (*rest, Literal(bound, node.type)), node.type))
         args = [self._sql(a) for a in node.args]
         if len(args) == 2 and sum(is_constant for is_constant, _ in constants) == 1:
             if not any(isinstance(a, _Raw) and a.nullable for a in node.args) and all(
