@@ -14,9 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from document_copies import TRANSPORT, cross_exclusion, derived_document
-
 from bangfu.policy.policy_set import PolicySet
+from document_copies import TRANSPORT, cross_exclusion, derived_document
 
 CONTINUATION = "bench-continuation"
 COUNTY = "bench-county"
