@@ -148,3 +148,9 @@ def test_duckdb_refuses_a_remote_folder_in_chinese(uri: str) -> None:
     assert result.exit_code == 2
     message = one_line(result.stderr)
     assert "DuckDB后端只能读取本机目录" in message and uri in message and "--backendspark" in message
+
+
+def test_out_is_never_a_remote_address(population: Path) -> None:
+    result = invoke("policy", "population", "--data", str(population), "--date", DAY, "--out", "hdfs://nn:8020/results")
+    assert result.exit_code == 2
+    assert "--out只能是本机或共享挂载的目录" in one_line(result.stderr)

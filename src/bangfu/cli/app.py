@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bangfu.batch.locations import remote_scheme
 from bangfu.cli import (
     account_cmds,
     audit_cmds,
@@ -303,6 +304,10 @@ def policy_population(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 汇总")] = False,
 ) -> None:
     """对整个人群（个人与单位）按政策集中的每份政策测算，输出各政策、各项的人数与金额。"""
+    if out is not None and out.parts and remote_scheme(out.parts[0].rstrip(":") + "://") is not None:
+        # Typer has already made a Path of it (hdfs://nn/x reads hdfs:/nn/x): refuse it rather than write there
+        where = f"{out.parts[0]}// 远程地址"
+        fail(f"--out 只能是本机或共享挂载的目录，不能是{where}：请写到共享目录，或运行后再上传（见 docs/spark.md）")
     policies = _with_added(policy_set(policy), add or [])
     day = parse_day(date, "--date")
     engine = _backend(backend)
