@@ -226,7 +226,19 @@ def test_policy_test_with_no_tests_fails(tmp_path: Path) -> None:
 def test_population_json(population: Path, tmp_path: Path) -> None:
     out = tmp_path / "results"
     data = ok_json(
-        invoke("policy", "population", "--data", str(population), "--date", "2024-06-30", "--json", "--out", str(out))
+        invoke(
+            "policy",
+            "population",
+            "--data",
+            str(population),
+            "--date",
+            "2024-06-30",
+            "--policy",
+            "shanxi-2021",
+            "--json",
+            "--out",
+            str(out),
+        )
     )
     assert data["date"] == "2024-06-30"
     assert data["backend"] == "duckdb"
@@ -241,6 +253,10 @@ def test_population_json(population: Path, tmp_path: Path) -> None:
     persons = pq.read_table(out / "person_results.parquet")
     assert persons.num_rows == 1200
     assert sum(persons.column("transport_cross_province__amount_fen").to_pylist()) == cross["amount"]
+    # one document: the benefits as they always were, and the same figures under its id
+    (document,) = data["documents"].values()
+    assert document["benefits"] == data["benefits"]
+    assert document["entities"] == data["entities"]
 
 
 def test_population_table(population: Path) -> None:
@@ -250,7 +266,19 @@ def test_population_table(population: Path) -> None:
 
 
 def test_population_after_expiry_pays_only_what_happened_in_its_period(population: Path) -> None:
-    data = ok_json(invoke("policy", "population", "--data", str(population), "--date", "2026-01-01", "--json"))
+    data = ok_json(
+        invoke(
+            "policy",
+            "population",
+            "--data",
+            str(population),
+            "--date",
+            "2026-01-01",
+            "--policy",
+            "shanxi-2021",
+            "--json",
+        )
+    )
     benefits = data["benefits"]
     # applications made after 2025-12-31 are for no document: nothing granted, nothing paid
     for bid in ("hiring_subsidy", "employment_base_reward", "welfare_post_eligibility", "labour_export_service"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,8 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bangfu.policy.engine import evaluate_case
+from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.facts import ENTITIES
 from bangfu.policy.model import Policy
+from bangfu.policy.policy_set import PolicySet
 from bangfu.policy.population import PopulationQuery, build_query
 from bangfu.policy.population_cases import iter_cases
 from bangfu.policy.sql import Layout
@@ -42,6 +45,31 @@ def single_case_decisions(policy: Policy, data_dir: Path, entity_name: str, day:
         result = evaluate_case(policy, case)
         out[key] = {b["id"]: _decision(b, policy.benefits[b["id"]].priority != ()) for b in result["benefits"]}
     return out
+
+
+def set_single_case_decisions(policies: PolicySet, data_dir: Path, entity_name: str, day: dt.date) -> Decisions:
+    """``evaluate_all`` for every entity, keyed ``document/benefit``, every document covering it shown.
+
+    Pinning the covering documents shows those that decided nothing (all ``not_in_force``) too; the
+    answers and the cross-document exclusions are the same as unpinned.
+    """
+    entity = ENTITIES[entity_name]
+    keys = pq.read_table(data_dir / f"{entity.table}.parquet", columns=[entity.key]).column(0).to_pylist()
+    out: Decisions = {}
+    for key, case in zip(keys, iter_cases(data_dir, entity_name, day), strict=True):
+        covering = tuple(d.id for d in policies.documents_for(case.region) if d.benefits_for(entity_name))
+        result = evaluate_all(policies, dataclasses.replace(case, documents=covering))
+        out[key] = {}
+        for b in result["benefits"]:
+            ranked = policies.document(b["document"]).benefits[b["id"]].priority != ()
+            out[key][f"{b['document']}/{b['id']}"] = _decision(b, ranked)
+    return out
+
+
+def set_parquet_decisions(path: Path, entity_name: str, benefit_ids: Iterable[str]) -> Decisions:
+    """Like ``parquet_decisions``, leaving out the documents that do not cover an entity (NULL status)."""
+    decisions = parquet_decisions(path, entity_name, benefit_ids)
+    return {k: {b: d for b, d in row.items() if d[0] is not None} for k, row in decisions.items()}
 
 
 def _decision(benefit: dict[str, Any], ranked: bool) -> Decision:

@@ -20,12 +20,15 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from document_copies import three_documents
 from population_support import (
     Decisions,
     boundary_population,
     corrected_population,
     differences,
     parquet_decisions,
+    set_parquet_decisions,
+    set_single_case_decisions,
     write_tables,
 )
 from typer.testing import CliRunner
@@ -36,6 +39,7 @@ from bangfu.batch.spark_backend import to_spark_sql
 from bangfu.cli import app
 from bangfu.policy.batch_run import evaluate_population
 from bangfu.policy.model import Policy
+from bangfu.policy.policy_set import PolicySet
 from bangfu.policy.population import build_query
 from bangfu.synth.population import write_population
 
@@ -219,3 +223,27 @@ def test_cli_reports_a_failed_spark_job_in_chinese(population: Path, spark_backe
     (log,) = logs.glob("spark-*.log")
     assert str(log) in result.stderr.replace("\n", "")
     assert "persons.parquet" in log.read_text(encoding="utf-8")
+
+
+SET_DATES = [dt.date(2024, 6, 30), dt.date(2026, 1, 1)]
+
+
+@pytest.mark.parametrize("day", SET_DATES, ids=[d.isoformat() for d in SET_DATES])
+def test_spark_over_three_documents_matches_evaluate_all(
+    spark_backend: Any, population: Path, tmp_path: Path, day: dt.date
+) -> None:
+    """Province, city and county documents with cross-document exclusions, in force and after expiry."""
+    policies = PolicySet.bundled("shanxi-2021")
+    for folder in three_documents(tmp_path / "documents"):
+        policies = policies.with_added(folder)
+    out = tmp_path / "spark"
+    result = evaluate_population(policies, spark_backend, population, day, out_dir=out)
+    for r in result.runs:
+        actual = set_parquet_decisions(out / f"{r.entity}_results.parquet", r.entity, r.query.benefit_ids)
+        expected = set_single_case_decisions(policies, population, r.entity, day)
+        problems = differences(expected, actual, labels=("evaluate_all", "Spark"))
+        assert not problems, f"{r.entity} on {day}:\n" + "\n".join(problems)
+    persons = next(r for r in result.runs if r.entity == "person")
+    assert 0 < persons.covered("test-county") < persons.covered("test-city") < persons.covered("shanxi-2021")
+    excluded = result.by_benefit()[("test-city", "transport_cross_province")]["excluded"]
+    assert excluded > 0 if day.year == 2024 else excluded == 0  # the province's 2024 trips come first

@@ -43,6 +43,7 @@ from bangfu.store.tables import (
     TrainingRecord,
 )
 from database_servers import connection_to
+from document_copies import TRANSPORT, cross_exclusion, derived_document
 
 PERSONS, ORGANIZATIONS, SEED, YEAR = 1500, 150, 7, 2024
 # The first and last day of the data year, and one in between: categories and recognitions hold all year.
@@ -285,6 +286,36 @@ def test_policy_population_from_database(loaded: tuple[str, Path]) -> None:
     assert table.exit_code == 0, table.output
     assert f"个人 {PERSONS:,} 个，评估日 {day}" in table.stdout
     assert "另从登记库导出" in table.stdout
+
+
+def test_whatif_add_previews_a_programme_on_the_stored_population(loaded: tuple[str, Path], tmp_path: Path) -> None:
+    """`policy whatif --add DIR --database URL`: the same preview as on the Parquet the registry was loaded from."""
+    url, parquet = loaded
+    programme = derived_document(
+        tmp_path,
+        "test-programme",
+        level="city",
+        region="1411",
+        valid_from="2024-01-01",
+        valid_to="2026-12-31",
+        only=TRANSPORT,
+        cross_exclusions=[
+            cross_exclusion(
+                "one_cross_province_subsidy",
+                ["test-programme:transport_cross_province", "shanxi-2021:transport_cross_province"],
+                "calendar_year",
+            )
+        ],
+    )
+    args = ["policy", "whatif", "--date", "2024-06-30", "--policy", "shanxi-2021", "--add", str(programme), "--json"]
+    from_database = invoke(*args, "--database", url)
+    from_parquet = invoke(*args, "--data", str(parquet))
+    assert from_database.exit_code == 0, from_database.output
+    assert from_parquet.exit_code == 0, from_parquet.output
+    got, want = json.loads(from_database.stdout), json.loads(from_parquet.stdout)
+    assert got == want
+    assert got["added"]["by_fund_fen"]["revitalization"] > 0
+    assert {o["benefit"] for o in got["others"]} == {"transport_cross_province"}
 
 
 def test_population_needs_one_source(loaded: tuple[str, Path]) -> None:

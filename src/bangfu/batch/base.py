@@ -17,7 +17,9 @@ def quote(name: str) -> str:
 class Backend(Protocol):
     name: str
 
-    def register_parquet(self, table: str, path: Path) -> None: ...
+    def register_parquet(self, table: str, path: Path | str) -> None:
+        """A view of the Parquet file (or folder of parts) at ``path``: a local path, or for Spark a URI."""
+        ...
 
     def distinct(self, table: str, column: str) -> list[str]: ...
 

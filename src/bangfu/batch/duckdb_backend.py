@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from bangfu.batch.base import quote
+from bangfu.batch.base import BackendError, quote
+from bangfu.batch.locations import is_remote, remote_refused
 
 
 class DuckDBBackend:
@@ -22,7 +23,9 @@ class DuckDBBackend:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
 
-    def register_parquet(self, table: str, path: Path) -> None:
+    def register_parquet(self, table: str, path: Path | str) -> None:
+        if is_remote(path):
+            raise BackendError(remote_refused(str(path)))
         literal_path = str(path).replace("'", "''")
         self.con.execute(f"CREATE OR REPLACE VIEW {quote(table)} AS SELECT * FROM read_parquet('{literal_path}')")
 

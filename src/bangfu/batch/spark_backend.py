@@ -99,7 +99,7 @@ class SparkBackend:
         except _failure_types() as exc:
             raise BackendError(spark_failures.job_failure(exc, self.log, self.settings)) from None
 
-    def register_parquet(self, table: str, path: Path) -> None:
+    def register_parquet(self, table: str, path: Path | str) -> None:
         with self._job():
             self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
 

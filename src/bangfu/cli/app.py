@@ -9,10 +9,11 @@ import time
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bangfu.batch.locations import remote_scheme
 from bangfu.cli import (
     account_cmds,
     audit_cmds,
@@ -21,6 +22,7 @@ from bangfu.cli import (
     import_cmds,
     platform_cmds,
     policy_doc_cmds,
+    population_report,
     registry_cmds,
     render,
     report_cmds,
@@ -35,6 +37,9 @@ from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.loader import PolicyError
 from bangfu.policy.model import FUNDS, Policy
 from bangfu.policy.policy_set import PolicySet
+
+if TYPE_CHECKING:
+    from bangfu.batch.locations import Location
 
 app = typer.Typer(help="帮扶（Bangfu）：就业帮扶政策的规则即代码与人群测算", no_args_is_help=True, add_completion=False)
 policy_app = typer.Typer(help="政策：评估、列出、测试、检查政策包、人群测算与政策假设测算", no_args_is_help=True)
@@ -154,17 +159,31 @@ def _backend(name: str) -> Any:
     fail(f"--backend 应为 duckdb 或 spark，实为 {name!r}")
 
 
-DataOption = Annotated[Path, typer.Option("--data", help="人群数据目录（Parquet，见 bangfu synth）")]
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        help="人群数据目录（Parquet，见 bangfu synth）；Spark 后端也可用 hdfs://、s3a:// 等远程目录",
+    ),
+]
+FromDatabaseOption = Annotated[
+    bool, typer.Option("--from-database", help="改为读取登记库中的人群（数据库见 --database）")
+]
+SourceDatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="读取此数据库（SQLAlchemy URL），隐含 --from-database")
+]
 DateOption = Annotated[str, typer.Option("--date", help="评估日期 YYYY-MM-DD")]
 BackendOption = Annotated[str, typer.Option("--backend", help="duckdb（默认）或 spark")]
 
 
-def _run_population(policy: Policy, backend: Any, data: Path, day: dt.date, out: Path | None = None) -> Any:
+def _run_population(
+    policies: PolicySet | Policy, backend: Any, data: Location, day: dt.date, out: Path | None = None
+) -> Any:
     from bangfu.batch.base import BackendError
     from bangfu.policy.batch_run import PopulationDataError, evaluate_population
 
     try:
-        return evaluate_population(policy, backend, data, day, out_dir=out)
+        return evaluate_population(policies, backend, data, day, out_dir=out)
     except PopulationDataError as exc:
         fail(str(exc))
     except BackendError as exc:  # a failed Spark job: a Chinese reason here, the Java detail in its log
@@ -173,39 +192,77 @@ def _run_population(policy: Policy, backend: Any, data: Path, day: dt.date, out:
         fail(str(exc), code=3)
 
 
+def _data_location(text: str, backend: str) -> Location:
+    """``--data`` as given: a local folder, or (Spark only) a remote folder's URI, kept as text."""
+    from bangfu.batch.locations import is_remote, remote_refused
+
+    if not is_remote(text):
+        return Path(text)
+    if backend != "spark":
+        fail(remote_refused(text))
+    return text
+
+
+def _population_source(
+    stack: ExitStack,
+    data: str | None,
+    from_database: bool,
+    database: str | None,
+    policies: PolicySet,
+    day: dt.date,
+    backend: str,
+) -> tuple[Location, float | None, PolicySet]:
+    """The population's Parquet folder (``--data``, or the stored population exported for ``day``) and the
+    policy set to run: with a database, the one its stored standards and activations make."""
+    from_database = from_database or database is not None
+    if (data is None) == (not from_database):
+        fail("请二选一：--data 人群数据目录（Parquet），或 --from-database [--database 地址] 读取登记库")
+    if data is not None:
+        return _data_location(data, backend), None, policies
+    target = existing(database)
+    context = stack.enter_context(opened(target, policies=policies))
+    location, seconds = stack.enter_context(store_cmds.exported_population(target, context, day))
+    # the stored local standards (and activated programmes) count, as on the pages (ADR 0023)
+    return location, seconds, context.policies
+
+
+def _with_added(policies: PolicySet, folders: list[Path]) -> PolicySet:
+    for folder in folders:
+        try:
+            policies = policies.with_added(folder)
+        except PolicyError as exc:
+            fail(str(exc))
+    return policies
+
+
 @policy_app.command("population")
 def policy_population(
     date: DateOption,
-    data: Annotated[Path | None, typer.Option("--data", help="人群数据目录（Parquet，见 bangfu synth）")] = None,
-    from_database: Annotated[
-        bool, typer.Option("--from-database", help="改为读取登记库中的人群（数据库见 --database）")
-    ] = False,
-    database: Annotated[
-        str | None, typer.Option("--database", help="读取此数据库（SQLAlchemy URL），隐含 --from-database")
-    ] = None,
+    data: DataOption = None,
+    from_database: FromDatabaseOption = False,
+    database: SourceDatabaseOption = None,
     policy: PolicyOption = None,
+    add: Annotated[
+        list[Path] | None, typer.Option("--add", help="另加政策目录（尚未内置的新政策），与政策集一并测算；可多次给出")
+    ] = None,
     backend: BackendOption = "duckdb",
     out: Annotated[Path | None, typer.Option("--out", help="结果目录：每人每项的结论写成 Parquet")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 汇总")] = False,
 ) -> None:
-    """对整个人群（个人与单位）按同一套规则测算，输出各项人数与金额。"""
-    from_database = from_database or database is not None
-    if (data is None) == (not from_database):
-        fail("请二选一：--data 人群数据目录（Parquet），或 --from-database [--database 地址] 读取登记库")
-    policies = policy_set(policy)
-    loaded = policies.default
+    """对整个人群（个人与单位）按政策集中的每份政策测算，输出各政策、各项的人数与金额。"""
+    if out is not None and out.parts and remote_scheme(out.parts[0].rstrip(":") + "://") is not None:
+        # Typer has already made a Path of it (hdfs://nn/x reads hdfs:/nn/x): refuse it rather than write there
+        where = f"{out.parts[0]}// 远程地址"
+        fail(f"--out 只能是本机或共享挂载的目录，不能是{where}：请写到共享目录，或运行后再上传（见 docs/spark.md）")
+    policies = _with_added(policy_set(policy), add or [])
     day = parse_day(date, "--date")
     engine = _backend(backend)
     with ExitStack() as stack:
-        export_seconds = None
-        if data is None:
-            target = existing(database)
-            context = stack.enter_context(opened(target, policies=policies))
-            data, export_seconds = stack.enter_context(store_cmds.exported_population(target, context, day))
-            # the stored local standards (and activated programmes) count, as on the pages (ADR 0023)
-            loaded = context.policies.document(loaded.id)
+        source, export_seconds, policies = _population_source(
+            stack, data, from_database, database, policies, day, backend
+        )
         started = time.perf_counter()
-        run = _run_population(loaded, engine, data, day, out)
+        run = _run_population(policies, engine, source, day, out)
         seconds = time.perf_counter() - started
     if as_json:
         payload = {
@@ -214,46 +271,82 @@ def policy_population(
             "seconds": round(seconds, 3),
             **({} if export_seconds is None else {"export_seconds": round(export_seconds, 3)}),
             "entities": {r.entity: r.entities() for r in run.runs},
-            "benefits": {bid: t for r in run.runs for bid, t in r.totals().items()},
+            # one document: keyed by benefit id, as always; several: "document/benefit"
+            "benefits": {key: t for r in run.runs for key, t in r.totals().items()},
+            "documents": population_report.documents_json(policies, run),
             "by_fund_fen": run.by_fund(),
             "by_region_fen": run.by_region(),
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
-    labels = {b.id: b.label for b in loaded.benefits.values()}
     con = render.console()
-    for r in run.runs:
-        title = f"{'个人' if r.entity == 'person' else '单位'} {r.entities():,} 个，评估日 {day}（{backend}）"
-        con.print(render.population_table(title, labels, r.totals()))
+    for item in population_report.tables(policies, run, backend):
+        con.print(item, markup=False, highlight=False)
     exported = "" if export_seconds is None else f"（另从登记库导出 {export_seconds:.2f} 秒）"
     con.print(
         f"用时 {seconds:.2f} 秒{exported}" + (f"；明细已写入 {out}" if out else ""), markup=False, highlight=False
     )
 
 
+def _scenario(baseline: PolicySet, add: Path | None, overrides: Path | None) -> PolicySet:
+    """The set a what-if runs beside ``baseline``: with the programme folder added, or with the overrides."""
+    from bangfu.policy.whatif import apply_overrides, load_overrides
+
+    if add is not None:
+        return _with_added(baseline, [add])
+    assert overrides is not None
+    try:
+        changed = apply_overrides(baseline.default, load_overrides(overrides), str(overrides))
+    except PolicyError as exc:
+        fail(str(exc))
+    documents = tuple(changed if d.id == changed.id else d for d in baseline.documents)
+    return PolicySet(documents, baseline.default_id, baseline.left_out)
+
+
 @policy_app.command("whatif")
 def policy_whatif(
-    data: DataOption,
     date: DateOption,
-    overrides: Annotated[Path, typer.Option("--overrides", help="参数假设文件（YAML 或 JSON）")],
+    data: DataOption = None,
+    from_database: FromDatabaseOption = False,
+    database: SourceDatabaseOption = None,
+    overrides: Annotated[
+        Path | None, typer.Option("--overrides", help="参数假设文件（YAML 或 JSON），用于默认政策或 --policy 所指政策")
+    ] = None,
+    add: Annotated[
+        Path | None, typer.Option("--add", help="新政策目录：预览加入政策集后的成本，及其对其他政策的影响")
+    ] = None,
     policy: PolicyOption = None,
     backend: BackendOption = "duckdb",
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """政策假设测算：按假设参数重算人群，按资金来源和地区报告成本差额。"""
-    from bangfu.policy.whatif import apply_overrides, cost_difference, load_overrides
+    """政策假设测算：按假设参数重算，或预览新增一份政策，按资金来源和地区报告成本及差额。"""
+    from bangfu.policy.whatif import cost_difference
 
-    loaded = get_policy(policy)
+    if (overrides is None) == (add is None):
+        fail("请二选一：--overrides 参数假设文件，或 --add 新政策目录")
     day = parse_day(date, "--date")
-    try:
-        scenario_policy = apply_overrides(loaded, load_overrides(overrides), str(overrides))
-    except PolicyError as exc:
-        fail(str(exc))
     engine = _backend(backend)
-    baseline = _run_population(loaded, engine, data, day)
-    scenario = _run_population(scenario_policy, engine, data, day)
+    with ExitStack() as stack:
+        source, _, baseline_set = _population_source(
+            stack, data, from_database, database, policy_set(policy), day, backend
+        )
+        scenario_set = _scenario(baseline_set, add, overrides)
+        baseline = _run_population(baseline_set, engine, source, day)
+        scenario = _run_population(scenario_set, engine, source, day)
     by_fund = cost_difference(baseline.by_fund(), scenario.by_fund())
     by_region = [r for r in cost_difference(baseline.by_region(), scenario.by_region()) if r["difference_fen"]]
+    if add is not None:
+        added = scenario_set.document(_added_id(baseline_set, scenario_set))
+        preview = population_report.added_preview(scenario_set, added, baseline, scenario)
+        if as_json:
+            payload = {"date": day.isoformat(), **preview, "by_fund": by_fund, "by_region": by_region}
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+            return
+        con = render.console()
+        for item in population_report.preview_tables(preview, day):
+            con.print(item, markup=False, highlight=False)
+        con.print(render.difference_table("合计（按资金来源，含对其他政策的影响）", by_fund, lambda k: FUNDS.get(k, k)))
+        return
     if as_json:
         payload = {"date": day.isoformat(), "by_fund": by_fund, "by_region": by_region}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -261,6 +354,11 @@ def policy_whatif(
     con = render.console()
     con.print(render.difference_table(f"按资金来源（评估日 {day}）", by_fund, lambda k: FUNDS.get(k, k)))
     con.print(render.difference_table("按地区（仅列出有变化的县）", by_region, render.region_label))
+
+
+def _added_id(baseline: PolicySet, scenario: PolicySet) -> str:
+    known = {d.id for d in baseline.documents}
+    return next(d.id for d in scenario.documents if d.id not in known)
 
 
 @app.command("synth")

@@ -42,6 +42,9 @@ class CompileError(ValueError):
     pass
 
 
+_ALIAS = "__alias__"  # stands for an aggregation's column name until it is known
+
+
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -102,7 +105,7 @@ class Compiler:
     aggregates: dict[str, list[AggregateColumns]] = field(default_factory=dict)
     # entity-level value of every grouped aggregation, computed once per row and referenced by name
     entity_columns: dict[str, str] = field(default_factory=dict)
-    _by_node: dict[Aggregate, str] = field(default_factory=dict)
+    _by_sql: dict[tuple[str, tuple[str, ...], str], str] = field(default_factory=dict)
     _inner: dict[str, list[str]] = field(default_factory=dict)
     _row_columns: dict[str, dict[str, str]] = field(default_factory=dict)
     _in_aggregate: bool = False
@@ -262,6 +265,12 @@ class Compiler:
             return literal(min(values) if node.op == "min" else max(values))  # type: ignore[type-var]
         if any(is_constant and value is None for is_constant, value in constants):
             return "NULL"
+        known = [value for is_constant, value in constants if is_constant]
+        if len(known) > 1:  # max(e.start, year_start, valid_from): the constants folded into one, so that
+            # documents whose dates differ but give the same bound compile to the same SQL (one aggregation)
+            bound = min(known) if node.op == "min" else max(known)  # type: ignore[type-var]
+            rest = tuple(a for a, (is_constant, _) in zip(node.args, constants, strict=True) if not is_constant)
+            return self._extreme(Extreme(node.op, (*rest, Literal(bound, node.type)), node.type))
         args = [self._sql(a) for a in node.args]
         if len(args) == 2 and sum(is_constant for is_constant, _ in constants) == 1:
             if not any(isinstance(a, _Raw) and a.nullable for a in node.args) and all(
@@ -320,20 +329,38 @@ class Compiler:
             return self._empty_aggregate(node)
         if node.collection in self.layout.inline:
             return self._inline_aggregate(node, self.layout.inline[node.collection])
-        alias = self._by_node.get(node)
-        if alias is None:
-            alias = f"__a{len(self._by_node)}"
-            self._by_node[node] = alias
-            self.entity_columns[alias] = self._grouped_aggregate(node, alias)
-        return f"f.{quote(alias)}"
-
-    def _grouped_aggregate(self, node: Aggregate, alias: str) -> str:
+        # the same aggregation is computed once, whichever rule or document asks for it: keyed by its SQL,
+        # since the same expression compiles differently for documents with other dates or parameters
         self._in_aggregate, self._needs_base = True, False
         try:
-            self._inner[alias] = self._aggregate_columns(node, alias)
+            inner = self._aggregate_columns(node, _ALIAS)
         finally:
             self._in_aggregate = False
-        self.aggregates.setdefault(node.collection, []).append(AggregateColumns(alias, node, self._needs_base))
+        entity_column = self._grouped_aggregate(node, _ALIAS)
+        identity = (node.collection, tuple(inner), entity_column)
+        alias = self._by_sql.get(identity)
+        if alias is None:
+            alias = f"__a{len(self._by_sql)}"
+            self._by_sql[identity] = alias
+            self._inner[alias] = [column.replace(_ALIAS, alias) for column in inner]
+            self.aggregates.setdefault(node.collection, []).append(AggregateColumns(alias, node, self._needs_base))
+            self.entity_columns[alias] = entity_column.replace(_ALIAS, alias)
+        return f"f.{quote(alias)}"
+
+    def switch_document(
+        self,
+        case_variables: dict[str, object],
+        constants: dict[str, object],
+        param_columns: dict[str, str],
+        key_counties: frozenset[str],
+    ) -> None:
+        """Compile what follows for another document, into the same aggregations and columns (one pass
+        over the population for every document of a set, ``population_set``)."""
+        self.case_variables, self.constants = case_variables, constants
+        self.param_columns, self.key_counties = param_columns, key_counties
+
+    def _grouped_aggregate(self, node: Aggregate, alias: str) -> str:
+        """The entity-level value of the aggregation, read from its group's ``alias`` columns."""
         ref = f"{quote('g_' + node.collection)}"
         unknown, value = f"{ref}.{alias}_u", f"{ref}.{alias}_v"
         if node.kind in ("any", "all"):
@@ -464,11 +491,16 @@ class Compiler:
             value = f"CAST({value} AS BIGINT)"
         return [f"BOOL_OR({unknown}) AS {alias}_u", f"{value} AS {alias}_v"]
 
-    def aggregate_select(self, collection: str, table: str, key: str, base: str) -> str:
-        """The GROUP BY subquery for one collection, with every aggregate registered so far."""
+    def aggregate_select(self, collection: str, table: str, key: str, base: str, restricted: bool = False) -> str:
+        """The GROUP BY subquery for one collection, with every aggregate registered so far.
+
+        ``restricted``: ``base`` holds only some of the entities (a county's document); the join
+        keeps the rows of the others out of the aggregation.
+        """
         specs = self.aggregates[collection]
         columns = ",\n    ".join(col for spec in specs for col in self._inner[spec.alias])
-        join = f" JOIN {base} b ON b.{quote(key)} = c.{quote(key)}" if any(s.needs_base for s in specs) else ""
+        joined = restricted or any(s.needs_base for s in specs)
+        join = f" JOIN {base} b ON b.{quote(key)} = c.{quote(key)}" if joined else ""
         rows = ", ".join(f"{sql} AS {name}" for sql, name in self._row_columns.get(collection, {}).items())
         return (
             f"SELECT r.{quote(key)} AS {quote(key)},\n    {columns}\n"
