@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from population_support import (
     Decisions,
-    boundary_person,
     boundary_population,
     build_flat_query,
     corrected_population,
@@ -499,41 +498,3 @@ def test_corrected_readings_agree_on_both_back_ends(policy: Policy, tmp_path: Pa
     assert person[1]["labour_export_service"] == ("granted", True, 0, 1)
     assert org[1]["one_time_hiring_subsidy"][:2] == ("needs_information", True)  # 2 new hires, standard unset
     assert org[2]["one_time_hiring_subsidy"] == ("excluded", True, 0)
-
-
-# ---------------------------------------------------------------- (e) the other bundled documents
-
-LINYI = "140821"
-
-
-@pytest.mark.parametrize(
-    ("policy_id", "day"),
-    [("linyi-2024", D(2024, 6, 30)), ("linyi-2024", D(2026, 1, 1)), ("shanxi-2026", D(2026, 1, 1))],
-    ids=["linyi-2024@2024-06-30", "linyi-2024@2026-01-01", "shanxi-2026@2026-01-01"],
-)
-def test_other_documents_match_single_case_on_the_synthetic_population(
-    synthetic_population: Path, tmp_path: Path, policy_id: str, day: dt.date
-) -> None:
-    """The county programme (risk_removed_on included) and the continuation compile to the same answers."""
-    runs = assert_equivalent(load_bundled(policy_id), synthetic_population, day, tmp_path / "out")
-    statuses = Counter(status for row in runs["person"].values() for status, *_ in row.values())
-    assert statuses["granted"] > 0, statuses  # not a vacuous comparison: someone is paid
-
-
-def test_the_county_programme_reads_risk_removal_alike(tmp_path: Path) -> None:
-    """风险未消除: removed after the day, on it, before it, never; a poverty-alleviated person regardless."""
-    beijing = [{"start": D(2024, 3, 1), "end": None, "work_region": "110105", "organized_export": False}]
-    in_linyi = {"region": LINYI, "hukou_region": LINYI, "employment": beijing}
-    persons = [
-        boundary_person(**in_linyi, categories=["edge_of_poverty"], risk_removed_on=None),
-        boundary_person(**in_linyi, categories=["edge_of_poverty"], risk_removed_on=D(2024, 9, 1)),
-        boundary_person(**in_linyi, categories=["edge_of_poverty"], risk_removed_on=D(2024, 6, 30)),
-        boundary_person(**in_linyi, categories=["sudden_hardship"], risk_removed_on=D(2023, 5, 1)),
-        boundary_person(**in_linyi, categories=["poverty_alleviated", "monitored"], risk_removed_on=D(2023, 5, 1)),
-        boundary_person(**in_linyi, categories=["relocated"]),
-    ]
-    write_tables(tmp_path / "data", population_tables(persons, []))
-    runs = assert_equivalent(load_bundled("linyi-2024"), tmp_path / "data", D(2024, 6, 30), tmp_path / "out")
-    got = [runs["person"][i]["linyi_transport_subsidy"] for i in range(1, 7)]
-    granted, refused = ("granted", True, 150_000), ("not_eligible", False, 0)
-    assert got == [granted, granted, refused, refused, granted, refused]

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from document_copies import three_documents
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from population_support import (
     Decisions,
+    boundary_person,
     differences,
     population_tables,
     set_parquet_decisions,
@@ -32,6 +32,7 @@ from bangfu.batch.duckdb_backend import DuckDBBackend
 from bangfu.policy.batch_run import PopulationRun, evaluate_population
 from bangfu.policy.policy_set import PolicySet
 from bangfu.policy.whatif import apply_overrides
+from document_copies import three_documents
 
 D = dt.date
 DATES = [D(2021, 11, 30), D(2024, 6, 30), D(2025, 6, 30), D(2026, 1, 1)]
@@ -179,3 +180,36 @@ def test_random_populations_match_evaluate_all(
         data = Path(tmp) / "data"
         write_tables(data, population_tables(persons, organizations))
         assert_set_equivalent(policies, data, day, Path(tmp) / "out")
+
+
+# ---------------------------------------------------------------- the bundled documents themselves
+
+LINYI = "140821"
+BUNDLED_DATES = [D(2024, 6, 30), D(2026, 1, 1), D(2026, 6, 30)]
+
+
+@pytest.mark.parametrize("day", BUNDLED_DATES, ids=[d.isoformat() for d in BUNDLED_DATES])
+def test_the_bundled_documents_match_evaluate_all(synthetic_population: Path, tmp_path: Path, day: dt.date) -> None:
+    """The county programme (risk_removed_on included), the 2021 text and its placeholder continuation."""
+    runs = assert_set_equivalent(PolicySet.bundled(), synthetic_population, day, tmp_path / "out")
+    statuses = Counter(status for row in runs["person"].values() for status, *_ in row.values())
+    assert statuses["granted"] > 0, statuses  # not a vacuous comparison: someone is paid
+
+
+def test_the_county_programme_reads_risk_removal_alike(tmp_path: Path) -> None:
+    """风险未消除: removed after the day, on it, before it, never; a poverty-alleviated person regardless."""
+    beijing = [{"start": D(2024, 3, 1), "end": None, "work_region": "110105", "organized_export": False}]
+    in_linyi = {"region": LINYI, "hukou_region": LINYI, "employment": beijing}
+    persons = [
+        boundary_person(**in_linyi, categories=["edge_of_poverty"], risk_removed_on=None),
+        boundary_person(**in_linyi, categories=["edge_of_poverty"], risk_removed_on=D(2024, 9, 1)),
+        boundary_person(**in_linyi, categories=["edge_of_poverty"], risk_removed_on=D(2024, 6, 30)),
+        boundary_person(**in_linyi, categories=["sudden_hardship"], risk_removed_on=D(2023, 5, 1)),
+        boundary_person(**in_linyi, categories=["poverty_alleviated", "monitored"], risk_removed_on=D(2023, 5, 1)),
+        boundary_person(**in_linyi, categories=["relocated"]),
+    ]
+    write_tables(tmp_path / "data", population_tables(persons, []))
+    runs = assert_set_equivalent(PolicySet.bundled(), tmp_path / "data", D(2024, 6, 30), tmp_path / "out")
+    got = [runs["person"][i]["linyi-2024/linyi_transport_subsidy"] for i in range(1, 7)]
+    granted, refused = ("granted", True, 150_000), ("not_eligible", False, 0)
+    assert got == [granted, granted, refused, refused, granted, refused]

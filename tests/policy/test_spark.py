@@ -20,7 +20,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from document_copies import three_documents
 from population_support import (
     Decisions,
     boundary_population,
@@ -42,6 +41,7 @@ from bangfu.policy.model import Policy
 from bangfu.policy.policy_set import PolicySet
 from bangfu.policy.population import build_query
 from bangfu.synth.population import write_population
+from document_copies import three_documents
 
 pytestmark = pytest.mark.spark
 

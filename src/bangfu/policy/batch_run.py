@@ -107,7 +107,7 @@ def evaluate_population(
 ) -> PopulationRun:
     """Every benefit of every document of ``policies`` (one ``Policy`` is a set of one) for every entity
     on ``day``; with ``out_dir``, each entity's rows are written as ``<entity>_results.parquet``."""
-    policy_set = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
+    policy_set = policies if isinstance(policies, PolicySet) else PolicySet.alone(policies)
     result = PopulationRun(day, backend.name)
     for entity_name in entities:
         started = time.perf_counter()

@@ -48,6 +48,12 @@ class PolicySet:
         return cls(_ordered(documents), documents[0].id)
 
     @classmethod
+    def alone(cls, document: Policy) -> PolicySet:
+        """One document by itself: the documents its cross-document exclusions name count as left out."""
+        named = {policy_id for group in document.cross_exclusions for policy_id, _ in group.members}
+        return cls((document,), document.id, frozenset(named - {document.id}))
+
+    @classmethod
     def bundled(cls, policy_id: str | None = None) -> PolicySet:
         """Every policy shipped with Bangfu, or only ``policy_id`` (PolicyError naming the ones there are).
 
