@@ -140,3 +140,14 @@ def test_a_file_the_columns_cannot_read_exactly_goes_row_by_row(tmp_path: Path) 
     with ImportFile(path, "people", today=TODAY) as source:
         items = [item for batch in row_feed.wire_batches(source, None, 50, columnwise=True) for item in batch]
     assert len(items) == 33 and all(accepted for accepted, *_rest in items)
+
+
+def test_a_blank_line_above_the_title_keeps_every_line_number(tmp_path: Path) -> None:
+    path = write_national_csv(tmp_path / "人口信息.csv", sample_table(), "utf-8")
+    path.write_bytes(b"\n" + path.read_bytes())
+    lines = []
+    for columnwise in (True, False):
+        with ImportFile(path, "people", today=TODAY) as source:
+            batches = row_feed.wire_batches(source, None, 50, columnwise=columnwise)
+            lines.append([item[1][0] for batch in batches for item in batch])
+    assert lines[0] == lines[1] == list(range(4, 37))

@@ -81,21 +81,24 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _plain_lines(path: Path, header_line: int) -> bool:
-    """Whether every line after the header reads as one record of plain cells, the same in both readers."""
+def _plain_lines(path: Path, header_line: int) -> int | None:
+    """The number of lines in the file when every line after the header reads as one record of plain
+    cells, the same in both readers; None otherwise."""
+    lines = 0
     with path.open("rb") as stream:
         for _ in range(header_line):
-            stream.readline()
+            lines += stream.readline().endswith(b"\n")
         while block := stream.read(_SCAN_BYTES):
             # Blocks end on a line break (the header's, then each block's own), so none straddles two.
             block += stream.readline()
             if any(byte in block for byte in _FORBIDDEN):
-                return False
+                return None
             if b"\n\n" in block or block.startswith((b"\n", b"\r\n")) or b"\n\r\n" in block:
-                return False  # a blank line: DuckDB may skip it, the row reader counts it
+                return None  # a blank line: DuckDB may skip it, the row reader counts it
             if b"\r" in block and b"\r" in block.replace(b"\r\n", b""):
-                return False  # a lone carriage return: DuckDB breaks the line there, the row reader does not
-    return True
+                return None  # a lone carriage return: DuckDB breaks the line there, the row reader does not
+            lines += block.count(b"\n") + (not block.endswith(b"\n"))
+    return lines
 
 
 class ColumnwiseNational:
@@ -128,12 +131,13 @@ class ColumnwiseNational:
         names = [label.rsplit(PART_SEPARATOR, 1)[-1] for label in kept]
         if len(set(names)) != len(names) or any(orjson.dumps(name).decode() != f'"{name}"' for name in names):
             return None  # the original record's keys would need merging or escaping
-        if not _plain_lines(table.path, table.header_line):
+        lines = _plain_lines(table.path, table.header_line)
+        if lines is None:
             return None
         connection = duckdb.connect()
         try:
             reader = cls(source, connection)
-            if not reader._load():
+            if not reader._load(lines):
                 connection.close()
                 return None
         except duckdb.Error:
@@ -150,7 +154,7 @@ class ColumnwiseNational:
         label = self._labels.get(field)
         return f"c[{self._position[label] + 1}]" if label is not None else "''"
 
-    def _load(self) -> bool:
+    def _load(self, lines: int) -> bool:
         limits = self.table.limits
         con = self.connection
         con.execute("SET preserve_insertion_order = true")
@@ -163,9 +167,13 @@ class ColumnwiseNational:
             f"delim = {_literal(_DUCKDB_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false, "
             f"max_line_size = {limits.max_line_bytes + 2})"
         )
-        [(rows, longest, widest)] = con.execute(
-            f"SELECT count(*), max(strlen(line)), max(length(line)) FROM lines WHERE rowid >= {self.table.header_line}"
+        [(read, rows, longest, widest)] = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE rowid >= {self.table.header_line}), "
+            f"max(strlen(line)) FILTER (WHERE rowid >= {self.table.header_line}), "
+            f"max(length(line)) FILTER (WHERE rowid >= {self.table.header_line}) FROM lines"
         ).fetchall()
+        if read != lines:
+            return False  # DuckDB saw the lines otherwise (a blank line above the header): line numbers would shift
         # Past a limit, or a line the row reader would refuse for its length: the row reader refuses it.
         self._rows = int(rows)
         if (
