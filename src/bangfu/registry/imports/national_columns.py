@@ -112,7 +112,9 @@ class ColumnwiseNational:
         self.source = source
         self.table = source.table
         self.connection = connection
-        self.validator = NationalPeopleValidator(source.columns, today=source.today, date_system=1900)
+        self.validator = NationalPeopleValidator(
+            source.columns, today=source.today, date_system=source.table.date_system
+        )
         header = self.table.header
         # A label's cell is the last of that label (as ``dict(zip(header, cells))`` keeps it).
         self._position = {label: index for index, label in enumerate(header)}
