@@ -131,10 +131,7 @@ class Table:
         if self._started:
             raise RuntimeError("rows() can only be iterated once per Table")
         self._started = True
-        header = self.header
-        width = len(header)
-        limits = self.limits
-        max_rows = limits.max_rows
+        max_rows = self.limits.max_rows
         data_rows = 0
         for item in self._items:
             if isinstance(item, Rejection):
@@ -143,32 +140,39 @@ class Table:
                     raise self._too_many_rows(item)
                 yield item
                 continue
-            line, cells = item
-            # One join per row serves both checks below: it costs a fraction of a microsecond.
-            joined = "".join(cells)
-            if len(joined) > limits.max_cell_chars:  # only then can one cell be too long
-                check_cells(line, cells, limits)
-            if not joined.strip():
-                self.blank_rows += 1
+            row = self.row(*item)
+            if row is None:
                 continue
             data_rows += 1
             if data_rows > max_rows:
                 raise self._too_many_rows(item)
-            if QUOTE in joined:
-                # A roster or rejects file Bangfu wrote: its formula-proof apostrophes come off.
-                cells = [restore(text) for text in cells]
-            if len(cells) > width:
-                extra = cells[width:]
-                if "".join(extra).strip():
-                    yield Rejection(line, cells, self._overflow_reason(extra))
-                    continue
-                if self.format == "xlsx":
-                    # Empty formatted cells to the right of the table are not part of the row.
-                    cells = cells[:width]
-            elif len(cells) < width:
-                yield RawRow(line, dict(zip(header, [*cells, *[""] * (width - len(cells))], strict=True)), cells)
-                continue
-            yield RawRow(line, dict(zip(header, cells, strict=False)), cells)
+            yield row
+
+    def row(self, line: int, cells: list[str]) -> RawRow | Rejection | None:
+        """One record's cells as a data row, or its refusal; None for a blank row (counted)."""
+        limits = self.limits
+        # One join per row serves both checks below: it costs a fraction of a microsecond.
+        joined = "".join(cells)
+        if len(joined) > limits.max_cell_chars:  # only then can one cell be too long
+            check_cells(line, cells, limits)
+        if not joined.strip():
+            self.blank_rows += 1
+            return None
+        if QUOTE in joined:
+            # A roster or rejects file Bangfu wrote: its formula-proof apostrophes come off.
+            cells = [restore(text) for text in cells]
+        header = self.header
+        width = len(header)
+        if len(cells) > width:
+            extra = cells[width:]
+            if "".join(extra).strip():
+                return Rejection(line, cells, self._overflow_reason(extra))
+            if self.format == "xlsx":
+                # Empty formatted cells to the right of the table are not part of the row.
+                cells = cells[:width]
+        elif len(cells) < width:
+            return RawRow(line, dict(zip(header, [*cells, *[""] * (width - len(cells))], strict=True)), cells)
+        return RawRow(line, dict(zip(header, cells, strict=False)), cells)
 
     def _too_many_rows(self, item: Item) -> ReadError:
         line = item.line if isinstance(item, Rejection) else item[0]

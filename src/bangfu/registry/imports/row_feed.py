@@ -27,6 +27,7 @@ from typing import IO, Any, TypeVar
 
 import bangfu
 from bangfu.registry.imports import values
+from bangfu.registry.imports.national_columns import ColumnwiseNational
 from bangfu.registry.imports.pipeline import ImportFile
 from bangfu.registry.imports.records import (
     EmploymentRecord,
@@ -43,6 +44,9 @@ T = TypeVar("T")
 
 # From about 50,000 rows; below that a worker's start (a second interpreter) outweighs the overlap.
 WORKER_MIN_BYTES = 4 * 1024 * 1024
+# A national CSV from about 3,000 rows is checked column-wise (``national_columns``); below that,
+# DuckDB's start and its dozen queries outweigh what they save.
+COLUMNWISE_MIN_BYTES = 1024 * 1024
 
 # Batches waiting, still pickled, beyond the one being written: a few MB.
 QUEUED_MESSAGES = 4
@@ -71,6 +75,10 @@ def original_cells(original: Original) -> list[str]:
     if original is None:
         return []
     return original.decode().split(UNIT) if isinstance(original, bytes) else original
+
+
+def _as_cells(original: Original) -> Original:
+    return original_cells(original) if isinstance(original, bytes) else original
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,11 @@ class InProcessFeed:
         self.stats: FeedStats | None = None
 
     def batches(self) -> Iterator[list[Checked]]:
-        yield from _batches(checked_rows(self.source, self.name_label), self.batch_size)
+        record_type = RECORD_TYPES[self.source.kind]
+        for batch in wire_batches(self.source, self.name_label, self.batch_size):
+            # In process, a row's cells stay a list, as the row reader gives them.
+            checked = (_from_wire(record_type, item) for item in batch)
+            yield [(result, _as_cells(original), name) for result, original, name in checked]
         counts = self.source.counts
         self.stats = FeedStats(counts.records, counts.rejected, self.source.table.blank_rows)
 
@@ -236,6 +248,21 @@ def _from_wire(record_type: type[Record], item: Wire) -> Checked:
 _new_tuple = tuple.__new__
 
 
+def wire_batches(
+    source: ImportFile, name_label: str | None, size: int, *, columnwise: bool | None = None
+) -> Iterator[list[Wire]]:
+    """The file's results in batches of wire tuples: column-wise where the file allows it (a national
+    CSV of ``COLUMNWISE_MIN_BYTES`` or more, unless ``columnwise`` says), else row by row."""
+    if columnwise is None:
+        columnwise = source.table.path.stat().st_size >= COLUMNWISE_MIN_BYTES
+    reader = ColumnwiseNational.open(source) if columnwise and name_label is None else None
+    if reader is not None:
+        yield from reader.wire_batches(size, _to_wire)
+        return
+    for batch in _batches(checked_rows(source, name_label), size):
+        yield [_to_wire(item) for item in batch]
+
+
 def _send(stream: IO[bytes], message: tuple[str, Any]) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_LENGTH.pack(len(data)))
@@ -247,8 +274,8 @@ def _work(arguments: list[str], stream: IO[bytes]) -> int:
     path, kind, sheet, today, name_label, batch_size = arguments
     try:
         with ImportFile(Path(path), kind, sheet=sheet or None, today=dt.date.fromisoformat(today)) as source:
-            for batch in _batches(checked_rows(source, name_label or None), int(batch_size)):
-                _send(stream, ("batch", [_to_wire(item) for item in batch]))
+            for batch in wire_batches(source, name_label or None, int(batch_size)):
+                _send(stream, ("batch", batch))
             counts = source.counts
             _send(stream, ("done", (counts.records, counts.rejected, source.table.blank_rows)))
     except (BrokenPipeError, KeyboardInterrupt):

@@ -235,6 +235,57 @@ class NationalPeopleValidator(Validator):
         # takes as the same record (upsert.people).
         return orjson.dumps(kept).decode() if kept else None
 
+    def _township(self, cells: Cells, county: str) -> str | None:
+        return cells.required("township", lambda text: places.township(county, text))
+
+    def _relation(self, cells: Cells) -> str | None:
+        relation = cells.required("relation_to_head", self._texts["relation_to_head"])
+        if relation == "":
+            cells.problems.append("与户主关系为空")
+        return relation
+
+    def _labor_skill(self, cells: Cells) -> str | None:
+        return cells.required("labor_skill", self._capacity)
+
+    def cell_checks(self) -> dict[str, tuple[tuple[str, ...], Callable[[Cells], object]]]:
+        """The checks whose outcome depends on their own cells alone, by name: the fields each reads and
+        the function of a row's ``Cells`` that a row's check calls (a problem lands in ``cells.problems``).
+
+        The column-wise reader (``national_columns``) runs each once per distinct combination of cells
+        in a file, so that both paths share every rule and every message. Not here: the township (it
+        depends on the county found), and the many-valued cells (names, ID numbers, codes, phones) that
+        the column-wise reader only accepts in the one form whose value is the cell itself.
+        """
+
+        def optional(field: str, parse: Callable[[str], object]) -> Callable[[Cells], object]:
+            return lambda cells: cells.optional(field, parse)
+
+        checks: dict[str, tuple[tuple[str, ...], Callable[[Cells], object]]] = {
+            "county": (("province", "city", "county"), self._county),
+            "relation_to_head": (("relation_to_head",), self._relation),
+            "labor_skill": (("labor_skill",), self._labor_skill),
+            "categories": (("household_kind", "monitoring_category"), self._categories),
+            "risk_removed": (("risk_removed",), optional("risk_removed", self._risk_removed)),
+            "year": (("year",), lambda cells: cells.required("year", self._year)),
+            "sex": (("sex",), optional("sex", values.parse_sex)),
+            "birth_date": (("birth_date",), optional("birth_date", self._birth_parser)),
+            "minimum_living_allowance": (
+                ("minimum_living_allowance",),
+                optional("minimum_living_allowance", self._allowance),
+            ),
+            "extreme_poverty_support": (
+                ("extreme_poverty_support",),
+                optional("extreme_poverty_support", self._support),
+            ),
+            "work_months": (("work_months",), optional("work_months", self._work_months)),
+            "welfare_post_months": (("welfare_post_months",), optional("welfare_post_months", self._post_months)),
+        }
+        # The free-text facts (``_facts``): a cell of a column the file lacks reads as empty, as there.
+        for field in TEXT_LIMITS:
+            if field != "relation_to_head":
+                checks[field] = ((field,), optional(field, self._texts[field]))
+        return checks
+
     def _facts(self, cells: Cells) -> dict[str, str | None]:
         facts: dict[str, str | None] = dict.fromkeys(TEXT_LIMITS)
         row = cells.values
@@ -289,10 +340,8 @@ class NationalPeopleValidator(Validator):
         name = cells.required("name", self._name)
         person = cells.required("id_number", self._id_parser)
         person_number = cells.required("person_number", self._person_number)
-        relation = cells.required("relation_to_head", self._texts["relation_to_head"])
-        if relation == "":
-            cells.problems.append("与户主关系为空")
-        capacity = cells.required("labor_skill", self._capacity)
+        relation = self._relation(cells)
+        capacity = self._labor_skill(cells)
         phone = cells.optional("member_phone", self._member_phone)
         own = self._own_facts(cells)
         head = household.head
@@ -304,17 +353,13 @@ class NationalPeopleValidator(Validator):
         name = cells.required("name", self._name)
         person = cells.required("id_number", self._id_parser)
         county = self._county(cells)
-        township = (
-            cells.required("township", lambda text: places.township(county, text)) if county is not None else None
-        )
+        township = self._township(cells, county) if county is not None else None
         number = cells.required("household_number", self._number)
         person_number = cells.required("person_number", self._person_number)
-        relation = cells.required("relation_to_head", self._texts["relation_to_head"])
-        if relation == "":
-            cells.problems.append("与户主关系为空")
+        relation = self._relation(cells)
         head_name = cells.required("head_name", self._head_name)
         head = cells.optional("head_id_number", self._head_parser)
-        capacity = cells.required("labor_skill", self._capacity)
+        capacity = self._labor_skill(cells)
         categories = self._categories(cells)
         risk_removed = cells.optional("risk_removed", self._risk_removed)
         year = cells.required("year", self._year)
