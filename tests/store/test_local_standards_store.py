@@ -114,4 +114,4 @@ def test_the_cli_with_a_database_uses_the_stored_standard(fresh_database: str) -
     population = ["policy", "population", "--from-database", "--database", fresh_database, "--date", "2024-06-30"]
     totals = CliRunner().invoke(app, [*population, "--json"])
     assert totals.exit_code == 0, totals.output
-    assert json.loads(totals.stdout)["benefits"]["job_referral_subsidy"]["amount"] == 60000
+    assert json.loads(totals.stdout)["benefits"]["shanxi-2021/job_referral_subsidy"]["amount"] == 60000
