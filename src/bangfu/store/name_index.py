@@ -9,12 +9,15 @@ few persons at a time keep the index themselves (the ORM events in ``tables``, t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
 from bangfu.core import name_keys
 from bangfu.store.bulk_sinks import PostgresCopy, SQLiteBatches
+from bangfu.store.tables import Person, PersonNameTerm, name_term_rows
 
 _NAMES_AT_ONCE = 200_000  # distinct names whose keys are held in memory together
 
@@ -88,3 +91,18 @@ def rebuild_name_index(connection: Connection, *, first_id: int = 1, sort_keys: 
     for table in ("name_sort_keys", "name_term_keys"):
         connection.exec_driver_sql(f"DROP TABLE {table}")
     return int(inserted)
+
+
+def index_persons(connection: Connection, person_ids: Iterable[int]) -> None:
+    """Recompute the name keys of a few persons, for a writer of ``persons`` below the ORM and the import."""
+    persons = Person.__table__
+    terms = PersonNameTerm.__table__
+    assert isinstance(persons, Table) and isinstance(terms, Table)
+    ids = list(person_ids)
+    rows = connection.execute(
+        select(persons.c.id, persons.c.name, persons.c.hukou_region).where(persons.c.id.in_(ids))
+    ).all()
+    connection.execute(delete(terms).where(terms.c.person_id.in_(ids)))
+    for row in rows:
+        connection.execute(update(persons).where(persons.c.id == row.id).values(name_sort=name_keys.sort_key(row.name)))
+        connection.execute(insert(terms), name_term_rows(row.id, row.name, row.hukou_region))
