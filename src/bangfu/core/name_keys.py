@@ -115,8 +115,9 @@ def terms(name: str) -> set[str]:
 def query_terms(query: str) -> tuple[set[str], bool]:
     """(terms every match holds, whether the match must also contain ``query`` as written).
 
-    Han text, and anything else that is not only Latin letters, is a fragment: a match holds each of its
-    characters, in that order. Latin letters are initials: a match's initials begin with them.
+    Text that is not only Latin letters (Han, or Han with letters as some registered names have) is a
+    fragment: a match holds each of its characters, in that order. Latin letters alone are initials: a
+    match's initials begin with them.
     NameQueryError for what neither can be.
     """
     text = query.strip()
@@ -132,6 +133,4 @@ def query_terms(query: str) -> tuple[set[str], bool]:
     characters = {char for char in text if char not in _SEPARATORS}
     if not characters:
         raise NameQueryError("姓名只有空格或分隔符：请输入姓名中的一个或几个字，或拼音首字母")
-    if any(char.isascii() and char.isalpha() for char in text) and _HAN.search(text):
-        raise NameQueryError("姓名请只用汉字（如“李华”或“华”）或只用拼音首字母（如“lh”），不要混写")
     return characters, len(characters) > 1 or len(text) > 1
