@@ -1,7 +1,8 @@
 """People are found by a fragment of their name or its pinyin initials, and listed in pinyin order (ADR 0025).
 
-- ``persons.name_sort``: the name in pinyin (``li3hua2``), kept with the name; with the new index
-  ``(hukou_region, name_sort, id)`` it serves a county's list in pinyin order a page at a time.
+- ``persons.name_sort``: the name in pinyin (``li3hua2``), kept with the name; the new index
+  ``ix_persons_people_list`` (county, pinyin, name, id, township, birth date) serves a county's list in
+  pinyin order a page at a time, and its other sorts from the index alone.
 - ``person_name_terms``: each character of a name and each prefix of its pinyin initials, with the
   person's hukou county, keyed by (term, county, person).
 - Both are back-filled for the persons already registered (``store.name_index``: keys computed once per
@@ -47,11 +48,15 @@ def upgrade() -> None:
     rebuild_name_index(op.get_bind())
     # Indexes after the back-fill: one sorted build each rather than millions of insertions.
     op.create_index("ix_person_name_terms_person_id", "person_name_terms", ["person_id"])
-    op.create_index("ix_persons_hukou_region_name_sort_id", "persons", ["hukou_region", "name_sort", "id"])
+    op.create_index(
+        "ix_persons_people_list",
+        "persons",
+        ["hukou_region", "name_sort", "name", "id", "township_code", "birth_date"],
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_persons_hukou_region_name_sort_id", table_name="persons")
+    op.drop_index("ix_persons_people_list", table_name="persons")
     op.drop_table("person_name_terms")
     # In place on both back ends (SQLite since 3.35): a batch copy would lose other migrations' triggers.
     op.execute("ALTER TABLE persons DROP COLUMN name_sort")
