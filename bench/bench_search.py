@@ -90,6 +90,10 @@ def _counties(connection: Any) -> tuple[str, str, str]:
     return largest, median, township
 
 
+def _level_column(code: str) -> str:
+    return "township_code" if len(code) == 9 else "hukou_region"
+
+
 def measure(args: argparse.Namespace) -> None:
     from bangfu.access.scope import Scope
     from bangfu.registry.queries import search_people
@@ -102,7 +106,7 @@ def measure(args: argparse.Namespace) -> None:
         sizes = {
             code: int(
                 connection.exec_driver_sql(
-                    f"SELECT count(*) FROM persons WHERE {'township_code' if len(code) == 9 else 'hukou_region'} = '{code}'"
+                    f"SELECT count(*) FROM persons WHERE {_level_column(code)} = '{code}'"
                 ).scalar_one()
             )
             for code in (largest, median, township)

@@ -350,6 +350,10 @@ def people_conditions(
     if area is None:
         return None
     conditions: list[ColumnElement[bool]] = [area.persons(PERSONS)]
+    if area.level == "township":
+        # Implied (a township lies in its county, and imports place it so), and it bounds the range of
+        # ix_persons_people_list that a sort reads: without it PostgreSQL walks the whole index.
+        conditions.append(area.counties(PERSONS.c.hukou_region))
     checked_id = None
     if (number := _given(filters.id_number)) is not None:
         checked = citizen_id.check(number, day)
