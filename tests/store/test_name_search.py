@@ -11,7 +11,7 @@ import pytest
 from import_db_support import PEOPLE_HEADER, TODAY, make_id, person_row, write_csv
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
-from store_support import id_number, person
+from store_support import empty_registry, id_number, person
 
 from bangfu.access.scope import Scope
 from bangfu.registry.imports.importer import import_file
@@ -33,6 +33,14 @@ PEOPLE = {
     "阿依古丽·买买提": (XING, WEIFEN, 1988),
     "李华平": (LIN, None, 1982),
 }
+
+
+@pytest.fixture
+def registry(module_database: Engine) -> Iterator[Engine]:
+    """This module's own database, emptied around each test (persons take ids other modules count on)."""
+    empty_registry(module_database)
+    yield module_database
+    empty_registry(module_database)
 
 
 @pytest.fixture
