@@ -6,9 +6,10 @@ a reader cannot learn that it exists. ID numbers and phones are masked everywher
 ``unmask_person``, which needs the permission and writes an audit entry.
 
 Built for 3.3 million persons on PostgreSQL: an ID number is found through the unique index on
-``persons.id_number``, a name in a county through ``ix_persons_hukou_region_name``, and the scope's
-``hukou_region IN (…)`` condition (see ``access.scope``) stays index-friendly. Blank text parameters
-(an empty form field) count as not given.
+``persons.id_number``, a name fragment or pinyin initials in a county through the name index
+(``registry.name_search``, ADR 0025), a county's list in any sort through ``ix_persons_people_list``,
+and the scope's conditions (see ``access.scope``) stay index-friendly. A region may be named (蔚汾镇).
+Blank text parameters (an empty form field) count as not given.
 """
 
 from __future__ import annotations
