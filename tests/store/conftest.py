@@ -15,7 +15,7 @@ from scoped_registry import World, registry_database
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from store_support import Migrated
+from store_support import Migrated, empty_registry
 
 from bangfu.store.db import make_engine
 from database_servers import BACKENDS, migrate, postgres_database
@@ -82,19 +82,27 @@ def registry(engine: Engine) -> Iterator[Engine]:
     leave rows of other tests. The audit log stays: it is append-only (its triggers refuse DELETE), and
     its chain must stay whole for the tests that verify it.
     """
-    from bangfu.store.tables import Base
-
-    kept = {"regions", "audit_log", "audit_head"}
-
-    def empty() -> None:
-        with engine.begin() as connection:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name not in kept:
-                    connection.execute(table.delete())
-
-    empty()
+    empty_registry(engine)
     yield engine
-    empty()
+    empty_registry(engine)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database of the test module's own: its ids and sequences are no other module's concern."""
+    if request.param == "sqlite":
+        databases: Iterator[str] = iter([f"sqlite:///{(tmp_path_factory.mktemp('own') / 'bangfu.db').as_posix()}"])
+    else:
+        databases = postgres_database()
+    url = next(databases)
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if hasattr(databases, "close"):
+            databases.close()
 
 
 # The small registry of scoped_registry.py (persons and organizations where scopes part), one database

@@ -20,6 +20,7 @@ from store_support import id_number
 
 from bangfu.core import citizen_id
 from bangfu.store.db import make_engine
+from bangfu.store.name_index import index_persons
 from bangfu.store.tables import (
     BenefitLedgerEntry,
     EmploymentSpell,
@@ -109,6 +110,7 @@ def _person(
         "household_id": household_id,
     }
     person_id = connection.execute(insert(_table(Person)).values(row).returning(_table(Person).c.id)).scalar_one()
+    index_persons(connection, [person_id])  # below the ORM: the name index is the writer's to keep
     return int(person_id), number
 
 

@@ -6,9 +6,11 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+
 from bangfu.core.citizen_id import check_digit
 from bangfu.store.migrate import UpgradeResult
-from bangfu.store.tables import Household, Organization, Person
+from bangfu.store.tables import Base, Household, Organization, Person
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,12 @@ def organization(**overrides: object) -> Organization:
     }
     values.update(overrides)
     return Organization(**values)
+
+
+def empty_registry(engine: Engine) -> None:
+    """Every table emptied but the regions and the audit log (append-only: its triggers refuse DELETE)."""
+    kept = {"regions", "audit_log", "audit_head"}
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in kept:
+                connection.execute(table.delete())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -20,9 +21,10 @@ from bangfu.registry.imports.importer import import_file
 from bangfu.registry.imports.reading import open_table
 from bangfu.registry.imports.rows import RawRow
 from bangfu.registry.people_export import HEADERS, export_people
-from bangfu.registry.queries import Reader
+from bangfu.registry.queries import PeopleFilters, QueryError, Reader
 from bangfu.store.db import make_engine
-from bangfu.store.tables import AuditEntry
+from bangfu.store.name_index import index_persons
+from bangfu.store.tables import AuditEntry, Person
 
 A = make_id("141123", "19800101", "123")  # 兴县, 吕梁市
 B = make_id("141124", "19850505", "246")  # 临县, 吕梁市
@@ -72,21 +74,29 @@ def test_a_city_exports_its_counties_only_masked(people: Engine, tmp_path: Path)
     assert "已导出山西省吕梁市（1411）户籍人员 2 人" in result.stdout
     rows = read_back(out)
     assert rows[0] == HEADERS
-    assert rows[0] == ("姓名", "身份证号", "户籍所在县", "人员类别", "劳动能力", "联系电话", "性别", "户编号")
-    assert set(HEADERS) <= set(PEOPLE_HEADER) | {"性别", "户编号"}
+    assert rows[0] == (
+        *("姓名", "身份证号", "户籍所在县", "乡镇（街道）", "村"),
+        *("人员类别", "劳动能力", "联系电话", "性别", "户编号"),
+    )
+    assert set(HEADERS) <= set(PEOPLE_HEADER) | {"性别", "户编号", "乡镇（街道）", "村"}
     assert sorted(rows[1:]) == sorted(
         [
             (
                 "张三",
                 masked_id_number(A),
                 "山西省吕梁市兴县",
+                None,  # the roster import leaves the township unknown
+                None,
                 "脱贫人口、易地搬迁群众",
                 "普通劳动力",  # imported as 全劳力: exported in the national vocabulary
                 masked_phone("13912345678"),
                 "男",
                 None,
             ),
-            ("李四", masked_id_number(B), "山西省吕梁市临县", "边缘易致贫人口", "弱劳动力或半劳动力", None, "女", None),
+            (
+                *("李四", masked_id_number(B), "山西省吕梁市临县", None, None),
+                *("边缘易致贫人口", "弱劳动力或半劳动力", None, "女", None),
+            ),
         ]
     )
     assert masked_id_number(A) == "1411" + "*" * 12 + A[-2:]
@@ -108,7 +118,7 @@ def test_pages_do_not_lose_or_repeat_rows(people: Engine, tmp_path: Path) -> Non
     report = export_people(people, Scope.for_region("14"), tmp_path / "x.xlsx", exported_by=TESTS, page_rows=2)
     rows = read_back(tmp_path / "x.xlsx")[1:]
     assert report.rows == 3 and sorted(row[1] for row in rows) == sorted(masked_id_number(i) for i in (A, B, C))
-    assert {row[5] for row in rows} == {masked_phone("13912345678"), masked_phone("0351-1234567"), None}
+    assert {row[7] for row in rows} == {masked_phone("13912345678"), masked_phone("0351-1234567"), None}
 
 
 @pytest.mark.parametrize("region", ["9999", "1499", "abc", "140105999"])
@@ -198,3 +208,46 @@ def test_no_file_when_the_audit_entry_cannot_be_written(fresh_database: str, tmp
         assert not out.exists() and not list(tmp_path.glob(".x.xlsx*"))
     finally:
         engine.dispose()
+
+
+def test_the_export_honours_the_search_filters(people: Engine, tmp_path: Path) -> None:
+    province = Scope.for_region("14")
+    cases = [
+        (PeopleFilters(name="张"), {"张三"}),
+        (PeopleFilters(name="ls"), {"李四"}),
+        (PeopleFilters(region="吕梁市"), {"张三", "李四"}),
+        (PeopleFilters(region="临县", category="edge_of_poverty"), {"李四"}),
+        (PeopleFilters(region="兴县", name="李"), set()),
+    ]
+    for filters, names in cases:
+        out = tmp_path / "x.xlsx"
+        report = export_people(people, province, out, exported_by=TESTS, filters=filters)
+        assert {row[0] for row in read_back(out)[1:]} == names, filters
+        assert report.rows == len(names)
+    with people.connect() as connection:
+        after = connection.scalars(select(AuditEntry.after).order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert '"filters"' in str(after) and "兴县" in str(after)
+    with pytest.raises(QueryError, match="有多个地区名为“龙泉镇”") as raised:
+        export_people(people, province, tmp_path / "y.xlsx", exported_by=TESTS, filters=PeopleFilters(region="龙泉镇"))
+    assert raised.value.field == "region" and not (tmp_path / "y.xlsx").exists()
+
+
+def test_township_and_village_columns_are_formula_neutral(registry: Engine, tmp_path: Path) -> None:
+    with registry.begin() as connection:
+        connection.execute(
+            Person.__table__.insert().values(
+                id_number=A,
+                name="=HYPERLINK(1)",
+                sex="male",
+                birth_date=dt.date(1980, 1, 1),
+                hukou_region="141123",
+                township_code="141123100",
+                original_record='{"村": "=cmd|1", "户主": "x"}',
+            )
+        )
+        index_persons(connection, connection.scalars(select(Person.id)).all())
+    out = tmp_path / "x.xlsx"
+    export_people(registry, Scope.for_region("141123"), out, exported_by=TESTS)
+    row = read_back(out)[1]
+    assert row[3] == "蔚汾镇"
+    assert row[0] == "'=HYPERLINK(1)" and row[4] == "'=cmd|1"

@@ -42,7 +42,7 @@ def region_rows(engine: Engine) -> list[tuple[object, ...]]:
 
 
 def test_first_upgrade_reaches_head_and_seeds(migrated: Migrated, engine: Engine) -> None:
-    assert head_revision() == "0009"
+    assert head_revision() == "0010"
     assert migrated.first_upgrade.revision == head_revision()
     assert (migrated.first_upgrade.regions.inserted, migrated.first_upgrade.regions.updated) == (1515, 0)
     assert set(inspect(engine).get_table_names()) >= TABLES
@@ -179,5 +179,39 @@ def test_0007_ledger_units_are_unknown_for_older_entries(fresh_database: str) ->
         with engine.connect() as connection:
             units = connection.execute(text("SELECT units FROM benefit_ledger")).scalars().all()
         assert units == [None]  # how many days that payment covered is not known: never read as 0
+    finally:
+        engine.dispose()
+
+
+def test_0010_back_fills_the_name_index(fresh_database: str) -> None:
+    config = alembic_config(fresh_database)
+    command.downgrade(config, "0008")
+    engine = make_engine(fresh_database)
+    try:
+        assert "person_name_terms" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            for number, name, county in (
+                ("141123198001011231", "曾国华", "141123"),
+                ("141124198001011231", "李华", "141124"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO persons (id_number, name, sex, birth_date, hukou_region) "
+                        "VALUES (:number, :name, 'male', '1980-01-01', :county)"
+                    ),
+                    {"number": number, "name": name, "county": county},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            sorts = dict(connection.execute(text("SELECT name, name_sort FROM persons")).all())
+            terms = connection.execute(
+                text(
+                    "SELECT t.term, t.hukou_region FROM person_name_terms t JOIN persons p ON p.id = t.person_id "
+                    "WHERE p.name = '曾国华' ORDER BY t.term"
+                )
+            ).all()
+        assert sorts == {"曾国华": "zeng1guo2hua2", "李华": "li3hua2"}
+        assert [term for term, _ in terms] == sorted(["cg", "cgh", "zg", "zgh", "国", "华", "曾"])
+        assert {county for _, county in terms} == {"141123"}
     finally:
         engine.dispose()

@@ -171,3 +171,17 @@ def test_an_evaluation_date_out_of_range_is_explained_not_a_server_error(platfor
     answer = platform.client.get(f"/api/v1/people/{person.id}/entitlements?date=0722-05-15", headers=headers)
     assert answer.status_code == 422
     assert answer.json()["detail"] == "案例字段 date：日期 0722-05-15 超出范围，应在 1900-01-01 至 2100-12-31 之间"
+
+
+def test_people_api_finds_fragments_sorts_and_names_the_bad_field(platform: Platform) -> None:
+    headers = api_token(platform.client, "city_lvliang")
+    found = platform.client.get(
+        "/api/v1/people", params={"name": "试", "region": "兴县", "sort": "-name", "per_page": 2}, headers=headers
+    )
+    assert found.status_code == 200
+    body = found.json()
+    assert [p["name"] for p in body["items"]] == ["测试xing_none", "测试xing_b"]
+    assert (body["total"], body["pages"]) == (3, 2)
+    refused = platform.client.get("/api/v1/people", params={"region": "龙泉镇"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "region" and "有多个地区名为“龙泉镇”" in refused.json()["detail"]

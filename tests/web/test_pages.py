@@ -227,3 +227,71 @@ def test_login_is_throttled(platform: Platform) -> None:
     assert locked.status_code == 429
     assert int(locked.headers["retry-after"]) > 0
     assert "分钟" in locked.json()["detail"] or "秒" in locked.json()["detail"]
+
+
+def test_people_search_by_fragment_sorted_and_paged_in_the_url(platform: Platform) -> None:
+    client = platform.client
+    page_login(client, "county_xing")
+    try:
+        # 测试 is in every name: the county's three, in pinyin order, two a page
+        first = client.get("/people", params={"name": "试", "per_page": "20", "sort": "-name"})
+        assert first.status_code == 200
+        shown = re.findall(r'<a href="/people/\d+">([^<]+)</a>', first.text)
+        assert shown == ["测试xing_none", "测试xing_b", "测试xing_a"]
+        assert 'aria-sort="descending"' in first.text
+        # the links keep the filters, the sort and the page size
+        assert "name=%E8%AF%95&amp;sort=name&amp;per_page=20&amp;page=1" in first.text
+        assert 'href="/people/export?name=%E8%AF%95"' in first.text
+        by_initials = client.get("/people", params={"name": "cs", "region": "蔚汾镇"})
+        assert re.findall(r'<a href="/people/\d+">([^<]+)</a>', by_initials.text) == ["测试xing_a"]
+    finally:
+        client.cookies.clear()
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"region": "火星镇"}, "region", "找不到名为“火星镇”的山西省地区"),
+        ({"region": "龙泉镇"}, "region", "有多个地区名为“龙泉镇”"),
+        ({"name": "l"}, "name", "拼音首字母至少输入 2 个"),
+        ({"name": "测试", "per_page": "33"}, "per_page", "每页条数应为 20、50、100 之一"),
+        ({"name": "测试", "sort": "age"}, "sort", "排序方式“age”无效"),
+        ({"category": "nobody"}, "category", "人员类别 category“nobody”无效"),
+    ],
+)
+def test_bad_input_is_shown_beside_its_field(
+    platform: Platform, params: dict[str, str], field: str, message: str
+) -> None:
+    client = platform.client
+    page_login(client, "province")
+    try:
+        for headers in ({}, {"HX-Request": "true"}):  # the whole page, and what htmx swaps in
+            answer = client.get("/people", params=params, headers=headers)
+            assert answer.status_code == 422
+            tied = re.search(rf'name="{field}"[^>]*aria-invalid="true" aria-describedby="{field}-error"', answer.text)
+            assert tied, answer.text
+            beside = re.search(rf'<span class="field-error" id="{field}-error">([^<]+)</span>', answer.text)
+            assert beside and message in beside.group(1)
+    finally:
+        client.cookies.clear()
+
+
+def test_the_export_link_exports_what_the_list_shows(platform: Platform) -> None:
+    import io
+
+    import openpyxl
+
+    client = platform.client
+    page_login(client, "county_xing")
+    try:
+        answer = client.get("/people/export", params={"region": "蔚汾镇"})
+        assert answer.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
+        assert [row[0] for row in rows[1:]] == ["测试xing_a"]
+        assert rows[0][3:5] == ("乡镇（街道）", "村") and rows[1][3] == "蔚汾镇"
+        refused = client.get("/people/export", params={"region": "龙泉镇"})
+        assert refused.status_code == 422 and 'id="region-error"' in refused.text
+    finally:
+        client.cookies.clear()

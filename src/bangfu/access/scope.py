@@ -108,6 +108,15 @@ class Scope:
             return table.c.hukou_region == self.region_code  # hukou_region is a county code
         return self._subtree(table.c.hukou_region)
 
+    def counties(self, column: ColumnElement[str]) -> ColumnElement[bool]:
+        """A hukou-county column inside the scope's counties (a township's county, for a township): for
+        tables that carry the county but not the township, such as the name index."""
+        if self.level == "township":
+            return column == regions.county_of(self.region_code)
+        if self.level == "county":
+            return column == self.region_code
+        return self._subtree(column)
+
     def organizations(self, table: FromClause = Organization.__table__) -> ColumnElement[bool]:
         """Rows of ``organizations`` (or an alias of it) inside the scope; a township sees only its own."""
         if self.level == "township":

@@ -16,7 +16,9 @@ as text that no spreadsheet runs (``core.spreadsheet_safety``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, false, or_, select
 
 from bangfu.access.scope import Scope
 from bangfu.audit.log import record
@@ -38,16 +40,23 @@ from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_L
 from bangfu.registry.imports.headers import PEOPLE
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.registry.imports.upsert.bulk_io import rows_in
-from bangfu.registry.queries import Reader
+from bangfu.registry.queries import PeopleFilters, Reader, people_conditions
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import Household, Person, PersonCategory
 
 PAGE_ROWS = 5_000
 SHEET_TITLE = "人员"
-# The import's people columns, less the birth date (see the module note).
-EXPORTED_FIELDS = tuple(spec for spec in PEOPLE.fields if spec.name != "birth_date")
-HEADERS = tuple(spec.label for spec in EXPORTED_FIELDS)
-_COLUMN_WIDTHS = {"name": 10, "id_number": 22, "hukou_region": 24, "categories": 28, "phone": 16}
+# The import's people columns, less the birth date (see the module note), with the township and the
+# village after the county: what a township assistant sorts a roster by. The import reads the township
+# from its code and keeps a village in the person's original record, so neither is one of its fields.
+_IMPORTED = tuple(spec.name for spec in PEOPLE.fields if spec.name != "birth_date")
+_LABELS = {spec.name: spec.label for spec in PEOPLE.fields} | {"township": "乡镇（街道）", "village": "村"}
+_AFTER_COUNTY = _IMPORTED.index("hukou_region") + 1
+EXPORTED_COLUMNS = (*_IMPORTED[:_AFTER_COUNTY], "township", "village", *_IMPORTED[_AFTER_COUNTY:])
+HEADERS = tuple(_LABELS[name] for name in EXPORTED_COLUMNS)
+_COLUMN_WIDTHS = {"name": 10, "id_number": 22, "hukou_region": 24, "township": 14, "categories": 28, "phone": 16}
+# Where a national download's village lies in the original record (the header as the county wrote it).
+VILLAGE_HEADERS = ("村", "行政村")
 
 PERSONS = table_of(Person)
 HOUSEHOLDS = table_of(Household)
@@ -73,22 +82,34 @@ def _current_categories(connection: Connection, person_ids: list[int], today: dt
     return held
 
 
+def _village(original_record: str | None) -> str:
+    if not original_record:
+        return ""
+    with contextlib.suppress(ValueError):
+        kept = json.loads(original_record)
+        if isinstance(kept, dict):
+            return next((str(kept[h]) for h in VILLAGE_HEADERS if kept.get(h)), "")
+    return ""
+
+
 def _cells(row: Any, categories: set[str]) -> list[str]:
     named = "、".join(CATEGORY_LABELS[code] for code in CATEGORIES if code in categories)
     values = {
         "name": row.name,
         "id_number": masked_id_number(row.id_number),
         "hukou_region": regions.full_name(row.hukou_region),
+        "township": regions.name_of(row.township_code) if row.township_code else "",
+        "village": _village(row.original_record),
         "categories": named,
         "labor_capacity": LABOR_CAPACITY_LABELS.get(row.labor_capacity or "", ""),
         "phone": masked_phone(row.phone) or "",
         "sex": SEX_LABELS.get(row.sex, ""),
         "household_number": row.household_number or "",
     }
-    return [values[spec.name] for spec in EXPORTED_FIELDS]
+    return [values[name] for name in EXPORTED_COLUMNS]
 
 
-def _pages(connection: Connection, scope: Scope, page_rows: int) -> Any:
+def _pages(connection: Connection, conditions: list[ColumnElement[bool]], page_rows: int) -> Any:
     query = (
         select(
             PERSONS.c.id,
@@ -98,10 +119,12 @@ def _pages(connection: Connection, scope: Scope, page_rows: int) -> Any:
             PERSONS.c.labor_capacity,
             PERSONS.c.phone,
             PERSONS.c.sex,
+            PERSONS.c.township_code,
+            PERSONS.c.original_record,
             HOUSEHOLDS.c.household_number,
         )
         .select_from(PERSONS.outerjoin(HOUSEHOLDS, PERSONS.c.household_id == HOUSEHOLDS.c.id))
-        .where(scope.persons(PERSONS))
+        .where(*conditions)
         .order_by(PERSONS.c.id)
         .limit(page_rows)
     )
@@ -118,8 +141,8 @@ def _temporary_path(out: Path) -> Path:
 def _new_sheet() -> tuple[Any, Any]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
-    for index, spec in enumerate(EXPORTED_FIELDS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = _COLUMN_WIDTHS.get(spec.name, 12)
+    for index, name in enumerate(EXPORTED_COLUMNS):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = _COLUMN_WIDTHS.get(name, 12)
     bold = Font(bold=True)
     header = []
     for label in HEADERS:
@@ -130,7 +153,15 @@ def _new_sheet() -> tuple[Any, Any]:
     return workbook, sheet
 
 
-def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader) -> None:
+def _shown_filters(filters: PeopleFilters) -> dict[str, str]:
+    """The filters as the audit log keeps them: an ID number masked like everywhere else."""
+    shown = {key: value.strip() for key, value in dataclasses.asdict(filters).items() if value and value.strip()}
+    if "id_number" in shown:
+        shown["id_number"] = masked_id_number(shown["id_number"])
+    return shown
+
+
+def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader, filters: PeopleFilters) -> None:
     """The export's audit entry, committed on its own before the file is handed over."""
     with engine.begin() as connection:
         record(
@@ -140,7 +171,7 @@ def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader)
             target_type="region",
             target_id=scope.region_code,
             region_code=scope.region_code,
-            after={"rows": rows, "masked": True},
+            after={"rows": rows, "masked": True, **({"filters": f} if (f := _shown_filters(filters)) else {})},
             address=exported_by.address,
         )
 
@@ -151,10 +182,12 @@ def export_people(
     out: Path | str,
     *,
     exported_by: Reader,
+    filters: PeopleFilters | None = None,
     today: dt.date | None = None,
     page_rows: int = PAGE_ROWS,
 ) -> ExportReport:
-    """Write everyone in ``scope`` (the same rows its searches see) to ``out`` (XLSX), masked.
+    """Write everyone in ``scope`` matching ``filters`` (the same rows its searches see) to ``out`` (XLSX),
+    masked. QueryError, before anything is written, for filters the search would refuse.
 
     The file appears at ``out`` only after its audit entry is committed: if the entry cannot be
     written, the half-made file is deleted and the error propagates, so no roster leaves unrecorded.
@@ -162,12 +195,15 @@ def export_people(
     out_path = Path(out)
     refuse_symlink(out_path)  # before the work: os.replace would put the roster in the link's place anyway
     day = today or dt.date.today()
+    asked = filters or PeopleFilters()
+    found = people_conditions(scope, asked, day)
+    conditions: list[ColumnElement[bool]] = found[0] if found is not None else [false()]
     written = 0
     with engine.connect() as connection:
         require_head(connection)
         workbook, sheet = _new_sheet()
         try:
-            for page in _pages(connection, scope, page_rows):
+            for page in _pages(connection, conditions, page_rows):
                 held = _current_categories(connection, [row.id for row in page], day)
                 for row in page:
                     sheet.append(safe_row(_cells(row, held.get(row.id, set()))))
@@ -181,7 +217,7 @@ def export_people(
     try:
         with create_private(partial, "wb") as stream:
             workbook.save(stream)
-        _record_export(engine, scope, written, exported_by)
+        _record_export(engine, scope, written, exported_by, asked)
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)

@@ -6,9 +6,10 @@ a reader cannot learn that it exists. ID numbers and phones are masked everywher
 ``unmask_person``, which needs the permission and writes an audit entry.
 
 Built for 3.3 million persons on PostgreSQL: an ID number is found through the unique index on
-``persons.id_number``, a name in a county through ``ix_persons_hukou_region_name``, and the scope's
-``hukou_region IN (…)`` condition (see ``access.scope``) stays index-friendly. Blank text parameters
-(an empty form field) count as not given.
+``persons.id_number``, a name fragment or pinyin initials in a county through the name index
+(``registry.name_search``, ADR 0025), a county's list in any sort through ``ix_persons_people_list``,
+and the scope's conditions (see ``access.scope``) stay index-friendly. A region may be named (蔚汾镇).
+Blank text parameters (an empty form field) count as not given.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, f
 
 from bangfu.access.scope import Scope, UnknownRegionError
 from bangfu.audit.log import record
-from bangfu.core import citizen_id, regions
+from bangfu.core import citizen_id, region_names, regions
 from bangfu.core.categories import facts_for, members
 from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_year
+from bangfu.core.name_keys import NameQueryError
+from bangfu.core.region_names import RegionNameError
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
 from bangfu.policy.model import FUNDS
 from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.imports.upsert.base import table_of
+from bangfu.registry.name_search import name_condition
 from bangfu.store.tables import (
     DECLARED_COUNTS,
     BenefitLedgerEntry,
@@ -58,7 +62,13 @@ RECOGNITIONS = table_of(OrganizationRecognition)
 
 
 class QueryError(ValueError):
-    """A search parameter that cannot be used; the message names it and says what it should be."""
+    """A search parameter that cannot be used; the message names it and says what it should be.
+
+    ``field`` is the parameter's name, so that a page can show the message beside its field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -202,20 +212,23 @@ def _given(value: str | None) -> str | None:
 
 def _check_paging(page: int, per_page: int) -> None:
     if page < 1:
-        raise QueryError(f"页码 page 应为从 1 开始的整数，实为 {page}")
+        raise QueryError(f"页码 page 应为从 1 开始的整数，实为 {page}", "page")
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"每页条数 per_page 应在 1 到 {MAX_PER_PAGE} 之间，实为 {per_page}")
+        raise QueryError(f"每页条数 per_page 应在 1 到 {MAX_PER_PAGE} 之间，实为 {per_page}", "per_page")
 
 
 def _narrowed(scope: Scope, region: str | None) -> Scope | None:
-    """The scope limited to ``region``: None when they do not meet; QueryError when it is no region."""
-    code = _given(region)
-    if code is None:
+    """The scope limited to ``region`` (a code or a name, see ``core.region_names``): None when they do
+    not meet; QueryError when it is no region, or a name several regions share."""
+    text = _given(region)
+    if text is None:
         return scope
     try:
-        return scope.within(code)
+        return scope.within(region_names.resolve(text))
+    except RegionNameError as exc:
+        raise QueryError(f"地区：{exc}", "region") from exc
     except UnknownRegionError as exc:
-        raise QueryError(f"地区 region：{exc}") from exc
+        raise QueryError(f"地区 region：{exc}", "region") from exc
 
 
 def _held(table: Any, today: dt.date) -> ColumnElement[bool]:
@@ -296,40 +309,68 @@ def _summary(row: Any, categories: list[str]) -> PersonSummary:
     )
 
 
-def search_people(
-    connection: Connection,
-    scope: Scope,
-    *,
-    id_number: str | None = None,
-    name: str | None = None,
-    region: str | None = None,
-    category: str | None = None,
-    page: int = 1,
-    per_page: int = 20,
-    today: dt.date | None = None,
-    searched_by: Reader | None = None,
-) -> Page[PersonSummary]:
-    """Persons in ``scope`` matching every given filter, by name then id; exact ID number and name.
+# Column sorts of the people list: the key's columns, ascending; "-key" reverses them all. A name sorts
+# by its pinyin (persons.name_sort), then by the name itself; the id keeps pages stable. Birth is sorted
+# by year only, like it is shown: a finer order would tell the masked birth dates apart.
+_BY_NAME = (PERSONS.c.name_sort, PERSONS.c.name, PERSONS.c.id)
+PEOPLE_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "name": ("姓名（拼音）", _BY_NAME),
+    "region": (
+        "户籍地",
+        (PERSONS.c.hukou_region, func.coalesce(PERSONS.c.township_code, ""), *_BY_NAME),
+    ),
+    "birth_year": ("出生年份", (func.extract("year", PERSONS.c.birth_date), *_BY_NAME)),
+}
 
-    With ``searched_by``, a lookup by ID number is written to the audit log in the caller's transaction.
-    """
-    day = today or dt.date.today()
-    _check_paging(page, per_page)
-    area = _narrowed(scope, region)
+
+def _people_order(sort: str | None) -> list[Any]:
+    key = _given(sort) or "name"
+    columns = PEOPLE_SORTS.get(key.removeprefix("-"))
+    if columns is None:
+        choices = "、".join(f"{code}（{label}）" for code, (label, _) in PEOPLE_SORTS.items())
+        raise QueryError(f"排序 sort“{key}”无效，可选：{choices}，前加“-”为倒序", "sort")
+    return [column.desc() for column in columns[1]] if key.startswith("-") else list(columns[1])
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    """What a people search asks for; blank text counts as not given. The list and the export share it."""
+
+    id_number: str | None = None
+    name: str | None = None
+    region: str | None = None
+    category: str | None = None
+
+
+def people_conditions(
+    scope: Scope, filters: PeopleFilters, day: dt.date
+) -> tuple[list[ColumnElement[bool]], str | None] | None:
+    """(SQL conditions on ``persons``, the checked ID number asked for) of ``filters`` inside ``scope``;
+    None when the region asked for lies outside it. QueryError, naming the field, for unusable input."""
+    area = _narrowed(scope, filters.region)
     if area is None:
-        return _page([], 0, page, per_page)
+        return None
     conditions: list[ColumnElement[bool]] = [area.persons(PERSONS)]
-    if (number := _given(id_number)) is not None:
+    if area.level == "township":
+        # Implied (a township lies in its county, and imports place it so), and it bounds the range of
+        # ix_persons_people_list that a sort reads: without it PostgreSQL walks the whole index.
+        conditions.append(area.counties(PERSONS.c.hukou_region))
+    checked_id = None
+    if (number := _given(filters.id_number)) is not None:
         checked = citizen_id.check(number, day)
         if not checked.valid:
-            raise QueryError(f"身份证号 id_number {masked_id_number(checked.id)} 无效：{checked.reason}")
+            raise QueryError(f"身份证号 id_number {masked_id_number(checked.id)} 无效：{checked.reason}", "id_number")
+        checked_id = checked.id
         conditions.append(PERSONS.c.id_number == checked.id)
-    if (wanted := _given(name)) is not None:
-        conditions.append(PERSONS.c.name == wanted)
-    if (code := _given(category)) is not None:
+    if (wanted := _given(filters.name)) is not None:
+        try:
+            conditions.append(name_condition(area, wanted))
+        except NameQueryError as exc:
+            raise QueryError(f"姓名：{exc}", "name") from exc
+    if (code := _given(filters.category)) is not None:
         if code not in CATEGORIES:
             choices = "、".join(f"{c}（{CATEGORY_LABELS[c]}）" for c in CATEGORIES)
-            raise QueryError(f"人员类别 category“{code}”无效，可选：{choices}")
+            raise QueryError(f"人员类别 category“{code}”无效，可选：{choices}", "category")
         # a category counts its kinds too (农村低收入人口 includes 防返贫监测对象 and its three kinds, and
         # those with 低保 or 特困): the one hierarchy the rules also use (core/categories.py)
         held_kind = exists().where(
@@ -339,16 +380,64 @@ def search_people(
         )
         by_fact = [PERSONS.c[fact].is_(True) for fact in facts_for(code)]
         conditions.append(or_(held_kind, *by_fact))
-    query = select(*_SUMMARY_COLUMNS, _categories_held(day)).order_by(PERSONS.c.name, PERSONS.c.id)
+    return conditions, checked_id
+
+
+def search_people(
+    connection: Connection,
+    scope: Scope,
+    *,
+    id_number: str | None = None,
+    name: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+    sort: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    today: dt.date | None = None,
+    searched_by: Reader | None = None,
+) -> Page[PersonSummary]:
+    """Persons in ``scope`` matching every given filter, in ``sort`` order (``PEOPLE_SORTS``, by name's
+    pinyin by default). An ID number matches exactly; a name by any fragment or by pinyin initials; a
+    region by code or name.
+
+    With ``searched_by``, a lookup by ID number is written to the audit log in the caller's transaction.
+    """
+    day = today or dt.date.today()
+    _check_paging(page, per_page)
+    order = _people_order(sort)
+    found = people_conditions(scope, PeopleFilters(id_number, name, region, category), day)
+    if found is None:
+        return _page([], 0, page, per_page)
+    conditions, number = found
+    query = select(*_SUMMARY_COLUMNS, _categories_held(day)).order_by(*order)
     if number is not None:
         # An ID number is unique: the page is the count, and one indexed lookup answers it all.
         rows = list(connection.execute(query.where(*conditions).limit(1)).all()) if page == 1 else []
         total = len(rows) if page == 1 else int(connection.scalar(select(func.count()).where(*conditions)) or 0)
         if searched_by is not None:
-            _record_lookup(connection, searched_by, checked.id, rows)
+            _record_lookup(connection, searched_by, number, rows)
     else:
-        total, rows = _paged(connection, PERSONS, query, conditions, page, per_page)
+        total, rows = _people_page(connection, query, conditions, order, page, per_page)
     return _page([_summary(row, _in_vocabulary_order(row.categories_held)) for row in rows], total, page, per_page)
+
+
+def _people_page(
+    connection: Connection,
+    query: Select[Any],
+    conditions: list[ColumnElement[bool]],
+    order: list[Any],
+    page: int,
+    per_page: int,
+) -> tuple[int, list[Any]]:
+    """(total, rows of the page), the page chosen by ids first: the sort then reads only the columns of
+    ``ix_persons_people_list`` (an index-only scan of a county) and the table only for the page's rows."""
+    total = int(connection.scalar(select(func.count()).select_from(PERSONS).where(*conditions)) or 0)
+    offset = (page - 1) * per_page
+    if offset >= total:
+        return total, []
+    chosen = select(PERSONS.c.id).where(*conditions).order_by(*order).limit(per_page).offset(offset)
+    return total, list(connection.execute(query.where(PERSONS.c.id.in_(chosen.scalar_subquery()))).all())
 
 
 @dataclass(frozen=True)

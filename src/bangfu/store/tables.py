@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -23,15 +24,19 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    delete,
     event,
     false,
     func,
+    insert,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
-from bangfu.core import citizen_id
+from bangfu.core import citizen_id, name_keys
 from bangfu.core.disclosure import masked_id_number
 from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES, ORGANIZATION_KINDS, SEX_LABELS
 
@@ -115,6 +120,9 @@ class Person(Base):
 
     __tablename__ = "persons"
     __table_args__ = (
+        # The people list of a county (ADR 0025): in pinyin order a page at a time, and every column
+        # its other sorts and a township's list need, so that they sort the index alone, not the table.
+        Index("ix_persons_people_list", "hukou_region", "name_sort", "name", "id", "township_code", "birth_date"),
         CheckConstraint("length(id_number) = 18", name="id_number_length"),
         CheckConstraint(one_of("sex", SEXES), name="sex"),
         CheckConstraint(f"labor_capacity IS NULL OR {one_of('labor_capacity', LABOR_CAPACITIES)}", name="labor"),
@@ -126,6 +134,8 @@ class Person(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    # The name in pinyin order (core.name_keys.sort_key), kept with the name by every writer (ADR 0025).
+    name_sort: Mapped[str] = mapped_column(String(255), server_default="")
     sex: Mapped[str] = mapped_column(String(6))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     hukou_region: Mapped[str] = mapped_column(ForeignKey("regions.code"))
@@ -156,6 +166,20 @@ class Person(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class PersonNameTerm(Base):
+    """The name index (ADR 0025): each character of a person's name and each prefix of its pinyin
+    initials, with the person's hukou county, so that "names holding 华 in this county" is one range of
+    the primary key. Kept by every writer of ``persons.name`` and ``persons.hukou_region``."""
+
+    __tablename__ = "person_name_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hukou_region: Mapped[str] = mapped_column(String(12), primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
@@ -589,3 +613,22 @@ def fill_from_id_number(person: Person) -> None:
 @event.listens_for(Person, "before_update")
 def _check_identity(_mapper: Mapper[Any], _connection: Any, person: Person) -> None:
     fill_from_id_number(person)
+    person.name_sort = name_keys.sort_key(person.name)
+
+
+def name_term_rows(person_id: int, name: str, hukou_region: str) -> list[dict[str, Any]]:
+    """The ``person_name_terms`` rows of one person."""
+    return [
+        {"term": term, "hukou_region": hukou_region, "person_id": person_id} for term in sorted(name_keys.terms(name))
+    ]
+
+
+@event.listens_for(Person, "after_insert")
+@event.listens_for(Person, "after_update")
+def _index_name(_mapper: Mapper[Any], connection: Connection, person: Person) -> None:
+    state = inspect(person)
+    if state.attrs.name.history.has_changes() or state.attrs.hukou_region.history.has_changes():
+        terms = PersonNameTerm.__table__
+        assert isinstance(terms, Table)
+        connection.execute(delete(terms).where(terms.c.person_id == person.id))
+        connection.execute(insert(terms), name_term_rows(person.id, person.name, person.hukou_region))

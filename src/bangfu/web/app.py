@@ -160,7 +160,8 @@ def _add_error_answers(app: FastAPI) -> None:
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": str(exc)}, status_code=422)
+            # ``field`` names the parameter the message is about, for a client to show it beside its input.
+            return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
         return _error_page(request, 422, str(exc))
 
     @app.exception_handler(RequestValidationError)

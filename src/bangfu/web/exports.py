@@ -12,12 +12,13 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from bangfu.registry.people_export import export_people
+from bangfu.registry.queries import PeopleFilters
 from bangfu.web.deps import Viewer, app_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def people_roster(request: Request, viewer: Viewer) -> FileResponse:
+def people_roster(request: Request, viewer: Viewer, filters: PeopleFilters | None = None) -> FileResponse:
     """Write the roster to a temporary folder and send it (then delete it).
 
     ``export_people`` commits the export's audit entry before the file exists, so a file that is
@@ -26,7 +27,11 @@ def people_roster(request: Request, viewer: Viewer) -> FileResponse:
     folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
     try:
         report = export_people(
-            app_context(request).engine, viewer.scope, folder / "people.xlsx", exported_by=viewer.reader
+            app_context(request).engine,
+            viewer.scope,
+            folder / "people.xlsx",
+            exported_by=viewer.reader,
+            filters=filters,
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

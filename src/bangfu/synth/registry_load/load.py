@@ -24,6 +24,7 @@ from sqlalchemy import Connection, select
 from bangfu.store.bulk_sinks import Sink, open_sink
 from bangfu.store.counts import KEYED, RegistryNotEmptyError, registry_counts
 from bangfu.store.migrate import require_head
+from bangfu.store.name_index import rebuild_name_index
 from bangfu.store.tables import Organization, Person
 from bangfu.synth.registry_load.organizations import OrganizationRows
 from bangfu.synth.registry_load.people import PersonRows
@@ -41,6 +42,7 @@ LOADED_TABLES = (
     "organization_recognitions",
     "organization_trainees",
     "benefit_ledger",
+    "person_name_terms",
 )
 
 Mapper = Callable[[pa.Table, np.random.Generator], dict[str, pa.Table]]
@@ -142,6 +144,9 @@ def load_population(
                 for table, rows in mapper(chunk, rng).items():
                     sink.write(table, rows)
                     result.rows[table] += rows.num_rows
+        # The name index in SQL, once per distinct name, before the checks set aside come back (ADR 0025).
+        terms = rebuild_name_index(connection, first_id=mapping.people.offset + 1, sort_keys=False)
+        result.rows["person_name_terms"] = terms
         sink.finish(list(KEYED), LOADED_TABLES)
     result.seconds = time.perf_counter() - started
     return result

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from bangfu.core import citizen_id, regions
 from bangfu.core.vocabulary import CATEGORIES
+from bangfu.store.name_index import sort_keys_of
 from bangfu.synth.population import ORG_BRANDS, ORG_NAME_SUFFIXES
 from bangfu.synth.registry_load.rows import (
     IntArray,
@@ -75,6 +76,7 @@ class PersonRows:
                 "id": self._ids(chunk),
                 "id_number": self._unique_id_numbers(chunk, rng),
                 "name": chunk["name"],
+                "name_sort": sort_keys_of(chunk["name"]),
                 "sex": chunk["sex"],
                 "birth_date": chunk["birth_date"],
                 "hukou_region": chunk["hukou_region"],

@@ -187,14 +187,20 @@ def policy(
     }
 
 
-@router.get("/people", tags=["人员"], summary="查询人员（身份证号、姓名、地区、人员类别），脱敏")
+NAME_QUERY = "姓名中的一个或几个字（如“华”“李华”），或拼音首字母（至少 2 个，如“lh”）"
+REGION_QUERY = "地区名称（如“蔚汾镇”“兴县”“吕梁市”）或行政区划代码；重名时答 422 并列出可选地区"
+SORT_QUERY = "排序：name（姓名拼音，默认）、region（户籍地）、birth_year（出生年份），前加“-”为倒序"
+
+
+@router.get("/people", tags=["人员"], summary="查询人员（身份证号、姓名片段或拼音首字母、地区、人员类别），脱敏")
 async def search_people(
     request: Request,
     viewer: ApiViewer,
     id_number: Annotated[str | None, Query(max_length=40, description="身份证号（15 或 18 位）")] = None,
-    name: Annotated[str | None, Query(max_length=64)] = None,
-    region: Annotated[str | None, Query(max_length=12, description="县或乡镇代码")] = None,
+    name: Annotated[str | None, Query(max_length=64, description=NAME_QUERY)] = None,
+    region: Annotated[str | None, Query(max_length=40, description=REGION_QUERY)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
+    sort: Annotated[str | None, Query(max_length=16, description=SORT_QUERY)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
@@ -206,6 +212,7 @@ async def search_people(
             name=name,
             region=region,
             category=category,
+            sort=sort,
             page=page,
             per_page=per_page,
             searched_by=viewer.reader,
@@ -220,11 +227,18 @@ async def search_people(
 @router.get(
     "/people/export",
     tags=["人员"],
-    summary="导出本账号地区的人员名单（XLSX，身份证号与电话脱敏，记入审计日志）",
+    summary="导出本账号地区的人员名单（XLSX，身份证号与电话脱敏，记入审计日志），可按与查询相同的条件筛选",
     response_class=FileResponse,
 )
-def export_roster(request: Request, viewer: ApiViewer) -> FileResponse:
-    return people_roster(request, viewer)
+def export_roster(
+    request: Request,
+    viewer: ApiViewer,
+    id_number: Annotated[str | None, Query(max_length=40, description="身份证号（15 或 18 位）")] = None,
+    name: Annotated[str | None, Query(max_length=64, description=NAME_QUERY)] = None,
+    region: Annotated[str | None, Query(max_length=40, description=REGION_QUERY)] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+) -> FileResponse:
+    return people_roster(request, viewer, queries.PeopleFilters(id_number, name, region, category))
 
 
 @router.get("/people/{person_id}", tags=["人员"], summary="人员详情（脱敏）；不在本账号地区范围内的答 404")

@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, revoke
+from bangfu.core import region_names
 from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
 from bangfu.policy.case import parse_case
 from bangfu.policy.evaluation import evaluate_all
@@ -30,6 +31,7 @@ from bangfu.web.deps import (
     sign_in_request,
 )
 from bangfu.web.exports import people_roster
+from bangfu.web.people_listing import FieldError, people_listing, people_listing_helpers
 from bangfu.web.security import new_token
 from bangfu.web.set_answer import shown
 
@@ -135,13 +137,16 @@ def people_page(
     name: str = "",
     region: str = "",
     category: str = "",
-    page: int = 1,
+    sort: str = "name",
+    per_page: str = "20",
+    page: str = "1",
 ) -> Response:
     filters = {"id_number": id_number.strip(), "name": name.strip(), "region": region.strip(), "category": category}
-    error = None
+    listing = people_listing(sort, per_page, page)
+    error = listing.error
     found = None
     # A province holds millions: list only once something is asked (a township's list is short enough).
-    if any(filters.values()) or viewer.scope.level == "township":
+    if error is None and (any(filters.values()) or viewer.scope.level == "township"):
         try:
             found = queries.search_people(
                 session.connection(),
@@ -150,13 +155,14 @@ def people_page(
                 name=filters["name"] or None,
                 region=filters["region"] or None,
                 category=filters["category"] or None,
-                page=max(page, 1),
-                per_page=20,
+                sort=listing.sort,
+                page=listing.page,
+                per_page=listing.per_page,
                 searched_by=viewer.reader,
             )
         except queries.QueryError as exc:
-            error = str(exc)
-    template = "partials/people_results.html" if request.headers.get("HX-Request") else "people.html"
+            error = FieldError(str(exc), exc.field)
+    template = "partials/people_search.html" if request.headers.get("HX-Request") else "people.html"
     return render(
         request,
         template,
@@ -164,9 +170,12 @@ def people_page(
         viewer=viewer,
         active="people",
         filters=filters,
+        listing=listing,
         found=found,
         error=error,
         categories=CATEGORIES,
+        region_choices=region_names.names_within(viewer.scope.region_code),
+        **people_listing_helpers(),
     )
 
 
@@ -209,8 +218,22 @@ def _person_page(
 
 
 @router.get("/people/export")
-def people_export(request: Request, viewer: PageViewer) -> FileResponse:
-    return people_roster(request, viewer)
+def people_export(
+    request: Request,
+    session: Db,
+    viewer: PageViewer,
+    id_number: str = "",
+    name: str = "",
+    region: str = "",
+    category: str = "",
+) -> Response:
+    """The roster of what the list shows: the same filters (not its page or order)."""
+    filters = queries.PeopleFilters(id_number, name, region, category)
+    try:
+        return people_roster(request, viewer, filters)
+    except queries.QueryError:
+        # The list with the same filters shows the message beside the field it is about.
+        return people_page(request, session, viewer, id_number=id_number, name=name, region=region, category=category)
 
 
 @router.get("/people/{person_id}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bangfu.core import name_keys
 from bangfu.core.vocabulary import CATEGORIES
 from bangfu.registry.imports.records import NationalFacts, PersonRecord
 from bangfu.registry.imports.upsert.base import (
@@ -35,6 +36,7 @@ from bangfu.registry.imports.upsert.base import (
 )
 from bangfu.registry.imports.upsert.bulk_io import rows_in
 from bangfu.registry.imports.upsert.member_households import MemberHouseholds
+from bangfu.registry.imports.upsert.name_terms import NameTerms
 from bangfu.registry.imports.upsert.periods import CurrentPeriods
 from bangfu.registry.imports.upsert.year_facts import YearFacts
 from bangfu.registry.imports.validate import id_key
@@ -68,7 +70,17 @@ NATIONAL_COLUMNS = (
 
 NO_NATIONAL_ROW = (None,) * len(NATIONAL_COLUMNS)
 # The person columns an insert writes, before the national ones.
-PERSON_COLUMNS = ("id_number", "name", "sex", "birth_date", "hukou_region", "labor_capacity", "phone", "household_id")
+PERSON_COLUMNS = (
+    "id_number",
+    "name",
+    "name_sort",
+    "sex",
+    "birth_date",
+    "hukou_region",
+    "labor_capacity",
+    "phone",
+    "household_id",
+)
 
 
 def national_row(facts: NationalFacts, risk_removed_on: Any) -> tuple[Any, ...]:
@@ -100,6 +112,7 @@ class PeopleWriter(BatchWriter[PersonRecord]):
         self._categories = CurrentPeriods(self.connection, CATEGORY_ROWS, "person_id", "category", self.today)
         self._member_households = MemberHouseholds(self.connection, self.today)
         self._year_facts = YearFacts(self.connection)
+        self._name_terms = NameTerms(self.connection)
         # What national rows reached the writer: who is listed, and the counties the download covers.
         self._listed: set[int] = set()
         self._counties: set[str] = set()
@@ -171,6 +184,8 @@ class PeopleWriter(BatchWriter[PersonRecord]):
     def related_changes(self, record: PersonRecord, row: Mapping[str, Any]) -> list[Change]:
         managed = CATEGORIES if record.national is None else NATIONAL_CATEGORIES
         changes = [self._categories.align(row["id"], record.categories, managed, "categories")]
+        if record.hukou_region and record.hukou_region != row["hukou_region"]:
+            self._name_terms.move(row["id"], record.hukou_region)
         if record.national is not None:
             changes.append(self._year_facts.align(row["id"], record.national))
             changes.extend(self._member_households.changes.get(record.line, ()))
@@ -187,6 +202,7 @@ class PeopleWriter(BatchWriter[PersonRecord]):
             person = (
                 record.id_number,
                 record.name,
+                name_keys.sort_key(record.name),
                 record.sex,
                 record.birth_date,
                 record.hukou_region,
@@ -201,6 +217,7 @@ class PeopleWriter(BatchWriter[PersonRecord]):
 
     def inserted(self, records: Sequence[PersonRecord], ids: Sequence[int]) -> None:
         for record, person_id in zip(records, ids, strict=True):
+            self._name_terms.add(person_id, record.name, record.hukou_region)
             self._categories.start(person_id, record.categories)
             if record.national is not None:
                 self._year_facts.start(person_id, record.national)
@@ -208,6 +225,7 @@ class PeopleWriter(BatchWriter[PersonRecord]):
     def finish(self) -> None:
         self._categories.flush()
         self._year_facts.flush()
+        self._name_terms.flush()
 
     def absent(self) -> list[AbsentPerson]:
         if not self._counties:
