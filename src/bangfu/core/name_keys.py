@@ -82,6 +82,12 @@ def _syllable(char: str, position: int) -> str:
     return readings[0] if readings else char.lower()
 
 
+# Names repeat (a county has many 王伟): an import's million rows hold a few hundred thousand distinct
+# names, so their keys are computed once each.
+NAME_CACHE = 1 << 18
+
+
+@functools.lru_cache(maxsize=NAME_CACHE)
 def sort_key(name: str) -> str:
     """The name in pinyin order: ``李华`` → ``li3hua2``; other characters as themselves, lower case."""
     return "".join(_syllable(char, i) for i, char in enumerate(c for c in name if c not in _SEPARATORS))
@@ -106,10 +112,16 @@ def initials(name: str) -> list[str]:
 def terms(name: str) -> set[str]:
     """What the name index holds for a name: each character, and every prefix of its initials from
     ``MIN_INITIALS`` letters on (lh and lhm for 李华明)."""
+    return set(sorted_terms(name))
+
+
+@functools.lru_cache(maxsize=NAME_CACHE)
+def sorted_terms(name: str) -> tuple[str, ...]:
+    """``terms`` in sorted order, computed once per distinct name (the writers insert them sorted)."""
     found = {char for char in name if char not in _SEPARATORS}
     for variant in initials(name):
         found.update(variant[:length] for length in range(MIN_INITIALS, len(variant) + 1))
-    return found
+    return tuple(sorted(found))
 
 
 def query_terms(query: str) -> tuple[set[str], bool]:

@@ -50,7 +50,7 @@ def _send_keys(connection: Connection, names: list[str], sort_keys: bool) -> Non
     owners: list[str] = []
     terms: list[str] = []
     for name in names:
-        found = sorted(name_keys.terms(name))
+        found = name_keys.sorted_terms(name)
         owners.extend([name] * len(found))
         terms.extend(found)
     sink.write("name_term_keys", pa.table({"name": owners, "term": terms}))

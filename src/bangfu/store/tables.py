@@ -619,7 +619,7 @@ def _check_identity(_mapper: Mapper[Any], _connection: Any, person: Person) -> N
 def name_term_rows(person_id: int, name: str, hukou_region: str) -> list[dict[str, Any]]:
     """The ``person_name_terms`` rows of one person."""
     return [
-        {"term": term, "hukou_region": hukou_region, "person_id": person_id} for term in sorted(name_keys.terms(name))
+        {"term": term, "hukou_region": hukou_region, "person_id": person_id} for term in name_keys.sorted_terms(name)
     ]
 
 

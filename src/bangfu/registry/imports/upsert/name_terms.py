@@ -28,7 +28,7 @@ class NameTerms:
         self._moved: list[dict[str, Any]] = []
 
     def add(self, person_id: int, name: str, hukou_region: str) -> None:
-        self._new.extend((term, hukou_region, person_id) for term in sorted(name_keys.terms(name)))
+        self._new.extend((term, hukou_region, person_id) for term in name_keys.sorted_terms(name))
 
     def move(self, person_id: int, hukou_region: str) -> None:
         self._moved.append({"person": person_id, "county": hukou_region})
