@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -24,17 +25,17 @@ def stored(
     ident: int, value: int, start: dt.date, region: str = YUNCHENG, end: dt.date | None = None, key: str = REFERRAL
 ) -> StoredStandard:
     return StoredStandard(
-        ident,
-        "shanxi-2021",
-        key,
-        region,
-        value,
-        start,
-        end,
-        f"运人社发〔2024〕{ident}号",
-        "职业介绍补贴标准",
-        "city",
-        SET_AT,
+        id=ident,
+        document_id="shanxi-2021",
+        parameter_key=key,
+        region_code=region,
+        value=value,
+        valid_from=start,
+        valid_to=end,
+        document_number=f"运人社发〔2024〕{ident}号",
+        document_title="职业介绍补贴标准",
+        set_by="city",
+        set_at=SET_AT,
     )
 
 
@@ -99,7 +100,7 @@ def test_a_city_standard_applies_to_its_counties_and_a_county_may_set_its_own_wh
 def test_overlay_leaves_the_files_alone_and_skips_unknown_documents(policy: Policy) -> None:
     bundled = PolicySet.of(policy)
     assert overlay(bundled, []) is bundled
-    other = StoredStandard(9, "gone-2030", REFERRAL, YUNCHENG, 1, dt.date(2024, 1, 1), None, "x", "y", "city", SET_AT)
+    other = dataclasses.replace(stored(9, 1, dt.date(2024, 1, 1)), document_id="gone-2030")
     assert overlay(bundled, [other]) is bundled
     overlay(bundled, [stored(1, 20000, dt.date(2024, 1, 1))])
     assert not policy.parameters[REFERRAL].overrides  # the loaded document is not changed

@@ -27,10 +27,9 @@ ONE_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class StoredStandard:
-    """One value as set by a city or county, with the local document that set it."""
+class Proposal:
+    """A value an administrator asks to set, before it is checked."""
 
-    id: int
     document_id: str
     parameter_key: str
     region_code: str
@@ -39,6 +38,13 @@ class StoredStandard:
     valid_to: dt.date | None
     document_number: str
     document_title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredStandard(Proposal):
+    """One value as set by a city or county, with the local document that set it: a proposal saved."""
+
+    id: int
     set_by: str
     set_at: dt.datetime
 
@@ -116,20 +122,6 @@ def settable(policy: Policy, level: str) -> list[Parameter]:
         for p in policy.parameters.values()
         if p.is_local_standard and not p.informational and p.type == "int" and level in p.levels_that_set()
     ]
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A value an administrator asks to set, before it is checked."""
-
-    document_id: str
-    parameter_key: str
-    region_code: str
-    value: int
-    valid_from: dt.date
-    valid_to: dt.date | None
-    document_number: str
-    document_title: str
 
 
 def refusals(policy: Policy, proposal: Proposal, setter_region: str) -> dict[str, str]:
