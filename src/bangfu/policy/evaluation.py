@@ -32,18 +32,18 @@ def evaluate_all(policies: PolicySet, case: Case) -> Answer:
     for group in policies.cross_exclusions():
         _exclude_across(group, answers, case, policies)
     shown = [(d, a) for d, a in answers if case.documents or _has_answer(d, a, case.date)]
-    if not shown and answers:
-        last = policies.last_in_force(case.date, case.region)
-        fallback = last.id if last is not None else answers[0][0].id
-        shown = [(d, a) for d, a in answers if d.id == fallback]
     last_applied = policies.last_in_force(case.date, case.region)
+    if not shown and answers:
+        fallback = last_applied.id if last_applied is not None else answers[0][0].id
+        shown = [(d, a) for d, a in answers if d.id == fallback]
     primary = shown[0][1]["policy"] if shown else policy_summary(policies.default, case.date)
+    in_force = any(d.in_force(case.date) for d, _ in shown)
     return {
         "date": case.date.isoformat(),
         "policy": primary,
         "documents": [{**a["policy"], "decided_on": a["decided_on"]} for _, a in shown],
-        "in_force": any(d.in_force(case.date) for d, _ in shown),
-        "last_in_force": _last(last_applied) if not any(d.in_force(case.date) for d, _ in shown) else None,
+        "in_force": in_force,
+        "last_in_force": None if in_force else _last(last_applied),
         "entity": case.entity.name,
         "region": case.region,
         "benefits": [benefit for _, answer in shown for benefit in answer["benefits"]],
