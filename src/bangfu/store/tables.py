@@ -127,8 +127,6 @@ class Person(Base):
         CheckConstraint(one_of("sex", SEXES), name="sex"),
         CheckConstraint(f"labor_capacity IS NULL OR {one_of('labor_capacity', LABOR_CAPACITIES)}", name="labor"),
         CheckConstraint("residence_region IS NULL OR length(residence_region) >= 6", name="residence_region_length"),
-        # Leading hukou_region: serves "everyone of a county" and "this name in this county" alike.
-        Index(None, "hukou_region", "name"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -175,6 +173,8 @@ class PersonNameTerm(Base):
     the primary key. Kept by every writer of ``persons.name`` and ``persons.hukou_region``."""
 
     __tablename__ = "person_name_terms"
+    # On SQLite the key is the table (one B-tree insertion a term, not two: migration 0011, ADR 0030).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
     hukou_region: Mapped[str] = mapped_column(String(12), primary_key=True)
