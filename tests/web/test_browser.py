@@ -157,7 +157,55 @@ def test_self_check_in_the_browser(server: tuple[str, dict[str, object]], page: 
     page.click("button:has-text('测算')")  # type: ignore[attr-defined]
     page.wait_for_selector("#result")  # type: ignore[attr-defined]
     result = page.inner_text("#result")  # type: ignore[attr-defined]
-    assert "跨省务工一次性交通补贴" in result and "650.00 元" in result
+    assert "您可能可以申请：跨省务工一次性交通补贴，最多 650 元" in result
+    assert "650.00 元" not in result  # the officials' table is in the details, closed
+    page.click("text=查看详细依据")  # type: ignore[attr-defined]
+    details = page.inner_text("#result .answer-details")  # type: ignore[attr-defined]
+    assert "650.00 元" in details and "（四）" in details
+
+
+def test_self_check_answer_comes_first_on_a_phone(server: tuple[str, dict[str, object]], browser: object) -> None:
+    """A resident on a 375 px phone: after submitting, the plain answer is what is in view (swapped in by
+    htmx, and by a full page load without scripts), and nothing is wider than the screen."""
+    base, _ = server
+    errors: list[str] = []
+    for scripts in (True, False):
+        context = browser.new_context(  # type: ignore[attr-defined]
+            viewport={"width": 375, "height": 740}, locale="zh-CN", java_script_enabled=scripts
+        )
+        try:
+            page = context.new_page()
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.goto(f"{base}/self-check")
+            page.fill("input[name=date]", "2024-06-30")
+            page.select_option("select[name=hukou_region]", "141123")
+            page.check("input[value=poverty_alleviated]")
+            page.select_option("select[name=work_place]", "other_province")
+            page.select_option("select[name=work_province]", "44")
+            page.fill("input[name=work_start]", "2024-03-01")
+            page.fill("input[name=travel_cost]", "650")
+            page.click("button:has-text('测算')")
+            page.wait_for_selector("#summary")
+            # htmx answers in place; without scripts the browser posts to /self-check#result
+            assert page.url.endswith("#result") is not scripts, page.url
+            summary = page.locator("#summary")
+            assert summary.is_visible()
+            assert "您可能可以申请：跨省务工一次性交通补贴，最多 650 元" in summary.inner_text()
+            box = summary.bounding_box()
+            assert box is not None and 0 <= box["y"] < 740 / 2, box  # in view, near the top: no scrolling to find it
+            # the answer comes before the form in the page, and is where the keyboard and a screen reader are
+            assert page.evaluate(
+                "document.getElementById('result').compareDocumentPosition(document.getElementById('check-form'))"
+                " & Node.DOCUMENT_POSITION_FOLLOWING"
+            )
+            assert page.evaluate("document.activeElement && document.activeElement.id") == "result"
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            page.click("text=查看详细依据")  # the officials' table, opened, still fits
+            assert page.locator("#result section.document").first.is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            assert not errors, errors
+        finally:
+            context.close()
 
 
 @pytest.mark.expect_status(403)
@@ -311,13 +359,15 @@ def test_documents_grouped_on_a_phone(
         page.select_option("select[name=hukou_region]", "141123")
         page.click("button:has-text('测算')")
         page.wait_for_selector("#result")
-        assert "没有正在执行的就业帮扶政策" in page.inner_text("#result .nothing-in-force")
+        assert "没有正在执行的就业帮扶政策" in page.inner_text("#summary .none-in-force")
         assert page.locator("#result table").count() == 0
         fits_a_phone(page)
         # and today: the groups, the placeholder explained
         page.fill("input[name=date]", dt.date.today().isoformat())
         page.check("input[value=poverty_alleviated]")
         page.click("button:has-text('测算')")
+        page.wait_for_selector("#result .summary")
+        page.click("text=查看详细依据")
         page.wait_for_selector("#result section.document")
         assert "暂定标准" in page.inner_text("#result")
         fits_a_phone(page)

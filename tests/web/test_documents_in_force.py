@@ -177,10 +177,14 @@ def self_check(client: TestClient, **fields: str) -> str:
 
 def test_the_self_check_says_plainly_when_nothing_is_in_force(ended: TestClient) -> None:
     result = self_check(ended, date="2026-06-30", categories="poverty_alleviated")
-    top = words(result.split("</p>", 1)[0])
-    assert "2026-06-30，山西省吕梁市兴县没有正在执行的就业帮扶政策" in top
-    assert f"最近适用的是《{TITLE_2021}》，已于 2025-12-31 执行期满" in top
-    assert "请把测算日期改为 2025-12-31 或更早" in top
+    # first, in the resident's words (ADR 0026)
+    summary = words(result.split('id="summary"', 1)[1].split("</div>", 1)[0])
+    assert "2026-06-30，山西省吕梁市兴县没有正在执行的就业帮扶政策，暂时没有可以申请的补贴" in summary
+    assert f"最近的政策《{TITLE_2021}》已于 2025-12-31 结束" in summary
+    # the details open on the officials' sentence, with the way back to the last day
+    details = words(result.split('class="answer-details"', 1)[1].split("</details>", 1)[0])
+    assert f"最近适用的是《{TITLE_2021}》，已于 2025-12-31 执行期满" in details
+    assert "请把测算日期改为 2025-12-31 或更早" in details
     # no table of “不在执行期” rows
     assert "<table" not in result and "不在执行期" not in words(result)
     no_internal_words(result)

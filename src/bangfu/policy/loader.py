@@ -398,12 +398,15 @@ def _benefit(bid: str, data: Any, where: str, param_types: dict[str, str]) -> Be
     seen: set[str] = set()
     for index, raw in enumerate(raw_conditions):
         here = f"{where}.conditions[{index}]"
-        cond = check_keys(raw, here, {"id", "label", "when"}, set())
+        cond = check_keys(raw, here, {"id", "label", "when"}, {"citizen"})
         if cond["id"] in seen:
             raise PolicyError(f"{here}.id: 条件编号 {cond['id']} 重复")
         seen.add(cond["id"])
         node = _expr(cond["when"], f"{here}.when", entity, param_types, "bool", names=_due_names(repeat))
-        conditions.append(Condition(str(cond["id"]), str(cond["label"]), node, str(cond["when"])))
+        citizen = str(cond.get("citizen") or "").strip()
+        if citizen and not citizen.startswith("需要"):
+            raise PolicyError(f"{here}.citizen: 应以“需要”开头，说明申请人还需要满足什么，如“需要有劳动能力”")
+        conditions.append(Condition(str(cond["id"]), str(cond["label"]), node, str(cond["when"]), citizen))
     details = []
     for index, raw in enumerate(spec.get("details") or []):
         here = f"{where}.details[{index}]"

@@ -28,6 +28,9 @@ class Condition:
     label: str
     expr: Node
     text: str
+    # what a resident who does not meet it needs, in their words ("需要有劳动能力"); empty: derived
+    # from the label by the self-check (web/plain_words.py)
+    citizen: str = ""
 
 
 @dataclass(frozen=True)

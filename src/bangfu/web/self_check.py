@@ -17,12 +17,51 @@ from bangfu.core.money import parse_yuan
 from bangfu.core.vocabulary import CATEGORIES, LABOR_CAPACITIES
 
 WORK_PLACES = {
-    "": "今年未务工",
-    "home_county": "在户籍所在县务工",
+    "": "今年没有务工",
+    "home_county": "在户口所在县务工",
     "other_county": "在省内其他县（市、区）务工",
     "other_province": "在山西省外务工",
 }
 ORGANIZED = {"": "不清楚", "yes": "是", "no": "否"}
+# The form's questions, asked the way a resident would be asked (您, 元), and the short name of each
+# for "请补充：…" when the answer needs it.
+QUESTIONS = {
+    "date": "按哪一天测算（一般就是今天）",
+    "hukou_region": "您的户口在哪个县（市、区）",
+    "birth_date": "您的出生日期",
+    "labor_capacity": "您的劳动能力",
+    "categories": "您属于下面哪类人员（可多选；不清楚可以问村委会或驻村工作队）",
+    "work_place": "您今年在哪里务工",
+    "work_county": "在省内哪个县（市、区）务工（在省内其他县务工时填）",
+    "work_province": "在哪个省务工（在省外务工时填）",
+    "work_start": "您哪天开始在那里务工",
+    "organized": "是不是通过政府组织的劳务输出去务工",
+    "travel_cost": "外出务工路上花的交通费（元）",
+    "training_days": "您今年参加职业培训多少天",
+}
+SHORT = {
+    "hukou_region": "户口所在县",
+    "birth_date": "出生日期",
+    "labor_capacity": "劳动能力",
+    "categories": "人员类别",
+    "work_place": "务工地点",
+    "work_start": "开始务工的日期",
+    "organized": "是不是政府组织的劳务输出",
+    "travel_cost": "外出务工交通费",
+    "training_days": "参加培训的天数",
+}
+# The last part of a fact's path in the engine's answer -> the form field that gives it.
+FACT_FIELDS = {
+    "hukou_region": "hukou_region",
+    "birth_date": "birth_date",
+    "labor_capacity": "labor_capacity",
+    "categories": "categories",
+    "work_region": "work_place",
+    "start": "work_start",
+    "organized_export": "organized",
+    "travel_cost_fen": "travel_cost",
+    "days": "training_days",
+}
 
 
 @dataclass
@@ -67,7 +106,7 @@ class SelfCheck:
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            self.errors[key] = f"{label}应为 YYYY-MM-DD 格式的日期，如 2024-06-30"
+            self.errors[key] = f"{label}应为 YYYY-MM-DD 格式的日期，如 2024-06-30；也可以点输入框从日历里选"
             return None
 
     def _county(self, key: str, label: str) -> str | None:
@@ -76,7 +115,7 @@ class SelfCheck:
             return None
         found = regions.get(code)
         if found is None or found.level != "county" or not regions.is_shanxi(code):
-            self.errors[key] = f"{label}应从列表中选择山西省的县（市、区）"
+            self.errors[key] = f"请从列表中选择{label}（山西省的县、市、区）"
             return None
         return code
 
@@ -84,7 +123,7 @@ class SelfCheck:
         """The case JSON, or None when the form has errors (then ``errors`` says which and why)."""
         day = self._date("date", "测算日期", required=True)
         birth = self._date("birth_date", "出生日期")
-        hukou = self._county("hukou_region", "户籍所在县")
+        hukou = self._county("hukou_region", "您户口所在的县")
         unknown = [c for c in self.values["categories"] if c not in CATEGORIES]
         if unknown:
             self.errors["categories"] = "人员类别只能从所列选项中选择"
@@ -119,16 +158,16 @@ class SelfCheck:
         if place == "home_county":
             work_region = hukou
             if hukou is None:
-                self.errors["hukou_region"] = "在户籍所在县务工时，请选择户籍所在县"
+                self.errors["hukou_region"] = "您选了在户口所在县务工，请选择户口所在的县"
         elif place == "other_county":
-            work_region = self._county("work_county", "务工所在县")
+            work_region = self._county("work_county", "务工所在的县")
             if work_region is None and "work_county" not in self.errors:
-                self.errors["work_county"] = "请选择务工所在县（市、区）"
+                self.errors["work_county"] = "请选择您在省内哪个县（市、区）务工"
         else:
             code = self.values["work_province"]
             work_region = code + "0000"
             if code not in regions.provinces() or code == regions.SHANXI:
-                self.errors["work_province"] = "请选择山西省以外的务工省份"
+                self.errors["work_province"] = "请选择山西省以外的务工省份（您选了在山西省外务工）"
                 work_region = None
         start = self._date("work_start", "开始务工日期", required=True)
         organized = {"yes": True, "no": False}.get(self.values["organized"])
@@ -141,7 +180,7 @@ class SelfCheck:
                 if cost < 0:
                     raise ValueError
             except ValueError:
-                self.errors["travel_cost"] = "交通费应为元，最多两位小数，如 650 或 650.50"
+                self.errors["travel_cost"] = "交通费应为元，最多两位小数，如 650 或 650.50（只填数字）"
         if work_region is None or start is None:
             return []
         return [
@@ -159,7 +198,7 @@ class SelfCheck:
         if not text:
             return []
         if not text.isdigit() or not 0 < int(text) <= 366:
-            self.errors["training_days"] = "培训天数应为 1 至 366 之间的整数"
+            self.errors["training_days"] = "培训天数应为 1 至 366 之间的整数（没有参加培训就不填）"
             return []
         day = self._date("date", "测算日期") or dt.date.today()
         return [{"start": dt.date(day.year, 1, 1).isoformat(), "days": int(text)}]

@@ -15,11 +15,14 @@ from bangfu.policy.catalog import DOCUMENT_STATES, describe_set
 from bangfu.policy.engine import PolicyConflictError
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.source_text import clause_texts
+from bangfu.web.citizen_answer import citizen_answer
 from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, app_context, check_anonymous_csrf
+from bangfu.web.plain_words import with_needs
 from bangfu.web.routes.pages import render
 from bangfu.web.security import new_token
-from bangfu.web.self_check import ORGANIZED, WORK_PLACES, SelfCheck
+from bangfu.web.self_check import ORGANIZED, QUESTIONS, WORK_PLACES, SelfCheck
 from bangfu.web.set_answer import heading, shown
+from bangfu.web.where_to_apply import offices
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,6 +76,7 @@ def _self_check(
     request: Request, viewer: Any, form: SelfCheck, result: Any = None, error: str | None = None, status_code: int = 200
 ) -> Response:
     token = new_token()
+    context = app_context(request)
     counties = [c for c in regions.shanxi_counties() if not c.statistics_only]
     provinces = {code: name for code, name in regions.provinces().items() if code != regions.SHANXI}
     response = render(
@@ -90,12 +94,25 @@ def _self_check(
         categories=CATEGORIES,
         work_places=WORK_PLACES,
         organized=ORGANIZED,
-        **(shown(result, app_context(request).policies) if result is not None else {}),
+        questions=QUESTIONS,
+        **(_answer(result, form, context.policies, context.settings.policy_dir) if result is not None else {}),
     )
     response.set_cookie(
         ANONYMOUS_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.https, path="/"
     )
     return response
+
+
+def _answer(result: dict[str, Any], form: SelfCheck, policies: Any, policy_dir: Any) -> dict[str, Any]:
+    """The resident's summary and where to apply first; the officials' table, reasons turned into what
+    is needed, for the details."""
+    citizen = citizen_answer(result, policies)
+    county = str(form.values["hukou_region"]) or None
+    return {
+        "citizen": citizen,
+        "guide": offices(policy_dir).guide(county, citizen.to_apply),
+        **shown(with_needs(result, policies), policies),
+    }
 
 
 @router.get("/self-check")
