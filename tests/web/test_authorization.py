@@ -197,7 +197,7 @@ def test_account_administration_follows_role_and_region(platform: Platform, user
         for key, (target_role, target_region) in TARGETS.items():
             allowed = administers(role, region, target_role, target_region)
             if role not in ("township", "auditor"):
-                assert (f"<td>{names[key]}</td>" in listing.text) == allowed, (username, key)
+                assert (f'<td data-label="用户名">{names[key]}</td>' in listing.text) == allowed, (username, key)
             for action in ADMIN_ACTIONS:
                 answer = client.post(f"/admin/users/{ids[names[key]]}/{action}", data={"csrf_token": csrf})
                 expected = 403 if role in ("township", "auditor") else (200 if allowed else 404)
