@@ -125,7 +125,7 @@ def test_category_filter_holds_on_the_day(world: tuple[Connection, World]) -> No
     assert built.persons(
         p.id for p in search_people(connection, Scope.for_region(XING), category="poverty_alleviated").items
     ) == {"p1", "p3"}
-    with pytest.raises(QueryError, match="人员类别 category“poor”无效"):
+    with pytest.raises(QueryError, match="人员类别“poor”无效"):
         search_people(connection, province, category="poor")
 
 
@@ -209,7 +209,7 @@ def test_organization_search_and_detail(world: tuple[Connection, World]) -> None
         "非遗工坊"
     ]
     assert search_organizations(connection, province, region=WEIFEN).total == 1
-    with pytest.raises(QueryError, match="单位类型 kind“factory”无效"):
+    with pytest.raises(QueryError, match="单位类型“factory”无效"):
         search_organizations(connection, province, kind="factory")
 
     detail = organization_detail(connection, Scope.for_region(XING), built.ids["o1"], POLICIES, today=TODAY)
