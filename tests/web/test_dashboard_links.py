@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from web_support import TOWN_A, XING, Platform, build_registry, page_login
+from web_support import TOWN_A, XING, Platform, api_token, build_registry, page_login
 
 from bangfu.reports.areas import village_of
 from bangfu.web.app import create_app
@@ -166,3 +166,12 @@ def test_the_work_filter_refuses_an_unknown_situation(platform: Platform) -> Non
         client.cookies.clear()
     assert answer.status_code == 422
     assert "务工情况“abroad”无效" in answer.text and 'id="work-error"' in answer.text
+
+
+def test_the_api_keeps_the_codes_the_page_puts_in_words(platform: Platform) -> None:
+    """A refused filter's message is in words for a page; an API client also gets the field and its codes."""
+    answer = platform.client.get("/api/v1/people?category=bogus", headers=api_token(platform.client, "county_xing"))
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["field"] == "category" and "poverty_alleviated" in body["choices"]
+    assert "脱贫人口" in body["detail"] and "poverty_alleviated" not in body["detail"]
