@@ -275,6 +275,13 @@ def test_the_checker_finds_each_kind_of_leak(shown: str, kind: str) -> None:
     assert any(word.startswith(kind) for word in leaks(shown, _document_ids())), leaks(shown, _document_ids())
 
 
+def test_the_records_taken_out_do_not_hide_a_leak() -> None:
+    # an account is named "province"; the header shows it, an English level glued into a sentence is a leak
+    assert leaks("province（省级管理员，山西省）", [], ["province"]) == []
+    assert leaks("由province制定", [], ["province"]) == ["英文角色或层级词: province", "英文词: province"]
+    assert leaks("Excel 金额“x”格式不正确", [], ["x"]) == []
+
+
 def test_the_checker_passes_plain_chinese() -> None:
     shown = "部分人员 · 分类 · 身份证号 1411************1X · 30 分钟 · 金额 300.00 元 · 帮扶（Bangfu）"
     assert leaks(shown, _document_ids()) == []
