@@ -149,7 +149,7 @@ def test_column_sorts_and_pages(named: tuple[Engine, dict[str, int]]) -> None:
         pages = [search_people(connection, scope, per_page=3, page=n) for n in (1, 2, 3)]
         assert [p.name for page in pages for p in page.items] == by_name
         assert (pages[0].total, pages[0].pages, len(pages[2].items)) == (8, 3, 2)
-        with pytest.raises(QueryError, match="排序 sort“age”无效") as bad:
+        with pytest.raises(QueryError, match="排序方式“age”无效") as bad:
             search_people(connection, scope, sort="age")
         assert bad.value.field == "sort"
 

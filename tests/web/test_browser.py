@@ -219,7 +219,7 @@ def test_a_form_post_without_csrf_is_refused(server: tuple[str, dict[str, object
     with page.expect_response(f"{base}/login") as answer:  # type: ignore[attr-defined]
         page.click("button[type=submit]")  # type: ignore[attr-defined]
     assert answer.value.status == 403
-    assert "CSRF" in page.inner_text("body")  # type: ignore[attr-defined]
+    assert "表单已失效" in page.inner_text("body")  # type: ignore[attr-defined]
     assert not any(c["name"] == "bangfu_session" for c in page.context.cookies())  # type: ignore[attr-defined]
 
 

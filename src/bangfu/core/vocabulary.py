@@ -51,6 +51,17 @@ LABOR_CAPACITY_LABELS = {
     "none": "无劳动力",
 }
 SEX_LABELS = {"male": "男", "female": "女"}
+# Work on a day, as the dashboard counts it and the people list filters it (reports.dashboard): where a
+# held employment spell lies, or no spell for someone able to work. One person with spells in several
+# places is in several of them.
+WORK_SITUATIONS = {
+    "cross_province": "省外务工",
+    "in_province": "省内县外务工",
+    "in_county": "县内务工",
+    "organized_export": "其中有组织输出",
+    "not_working": "未就业（有劳动能力）",
+}
+
 ROLE_LABELS = {
     "province": "省级管理员",
     "city": "市级工作人员",

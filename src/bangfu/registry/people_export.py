@@ -40,7 +40,7 @@ from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, LABOR_CAPACITY_L
 from bangfu.registry.imports.headers import PEOPLE
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.registry.imports.upsert.bulk_io import rows_in
-from bangfu.registry.queries import PeopleFilters, Reader, people_conditions
+from bangfu.registry.queries import VILLAGE_HEADERS, PeopleFilters, Reader, people_conditions
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import Household, Person, PersonCategory
 
@@ -55,8 +55,6 @@ _AFTER_COUNTY = _IMPORTED.index("hukou_region") + 1
 EXPORTED_COLUMNS = (*_IMPORTED[:_AFTER_COUNTY], "township", "village", *_IMPORTED[_AFTER_COUNTY:])
 HEADERS = tuple(_LABELS[name] for name in EXPORTED_COLUMNS)
 _COLUMN_WIDTHS = {"name": 10, "id_number": 22, "hukou_region": 24, "township": 14, "categories": 28, "phone": 16}
-# Where a national download's village lies in the original record (the header as the county wrote it).
-VILLAGE_HEADERS = ("村", "行政村")
 
 PERSONS = table_of(Person)
 HOUSEHOLDS = table_of(Household)

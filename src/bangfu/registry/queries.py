@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,15 @@ from bangfu.core.categories import facts_for, members
 from bangfu.core.disclosure import masked_id_number, masked_phone, shown_birth_year
 from bangfu.core.name_keys import NameQueryError
 from bangfu.core.region_names import RegionNameError
-from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, KIND_LABELS, ORGANIZATION_KINDS, RECOGNITION_LABELS
+from bangfu.core.vocabulary import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    KIND_LABELS,
+    ORGANIZATION_KINDS,
+    RECOGNITION_LABELS,
+    WORK_SITUATIONS,
+    WORKING_CAPACITIES,
+)
 from bangfu.policy.model import FUNDS
 from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.imports.upsert.base import table_of
@@ -64,11 +73,14 @@ RECOGNITIONS = table_of(OrganizationRecognition)
 class QueryError(ValueError):
     """A search parameter that cannot be used; the message names it and says what it should be.
 
-    ``field`` is the parameter's name, so that a page can show the message beside its field."""
+    The message is for people, in words only (pages show it as it is); ``field`` is the parameter's
+    name, so that a page can show the message beside its field, and ``choices`` the codes it takes, for
+    API clients (a page offers them as a list of labels)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, choices: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.field = field
+        self.choices = list(choices)
 
 
 @dataclass(frozen=True)
@@ -212,9 +224,9 @@ def _given(value: str | None) -> str | None:
 
 def _check_paging(page: int, per_page: int) -> None:
     if page < 1:
-        raise QueryError(f"页码 page 应为从 1 开始的整数，实为 {page}", "page")
+        raise QueryError(f"页码应为从 1 开始的整数，实为 {page}", "page")
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"每页条数 per_page 应在 1 到 {MAX_PER_PAGE} 之间，实为 {per_page}", "per_page")
+        raise QueryError(f"每页条数应在 1 到 {MAX_PER_PAGE} 之间，实为 {per_page}", "per_page")
 
 
 def _narrowed(scope: Scope, region: str | None) -> Scope | None:
@@ -228,7 +240,7 @@ def _narrowed(scope: Scope, region: str | None) -> Scope | None:
     except RegionNameError as exc:
         raise QueryError(f"地区：{exc}", "region") from exc
     except UnknownRegionError as exc:
-        raise QueryError(f"地区 region：{exc}", "region") from exc
+        raise QueryError(f"地区：{exc}", "region") from exc
 
 
 def _held(table: Any, today: dt.date) -> ColumnElement[bool]:
@@ -327,8 +339,8 @@ def _people_order(sort: str | None) -> list[Any]:
     key = _given(sort) or "name"
     columns = PEOPLE_SORTS.get(key.removeprefix("-"))
     if columns is None:
-        choices = "、".join(f"{code}（{label}）" for code, (label, _) in PEOPLE_SORTS.items())
-        raise QueryError(f"排序 sort“{key}”无效，可选：{choices}，前加“-”为倒序", "sort")
+        choices = "、".join(label for label, _ in PEOPLE_SORTS.values())
+        raise QueryError(f"排序方式“{key}”无效，可按{choices}排序（正序或倒序）", "sort", list(PEOPLE_SORTS))
     return [column.desc() for column in columns[1]] if key.startswith("-") else list(columns[1])
 
 
@@ -340,6 +352,41 @@ class PeopleFilters:
     name: str | None = None
     region: str | None = None
     category: str | None = None
+    work: str | None = None  # a WORK_SITUATIONS key
+    village: str | None = None  # 村 as the imported row named it (persons.original_record)
+
+
+# The columns of an imported row that name the village (kept in persons.original_record as JSON).
+VILLAGE_HEADERS = ("村", "行政村")
+SHANXI = "14"
+
+
+def work_condition(situation: str, day: dt.date) -> ColumnElement[bool]:
+    """Persons in ``situation`` on ``day``, exactly as ``reports.dashboard`` counts them."""
+    place = SPELLS.c.work_region
+    held = and_(SPELLS.c.person_id == PERSONS.c.id, _held(SPELLS, day))
+    at_home = func.substr(place, 1, 6) == PERSONS.c.hukou_region
+    in_shanxi = func.substr(place, 1, 2) == SHANXI
+    where = {
+        "cross_province": ~in_shanxi,
+        "in_province": and_(in_shanxi, ~at_home),
+        "in_county": at_home,
+        "organized_export": SPELLS.c.organized_export.is_(True),
+    }
+    if situation == "not_working":
+        return and_(~exists().where(held), PERSONS.c.labor_capacity.in_(WORKING_CAPACITIES))
+    return exists().where(held, where[situation])
+
+
+def village_condition(village: str) -> ColumnElement[bool]:
+    """Persons whose imported row names ``village``: the JSON pair as the importers write it (compact)."""
+    value = json.dumps(village, ensure_ascii=False)
+    return or_(
+        *(
+            PERSONS.c.original_record.contains(f"{json.dumps(h, ensure_ascii=False)}:{value}", autoescape=True)
+            for h in VILLAGE_HEADERS
+        )
+    )
 
 
 def people_conditions(
@@ -359,7 +406,7 @@ def people_conditions(
     if (number := _given(filters.id_number)) is not None:
         checked = citizen_id.check(number, day)
         if not checked.valid:
-            raise QueryError(f"身份证号 id_number {masked_id_number(checked.id)} 无效：{checked.reason}", "id_number")
+            raise QueryError(f"身份证号 {masked_id_number(checked.id)} 无效：{checked.reason}", "id_number")
         checked_id = checked.id
         conditions.append(PERSONS.c.id_number == checked.id)
     if (wanted := _given(filters.name)) is not None:
@@ -369,8 +416,8 @@ def people_conditions(
             raise QueryError(f"姓名：{exc}", "name") from exc
     if (code := _given(filters.category)) is not None:
         if code not in CATEGORIES:
-            choices = "、".join(f"{c}（{CATEGORY_LABELS[c]}）" for c in CATEGORIES)
-            raise QueryError(f"人员类别 category“{code}”无效，可选：{choices}", "category")
+            choices = "、".join(CATEGORY_LABELS[c] for c in CATEGORIES)
+            raise QueryError(f"人员类别“{code}”无效，可选：{choices}", "category", CATEGORIES)
         # a category counts its kinds too (农村低收入人口 includes 防返贫监测对象 and its three kinds, and
         # those with 低保 or 特困): the one hierarchy the rules also use (core/categories.py)
         held_kind = exists().where(
@@ -380,6 +427,13 @@ def people_conditions(
         )
         by_fact = [PERSONS.c[fact].is_(True) for fact in facts_for(code)]
         conditions.append(or_(held_kind, *by_fact))
+    if (situation := _given(filters.work)) is not None:
+        if situation not in WORK_SITUATIONS:
+            choices = "、".join(WORK_SITUATIONS.values())
+            raise QueryError(f"务工情况“{situation}”无效，可选：{choices}", "work", list(WORK_SITUATIONS))
+        conditions.append(work_condition(situation, day))
+    if (village := _given(filters.village)) is not None:
+        conditions.append(village_condition(village))
     return conditions, checked_id
 
 
@@ -396,6 +450,8 @@ def search_people(
     per_page: int = 20,
     today: dt.date | None = None,
     searched_by: Reader | None = None,
+    work: str | None = None,
+    village: str | None = None,
 ) -> Page[PersonSummary]:
     """Persons in ``scope`` matching every given filter, in ``sort`` order (``PEOPLE_SORTS``, by name's
     pinyin by default). An ID number matches exactly; a name by any fragment or by pinyin initials; a
@@ -406,7 +462,7 @@ def search_people(
     day = today or dt.date.today()
     _check_paging(page, per_page)
     order = _people_order(sort)
-    found = people_conditions(scope, PeopleFilters(id_number, name, region, category), day)
+    found = people_conditions(scope, PeopleFilters(id_number, name, region, category, work, village), day)
     if found is None:
         return _page([], 0, page, per_page)
     conditions, number = found
@@ -654,8 +710,8 @@ def search_organizations(
         conditions.append(ORGANIZATIONS.c.name.contains(wanted, autoescape=True))
     if (code := _given(kind)) is not None:
         if code not in ORGANIZATION_KINDS:
-            choices = "、".join(f"{k}（{KIND_LABELS[k]}）" for k in ORGANIZATION_KINDS)
-            raise QueryError(f"单位类型 kind“{code}”无效，可选：{choices}")
+            choices = "、".join(KIND_LABELS[k] for k in ORGANIZATION_KINDS)
+            raise QueryError(f"单位类型“{code}”无效，可选：{choices}", "kind", ORGANIZATION_KINDS)
         conditions.append(ORGANIZATIONS.c.kind == code)
     query = select(*_ORGANIZATION_COLUMNS).order_by(ORGANIZATIONS.c.name, ORGANIZATIONS.c.id)
     total, rows = _paged(connection, ORGANIZATIONS, query, conditions, page, per_page)

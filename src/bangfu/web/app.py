@@ -36,8 +36,27 @@ from bangfu.web.routes import (
 )
 from bangfu.web.security import SecurityHeaders
 from bangfu.web.server_errors import UnhandledErrors
-from bangfu.web.views import make_templates
+from bangfu.web.views import fact_label, make_templates
 
+# What a page's error names instead of a parameter: its meaning, and FastAPI's error type in words.
+PAGE_FIELD_LABELS = {
+    "person_id": "人员编号",
+    "org_id": "单位编号",
+    "run_id": "核查编号",
+    "page": "页码",
+    "per_page": "每页条数",
+    "date": "日期",
+    "saved": "地址中的参数",
+}
+PAGE_ERROR_WORDS = {
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "bool_parsing": "应为是或否",
+    "missing": "不能为空",
+    "string_too_long": "过长",
+    "greater_than_equal": "过小",
+    "less_than_equal": "过大",
+}
 FIELD_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie"}
 
 
@@ -46,13 +65,25 @@ def _is_api(request: Request) -> bool:
 
 
 def _validation_message(exc: RequestValidationError) -> str:
-    """FastAPI's validation errors as one Chinese sentence naming each field."""
+    """FastAPI's validation errors as one Chinese sentence naming each field (for API clients)."""
     parts = []
     for error in exc.errors():
         location = [str(p) for p in error.get("loc", ())]
         where = FIELD_NAMES.get(location[0], location[0]) if location else "请求"
         name = ".".join(location[1:]) or "整体"
         parts.append(f"{where} {name} 无效（{error.get('msg', '')}）")
+    return "；".join(parts) or "请求无效"
+
+
+def _page_validation_message(exc: RequestValidationError) -> str:
+    """The same for a page, in words only: a reader sees neither the parameter's name nor FastAPI's English."""
+    parts = []
+    for error in exc.errors():
+        location = [str(p) for p in error.get("loc", ())]
+        what = PAGE_FIELD_LABELS.get(location[-1], "地址或表单中的一项") if location else "请求"
+        problem = PAGE_ERROR_WORDS.get(str(error.get("type", "")), "格式不正确")
+        given = error.get("input")
+        parts.append(f"{what}{f'“{given}”' if isinstance(given, str) and given else ''}{problem}")
     return "；".join(parts) or "请求无效"
 
 
@@ -152,24 +183,26 @@ def _add_error_answers(app: FastAPI) -> None:
     # A case built from a query (a person's entitlements on a chosen date) can be out of range too.
     @app.exception_handler(CaseError)
     async def bad_case(request: Request, exc: CaseError) -> Response:
-        message = f"案例字段 {exc.path}：{exc.message}"
         if _is_api(request):
-            return JSONResponse({"detail": message}, status_code=422)
-        return _error_page(request, 422, message)
+            return JSONResponse({"detail": f"案例字段 {exc.path}：{exc.message}"}, status_code=422)
+        # a page names the fact in words (务工经历·申报交通费), never by its path
+        return _error_page(request, 422, f"{fact_label(exc.path)}：{exc.message}")
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> Response:
         if _is_api(request):
             # ``field`` names the parameter the message is about, for a client to show it beside its input.
-            return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+            answer: dict[str, Any] = {"detail": str(exc), "field": exc.field}
+            if exc.choices:
+                answer["choices"] = exc.choices
+            return JSONResponse(answer, status_code=422)
         return _error_page(request, 422, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        message = _validation_message(exc)
         if _is_api(request):
-            return JSONResponse({"detail": message}, status_code=422)
-        return _error_page(request, 422, message)
+            return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+        return _error_page(request, 422, _page_validation_message(exc))
 
 
 def app_from_environment() -> FastAPI:

@@ -233,14 +233,14 @@ PageViewer = Annotated[Viewer, Depends(page_viewer)]
 def check_session_csrf(viewer: PageViewer, csrf_token: Annotated[str, Form()] = "") -> Viewer:
     """A signed-in form must carry its session's CSRF token."""
     if not tokens_match(viewer.auth.csrf_token, csrf_token):
-        raise HTTPException(403, "表单校验失败（缺少或错误的 CSRF 令牌）：请刷新页面后重新提交")
+        raise HTTPException(403, "表单已失效（停留过久、已在别处退出或页面已更新）：请刷新页面后重新提交")
     return viewer
 
 
 def check_anonymous_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
     """A form without a session (login, self-check) must echo the random cookie set with the form."""
     if not tokens_match(request.cookies.get(ANONYMOUS_CSRF_COOKIE), csrf_token):
-        raise HTTPException(403, "表单校验失败（缺少或错误的 CSRF 令牌）：请刷新页面后重新提交")
+        raise HTTPException(403, "表单已失效（停留过久、已在别处退出或页面已更新）：请刷新页面后重新提交")
 
 
 CsrfViewer = Annotated[Viewer, Depends(check_session_csrf)]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from bangfu.registry.queries import PEOPLE_SORTS
 
 PER_PAGE_CHOICES = (20, 50, 100)
-FILTERS = ("id_number", "name", "region", "category")
+FILTERS = ("id_number", "name", "region", "category", "work", "village")
 PAGES_AROUND = 2  # page numbers shown on each side of the current one
 
 

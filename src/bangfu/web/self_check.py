@@ -106,7 +106,7 @@ class SelfCheck:
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            self.errors[key] = f"{label}应为 YYYY-MM-DD 格式的日期，如 2024-06-30；也可以点输入框从日历里选"
+            self.errors[key] = f"{label}应为“年-月-日”格式的日期，如 2024-06-30；也可以点输入框从日历里选"
             return None
 
     def _county(self, key: str, label: str) -> str | None:

@@ -6,6 +6,7 @@ they pass the strict Content-Security-Policy, print well and need no chart libra
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from importlib import resources
@@ -30,6 +31,7 @@ from bangfu.policy.facts import ENTITIES
 from bangfu.policy.model import FUNDS
 from bangfu.policy.parameters import format_value
 
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_AREA, VALUE_WIDTH = 24, 8, 180, 170, 110
 
 
@@ -43,23 +45,35 @@ def yuan(fen: int | None) -> str:
     return "—" if fen is None else format_yuan(fen)
 
 
-def bar_chart(items: Sequence[tuple[str, int]], title: str, money: bool = False) -> Markup:
-    """Horizontal bars, one per (label, value), scaled to the largest value; values written beside them."""
+def local_time(moment: dt.datetime | None) -> str:
+    """A stored moment (UTC) as read in Shanxi: China has one time zone, UTC+8, and no summer time."""
+    if moment is None:
+        return "—"
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def bar_chart(items: Sequence[tuple[Any, ...]], title: str, money: bool = False) -> Markup:
+    """Horizontal bars, one per (label, value) or (label, value, link), scaled to the largest value;
+    values written beside them. A bar with a link opens it (the list the figure counts)."""
     if not items:
         return Markup('<p class="muted">暂无数据</p>')
-    largest = max((value for _, value in items), default=0) or 1
+    largest = max((item[1] for item in items), default=0) or 1
     height = len(items) * (BAR_HEIGHT + BAR_GAP)
     width = LABEL_WIDTH + BAR_AREA + VALUE_WIDTH
     rows = []
-    for index, (label, value) in enumerate(items):
+    for index, (label, value, *link) in enumerate(items):
         y = index * (BAR_HEIGHT + BAR_GAP)
         length = max(1, round(BAR_AREA * max(value, 0) / largest)) if value > 0 else 0
         shown = format_yuan(value) if money else f"{value:,}"
-        rows.append(
+        row = (
             f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR_HEIGHT}" rx="2"></rect>'
             f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 17}">{escape(shown)}</text>'
         )
+        if link and link[0]:
+            row = f'<a href="{escape(link[0])}">{row}</a>'
+        rows.append(row)
     return Markup(
         f'<svg class="bars" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
         f'width="{width}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>{"".join(rows)}</svg>'
@@ -97,6 +111,7 @@ def make_templates() -> Jinja2Templates:
         "yuan": yuan,
         "format_standard": format_value,
         "bar_chart": bar_chart,
+        "local_time": local_time,
         "role_label": lambda code: ROLE_LABELS.get(code, code),
         "category_label": lambda code: CATEGORY_LABELS.get(code, code),
         "labor_label": lambda code: LABOR_CAPACITY_LABELS.get(code, "未登记") if code else "未登记",

@@ -235,8 +235,8 @@ def check_region(
             viewer,
             region_errors={
                 "scope": f"{scope.name}登记有 {persons:,} 人，超过网页核查上限 {REGION_CHECK_LIMIT:,} 人，"
-                f"在网页上要等候数分钟：请系统管理员在服务器上运行 bangfu check --database --region "
-                f"{scope.region_code}，或由各县账户分别核查"
+                "在网页上要等候数分钟：请系统管理员在服务器上按本地区核查全部登记人员"
+                f"（行政区划代码 {scope.region_code}，见《疑点核查》说明），或由各县账户分别核查"
             },
             status_code=422,
         )

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, revoke
 from bangfu.core import region_names
-from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS
+from bangfu.core.vocabulary import CATEGORIES, CATEGORY_LABELS, ORGANIZATION_KINDS, WORK_SITUATIONS
 from bangfu.policy.case import parse_case
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.policy.model import FUNDS
 from bangfu.registry import queries
 from bangfu.registry.stored_cases import stored_case
+from bangfu.reports.areas import breakdown
 from bangfu.reports.dashboard import dashboard
 from bangfu.web.deps import (
     ANONYMOUS_CSRF_COOKIE,
@@ -36,14 +38,6 @@ from bangfu.web.security import new_token
 from bangfu.web.set_answer import shown
 
 router = APIRouter(include_in_schema=False)
-
-WORK_LABELS = {
-    "cross_province": "省外务工",
-    "in_province": "省内县外务工",
-    "in_county": "县内务工",
-    "organized_export": "其中有组织输出",
-    "not_working": "未就业（有劳动能力）",
-}
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -117,15 +111,25 @@ def logout(request: Request, session: Db, viewer: CsrfViewer) -> Response:
     return response
 
 
+def people_link(**filters: str | None) -> str:
+    """The people list with ``filters`` (those given): where a dashboard figure leads."""
+    given = {key: value for key, value in filters.items() if value}
+    return "/people" + (f"?{urlencode(given)}" if given else "")
+
+
 @router.get("/")
 def dashboard_page(request: Request, session: Db, viewer: PageViewer) -> Response:
-    board = dashboard(session.connection(), viewer.scope)
+    connection = session.connection()
+    board = dashboard(connection, viewer.scope)
     charts = {
-        "categories": [(CATEGORY_LABELS[c], board.categories.get(c, 0)) for c in CATEGORIES],
-        "work": [(label, board.work.get(key, 0)) for key, label in WORK_LABELS.items()],
+        "categories": [(CATEGORY_LABELS[c], board.categories.get(c, 0), people_link(category=c)) for c in CATEGORIES],
+        "work": [(label, board.work.get(key, 0), people_link(work=key)) for key, label in WORK_SITUATIONS.items()],
         "funds": [(FUNDS.get(fund, "其他"), fen) for fund, fen in sorted(board.funds.items())],
     }
-    return render(request, "dashboard.html", viewer=viewer, active="dashboard", board=board, charts=charts)
+    return render(
+        request, "dashboard.html", viewer=viewer, active="dashboard", board=board, charts=charts,
+        areas=breakdown(connection, viewer.scope), work_situations=WORK_SITUATIONS, people_link=people_link,
+    )  # fmt: skip
 
 
 @router.get("/people")
@@ -140,8 +144,17 @@ def people_page(
     sort: str = "name",
     per_page: str = "20",
     page: str = "1",
+    work: str = "",
+    village: str = "",
 ) -> Response:
-    filters = {"id_number": id_number.strip(), "name": name.strip(), "region": region.strip(), "category": category}
+    filters = {
+        "id_number": id_number.strip(),
+        "name": name.strip(),
+        "region": region.strip(),
+        "category": category,
+        "work": work,
+        "village": village.strip(),
+    }
     listing = people_listing(sort, per_page, page)
     error = listing.error
     found = None
@@ -155,6 +168,8 @@ def people_page(
                 name=filters["name"] or None,
                 region=filters["region"] or None,
                 category=filters["category"] or None,
+                work=filters["work"] or None,
+                village=filters["village"] or None,
                 sort=listing.sort,
                 page=listing.page,
                 per_page=listing.per_page,
@@ -174,6 +189,7 @@ def people_page(
         found=found,
         error=error,
         categories=CATEGORIES,
+        work_situations=WORK_SITUATIONS,
         region_choices=region_names.names_within(viewer.scope.region_code),
         **people_listing_helpers(),
     )
@@ -185,7 +201,7 @@ def _evaluation_day(text: str | None) -> tuple[dt.date, str | None]:
     try:
         return dt.date.fromisoformat(text), None
     except ValueError:
-        return dt.date.today(), f"评估日期 {text!r} 无效，应为 YYYY-MM-DD；已按今天评估"
+        return dt.date.today(), f"评估日期“{text}”无效，应为 年-月-日，如 2024-06-30；已按今天评估"
 
 
 def _person_page(
@@ -226,14 +242,19 @@ def people_export(
     name: str = "",
     region: str = "",
     category: str = "",
+    work: str = "",
+    village: str = "",
 ) -> Response:
     """The roster of what the list shows: the same filters (not its page or order)."""
-    filters = queries.PeopleFilters(id_number, name, region, category)
+    filters = queries.PeopleFilters(id_number, name, region, category, work, village)
     try:
         return people_roster(request, viewer, filters)
     except queries.QueryError:
         # The list with the same filters shows the message beside the field it is about.
-        return people_page(request, session, viewer, id_number=id_number, name=name, region=region, category=category)
+        return people_page(
+            request, session, viewer, id_number=id_number, name=name, region=region, category=category, work=work,
+            village=village,
+        )  # fmt: skip
 
 
 @router.get("/people/{person_id}")

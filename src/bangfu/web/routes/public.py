@@ -1,4 +1,4 @@
-"""Pages without login: the policy with its clauses, and the residents' self-check."""
+"""Pages without login: the policy with its clauses (built by ``web.policy_page``), and the residents' self-check."""
 
 from __future__ import annotations
 
@@ -11,65 +11,48 @@ from fastapi.responses import Response
 from bangfu.core import regions
 from bangfu.core.vocabulary import CATEGORIES
 from bangfu.policy.case import CaseError, parse_case
-from bangfu.policy.catalog import DOCUMENT_STATES, describe_set
 from bangfu.policy.engine import PolicyConflictError
 from bangfu.policy.evaluation import evaluate_all
-from bangfu.policy.source_text import clause_texts
 from bangfu.web.citizen_answer import citizen_answer
 from bangfu.web.deps import ANONYMOUS_CSRF_COOKIE, MaybeViewer, app_context, check_anonymous_csrf
 from bangfu.web.plain_words import with_needs
+from bangfu.web.policy_page import policy_documents, state_labels
 from bangfu.web.routes.pages import render
 from bangfu.web.security import new_token
 from bangfu.web.self_check import ORGANIZED, QUESTIONS, WORK_PLACES, SelfCheck
-from bangfu.web.set_answer import heading, shown
+from bangfu.web.set_answer import shown
+from bangfu.web.views import region_name
 from bangfu.web.where_to_apply import offices
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/policy")
-def policy_page(request: Request, viewer: MaybeViewer) -> Response:
-    """Every document: in force today for the viewer's region first, then elsewhere, upcoming, ended."""
+def policy_page(request: Request, viewer: MaybeViewer, date: str = "") -> Response:
+    """Every document as on ``date`` (today when not given): in force for the viewer's region first,
+    then elsewhere, upcoming, ended; each clause once, with its provisions and standards."""
     policies = app_context(request).policies
     today = dt.date.today()
+    day, date_error = today, None
+    if date.strip():
+        try:
+            day = dt.date.fromisoformat(date.strip())
+        except ValueError:
+            date_error = f"日期“{date}”无效，应为 年-月-日，如 2024-06-30；下面按今天显示"
     region = viewer.account.region_code if viewer is not None else None
-    names = {
-        f"{document.id}:{benefit.id}": f"《{document.title}》{benefit.label}"
-        for document in policies.documents
-        for benefit in document.benefits.values()
-    }
-    documents = [
-        {
-            "info": _keys_in_words(info),
-            "heading": heading(info),
-            "clauses": clause_texts(policies.document(info["id"])),
-            # exclusions name benefits by label: a member of this document by its own, of another with its title
-            "labels": {b["id"]: b["label"] for b in info["benefits"]} | names,
-        }
-        for info in describe_set(policies, today, region)
-    ]
     return render(
         request,
         "policy.html",
+        status_code=422 if date_error else 200,
         viewer=viewer,
         active="policy",
-        documents=documents,
-        states=DOCUMENT_STATES,
+        documents=policy_documents(policies, day, region),
+        states=state_labels(day, today),
         today=today,
+        day=day,
+        date_error=date_error,
+        place=region_name(region) if region else None,
     )
-
-
-def _keys_in_words(info: dict[str, Any]) -> dict[str, Any]:
-    """A benefit's note may cite a parameter by its key (参数 employment_difficulty.min_unemployed_days):
-    the page names it by its label instead."""
-    labels = sorted(((p["key"], f"“{p['label']}”") for p in info["parameters"]), key=lambda kv: -len(kv[0]))
-    benefits = []
-    for benefit in info["benefits"]:
-        note = benefit["note"] or ""
-        for key, label in labels:
-            note = note.replace(key, label)
-        benefits.append({**benefit, "note": note})
-    return {**info, "benefits": benefits}
 
 
 def _self_check(
