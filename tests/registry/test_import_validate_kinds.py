@@ -183,6 +183,21 @@ def test_organization_records() -> None:
     assert "单位类型“产业园”无法识别" in results[5].reason_zh
 
 
+def test_an_organization_at_a_township_of_its_county() -> None:
+    header = [*ORGANIZATIONS, "所在乡镇（街道）"]
+    columns = map_columns("organizations", header)
+    rows = [
+        raw(header, ["蔚汾车间", CREDIT, "就业帮扶车间", "兴县", "", "", "蔚汾镇"], 2),
+        raw(header, ["县里的车间", "", "劳务经纪人", "兴县", "", "", ""], 3),
+        raw(header, ["错乡的车间", "", "劳务经纪人", "兴县", "", "", "龙泉镇"], 4),
+    ]
+    results = list(validate_rows(rows, columns, today=TODAY))
+    assert isinstance(results[0], OrganizationRecord) and results[0].region == "141123100"
+    assert isinstance(results[1], OrganizationRecord) and results[1].region == "141123"  # no township: the county
+    assert isinstance(results[2], Rejection)
+    assert "所在乡镇“龙泉镇”不是兴县的乡镇（街道）" in results[2].reason_zh
+
+
 def test_validator_refuses_a_column_map_of_another_kind() -> None:
     from bangfu.registry.imports.validate import PeopleValidator
 

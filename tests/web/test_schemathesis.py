@@ -1,5 +1,7 @@
 """Property-based API tests generated from /openapi.json (schemathesis): no request, however odd,
-gets a server error, signed in or not. SQLite only: the point is the handlers, not the back end."""
+gets a server error, signed in or not, and every answer is one the document declares: its status, its
+content type and its body's schema (the response models and error shapes of ``web.api_models``).
+SQLite only: the point is the handlers, not the back end."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from web_support import api_token, build_registry
 
 from bangfu.web.app import create_app
@@ -35,6 +42,10 @@ def operations(app: Any) -> list[Any]:
     return found
 
 
+# The answer is what the document says it is, not merely not a crash.
+DECLARED = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
 def test_no_server_errors_signed_in(served: tuple[Any, dict[str, str]]) -> None:
     app, headers = served
     for operation in operations(app):
@@ -45,7 +56,7 @@ def test_no_server_errors_signed_in(served: tuple[Any, dict[str, str]]) -> None:
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
         def no_server_error(case: Any) -> None:
             response = case.call(headers=headers)
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(response, checks=DECLARED)
 
         no_server_error()
 
@@ -57,7 +68,7 @@ def test_no_server_errors_anonymous(served: tuple[Any, dict[str, str]]) -> None:
         @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
         def refused_without_token(case: Any) -> None:
             response = case.call()
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(response, checks=DECLARED)
             if case.path != "/api/v1/auth/token":
                 assert response.status_code in (401, 422), (case.path, response.status_code)
 

@@ -8,9 +8,10 @@ special operator class — and a township scope matches ``persons.township_code`
 township is unknown (NULL) are seen from their county up only. The province keeps its filter although
 it covers every county: a person whose hukou is not a Shanxi county is outside every account's scope.
 
-Organizations are registered at county level (the import takes a county, ``所在县``), so a township
-scope sees none of them: only those registered at its own township code. County and higher scopes
-see the organizations of their counties and of the townships in them.
+Organizations are registered at their county (the import's ``所在县``) or, when the file names one
+(``所在乡镇（街道）``), at a township of it. A township scope sees those registered at its own township
+code, and no county-level one: the township of those is not known. County and higher scopes see the
+organizations of their counties and of the townships in them.
 
 Queries take a ``Scope`` and have no unscoped variant: read paths cannot forget it (see the openIMIS
 and OpenSPP notes in STYLE.md).

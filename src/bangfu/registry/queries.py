@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, func, or_, select
@@ -141,7 +141,9 @@ class Period:
 @dataclass(frozen=True)
 class EmploymentView:
     employer_name: str
-    employer_org_id: int | None
+    employer_org_id: int | None  # the registered organization, when the import could match it
+    # Whether the reader may open that organization (it lies in the reader's scope): a page links it then.
+    employer_in_scope: bool
     work_region: str
     work_region_name: str | None
     start_date: dt.date
@@ -210,6 +212,12 @@ class OrganizationDetail:
     employees_registered: int  # distinct persons with an employment spell at it, ever
     employees_today: int  # of whom in work there today
     ledger: list[LedgerView]
+    # A declared count of absorbed people (ABSORBED) → the registered workers in post today of that category.
+    registered_today: dict[str, int] = field(default_factory=dict)
+
+
+# The declared counts that registered workers can be counted against: the column → the category it counts.
+ABSORBED = {"absorbed_poverty_alleviated": "poverty_alleviated", "absorbed_edge_of_poverty": "edge_of_poverty"}
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -418,15 +426,7 @@ def people_conditions(
         if code not in CATEGORIES:
             choices = "、".join(CATEGORY_LABELS[c] for c in CATEGORIES)
             raise QueryError(f"人员类别“{code}”无效，可选：{choices}", "category", CATEGORIES)
-        # a category counts its kinds too (农村低收入人口 includes 防返贫监测对象 and its three kinds, and
-        # those with 低保 or 特困): the one hierarchy the rules also use (core/categories.py)
-        held_kind = exists().where(
-            CATEGORY_ROWS.c.person_id == PERSONS.c.id,
-            CATEGORY_ROWS.c.category.in_(members(code)),
-            _held(CATEGORY_ROWS, day),
-        )
-        by_fact = [PERSONS.c[fact].is_(True) for fact in facts_for(code)]
-        conditions.append(or_(held_kind, *by_fact))
+        conditions.append(_in_category(code, day))
     if (situation := _given(filters.work)) is not None:
         if situation not in WORK_SITUATIONS:
             choices = "、".join(WORK_SITUATIONS.values())
@@ -435,6 +435,19 @@ def people_conditions(
     if (village := _given(filters.village)) is not None:
         conditions.append(village_condition(village))
     return conditions, checked_id
+
+
+def _in_category(code: str, day: dt.date) -> ColumnElement[bool]:
+    """A row of ``persons`` holding category ``code`` on ``day``. A category counts its kinds too (农村低收入
+    人口 includes 防返贫监测对象 and its three kinds, and those with 低保 or 特困): the one hierarchy the
+    rules also use (core/categories.py)."""
+    held_kind = exists().where(
+        CATEGORY_ROWS.c.person_id == PERSONS.c.id,
+        CATEGORY_ROWS.c.category.in_(members(code)),
+        _held(CATEGORY_ROWS, day),
+    )
+    by_fact = [PERSONS.c[fact].is_(True) for fact in facts_for(code)]
+    return or_(held_kind, *by_fact)
 
 
 def search_people(
@@ -596,6 +609,14 @@ def person_detail(
     )
     spells = connection.execute(
         select(SPELLS).where(SPELLS.c.person_id == person_id).order_by(SPELLS.c.start_date.desc(), SPELLS.c.id.desc())
+    ).all()
+    employers = {s.employer_org_id for s in spells if s.employer_org_id is not None}
+    openable = set(
+        connection.scalars(
+            select(ORGANIZATIONS.c.id).where(ORGANIZATIONS.c.id.in_(employers), scope.organizations(ORGANIZATIONS))
+        )
+        if employers
+        else ()
     )
     training = connection.execute(
         select(TRAINING)
@@ -610,6 +631,7 @@ def person_detail(
             EmploymentView(
                 employer_name=s.employer_name,
                 employer_org_id=s.employer_org_id,
+                employer_in_scope=s.employer_org_id in openable,
                 work_region=s.work_region,
                 work_region_name=_place_name(s.work_region),
                 start_date=s.start_date,
@@ -690,6 +712,32 @@ def _organization_summary(row: Any) -> OrganizationSummary:
     )
 
 
+@dataclass(frozen=True)
+class OrganizationFilters:
+    """What an organization search asks for; blank text counts as not given. The list and the export share it."""
+
+    name: str | None = None
+    kind: str | None = None
+    region: str | None = None
+
+
+def organization_conditions(scope: Scope, filters: OrganizationFilters) -> list[ColumnElement[bool]] | None:
+    """SQL conditions on ``organizations`` of ``filters`` inside ``scope``; None when the region asked for
+    lies outside it. QueryError, naming the field, for unusable input."""
+    area = _narrowed(scope, filters.region)
+    if area is None:
+        return None
+    conditions: list[ColumnElement[bool]] = [area.organizations(ORGANIZATIONS)]
+    if (wanted := _given(filters.name)) is not None:
+        conditions.append(ORGANIZATIONS.c.name.contains(wanted, autoescape=True))
+    if (code := _given(filters.kind)) is not None:
+        if code not in ORGANIZATION_KINDS:
+            choices = "、".join(KIND_LABELS[k] for k in ORGANIZATION_KINDS)
+            raise QueryError(f"单位类型“{code}”无效，可选：{choices}", "kind", ORGANIZATION_KINDS)
+        conditions.append(ORGANIZATIONS.c.kind == code)
+    return conditions
+
+
 def search_organizations(
     connection: Connection,
     scope: Scope,
@@ -702,17 +750,9 @@ def search_organizations(
 ) -> Page[OrganizationSummary]:
     """Organizations in ``scope`` whose name contains ``name``, of ``kind``, in ``region``; by name then id."""
     _check_paging(page, per_page)
-    area = _narrowed(scope, region)
-    if area is None:
+    conditions = organization_conditions(scope, OrganizationFilters(name, kind, region))
+    if conditions is None:
         return _page([], 0, page, per_page)
-    conditions: list[ColumnElement[bool]] = [area.organizations(ORGANIZATIONS)]
-    if (wanted := _given(name)) is not None:
-        conditions.append(ORGANIZATIONS.c.name.contains(wanted, autoescape=True))
-    if (code := _given(kind)) is not None:
-        if code not in ORGANIZATION_KINDS:
-            choices = "、".join(KIND_LABELS[k] for k in ORGANIZATION_KINDS)
-            raise QueryError(f"单位类型“{code}”无效，可选：{choices}", "kind", ORGANIZATION_KINDS)
-        conditions.append(ORGANIZATIONS.c.kind == code)
     query = select(*_ORGANIZATION_COLUMNS).order_by(ORGANIZATIONS.c.name, ORGANIZATIONS.c.id)
     total, rows = _paged(connection, ORGANIZATIONS, query, conditions, page, per_page)
     return _page([_organization_summary(row) for row in rows], total, page, per_page)
@@ -750,4 +790,18 @@ def organization_detail(
         employees_registered=int(employees[0] or 0),
         employees_today=int(employees[1] or 0),
         ledger=_ledger(connection, LEDGER.c.org_id == org_id, policies),
+        registered_today=_registered_by_category(connection, org_id, day),
     )
+
+
+def _registered_by_category(connection: Connection, org_id: int, day: dt.date) -> dict[str, int]:
+    """For each ``ABSORBED`` count, the registered workers in post at ``org_id`` on ``day`` of its category.
+    Counted over every registered person, whatever the reader's scope: a number, no one named."""
+    in_post = and_(SPELLS.c.employer_org_id == org_id, _held(SPELLS, day), SPELLS.c.person_id == PERSONS.c.id)
+    counts = select(
+        *(
+            select(func.count(PERSONS.c.id.distinct())).where(in_post, _in_category(code, day)).scalar_subquery()
+            for code in ABSORBED.values()
+        )
+    )
+    return {column: int(n or 0) for column, n in zip(ABSORBED, connection.execute(counts).one(), strict=True)}

@@ -174,7 +174,7 @@ class PersonNameTerm(Base):
 
     __tablename__ = "person_name_terms"
     # On SQLite the key is the table (one B-tree insertion a term, not two: migration 0011, ADR 0030).
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
     hukou_region: Mapped[str] = mapped_column(String(12), primary_key=True)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +21,7 @@ from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.queries import QueryError
 from bangfu.settings import BodyLimits, Settings
 from bangfu.store.migrate import require_head
+from bangfu.web.api_models import API_TAGS
 from bangfu.web.body_limit import BodyLimit
 from bangfu.web.check_results import CheckResults
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
@@ -116,6 +118,10 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Operation ids are the handlers' names (search_people, not search_people_api_v1_people_get): what a
+        # client generated from /openapi.json calls its functions (ADR 0029). Handler names are unique.
+        generate_unique_id_function=_operation_id,
+        openapi_tags=API_TAGS,
     )
     app.state.context = context
     app.state.tokens = TokenCache()
@@ -142,6 +148,10 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.add_middleware(SecurityHeaders, https=settings.public_https)
     _add_error_answers(app)
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:

@@ -100,6 +100,13 @@ ORGANIZATIONS = KindSpec(
         FieldSpec(
             "region", "所在县", ("所在县（区）", "所在县（区、市）", "所在地", "所在地区"), note="山西省的县（区、市）"
         ),
+        FieldSpec(
+            "township",
+            "所在乡镇（街道）",
+            ("所在乡镇", "乡镇（街道）", "乡镇"),
+            required=False,
+            note="所在县的乡镇（街道），名称或 9 位代码；填写后乡镇账户可以看到本单位",
+        ),
         FieldSpec("contact_name", "联系人", required=False),
         FieldSpec("phone", "联系电话", _PHONE_ALIASES, required=False),
         FieldSpec(

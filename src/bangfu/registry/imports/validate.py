@@ -231,6 +231,9 @@ class OrganizationValidator(Validator):
         kind = cells.required("kind", values.parse_organization_kind)
         code = cells.optional("credit_code", values.parse_credit_code)
         region = cells.required("region", lambda text: places.shanxi_county(text, "所在县"))
+        if region is not None:
+            # Registered at its township when the file names one: the township's accounts see it (access.scope).
+            region = cells.optional("township", lambda text: places.township(region, text, "所在乡镇")) or region
         contact = cells.optional("contact_name", lambda text: values.parse_name(text, "联系人"))
         phone = cells.optional("phone", self._phone_parser)
         base = cells.optional("recognized_base", lambda text: values.parse_bool(text, "是否认定为就业帮扶基地"))

@@ -21,8 +21,20 @@ from bangfu.policy.catalog import describe_policy, describe_set
 from bangfu.policy.engine import PolicyConflictError
 from bangfu.policy.evaluation import evaluate_all
 from bangfu.registry import queries
+from bangfu.registry.queries import OrganizationDetail, PersonDetail
 from bangfu.registry.stored_cases import stored_case
-from bangfu.reports.dashboard import dashboard
+from bangfu.reports.dashboard import Dashboard, dashboard
+from bangfu.web.api_models import (
+    SIGNED_IN,
+    XLSX_ANSWER,
+    Evaluation,
+    Me,
+    OrganizationPage,
+    PersonPage,
+    PolicyDescription,
+    Unmasked,
+    errors,
+)
 from bangfu.web.deps import (
     ApiViewer,
     Db,
@@ -33,7 +45,7 @@ from bangfu.web.deps import (
     reveal_person,
     sign_in_request,
 )
-from bangfu.web.exports import people_roster
+from bangfu.web.exports import organizations_roster, people_roster
 
 router = APIRouter(prefix="/api/v1")
 
@@ -66,10 +78,6 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-class ErrorResponse(BaseModel):
-    detail: str
-
-
 def json_answer(value: Any) -> Response:
     """Read models (dataclasses, dates) and the engine's answers as JSON by orjson, which writes them
     natively at a fraction of the cost of FastAPI's generic encoder (the evaluation's hot path)."""
@@ -98,8 +106,8 @@ def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
-    tags=["认证"],
+    responses=errors(401, 403, 422, 429),
+    tags=["auth"],
     summary="以用户名和口令取得访问令牌（OAuth2 password）；启用两步验证的账户另加表单字段 totp_code",
 )
 def issue_token(
@@ -129,25 +137,25 @@ def issue_token(
     return answer
 
 
-@router.get("/me", tags=["认证"], summary="当前账号及其可见地区")
-def me(viewer: ApiViewer) -> dict[str, Any]:
+@router.get("/me", response_model=Me, responses=errors(*SIGNED_IN), tags=["auth"], summary="当前账号及其可见地区")
+def me(viewer: ApiViewer) -> Me:
     account = viewer.account
-    return {
-        "username": account.username,
-        "display_name": account.display_name,
-        "role": account.role,
-        "region_code": account.region_code,
-        "can_unmask": account.can_unmask,
-    }
+    return Me(
+        username=account.username,
+        display_name=account.display_name,
+        role=account.role,
+        region_code=account.region_code,
+        can_unmask=account.can_unmask,
+    )
 
 
 @router.post(
     "/policy/evaluate",
-    tags=["政策"],
+    tags=["policy"],
     summary="评估一个案例（与 bangfu policy evaluate 相同的输入与输出）：按当地当日执行中的各政策文件分组作答；"
     "案例不写 date 时按今天评估",
-    responses={422: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
-    response_class=JSONResponse,
+    response_model=Evaluation,
+    responses=errors(*SIGNED_IN, 409),
 )
 async def evaluate(
     request: Request,
@@ -169,9 +177,11 @@ async def evaluate(
 
 @router.get(
     "/policy",
-    tags=["政策"],
+    tags=["policy"],
     summary="政策条款、政策项目、参数与执行期：顶层为默认政策文件；documents 列出全部政策文件，"
     "先列本账号地区今日执行中的，再列其他地区执行中、即将施行和已结束的",
+    response_model=PolicyDescription,
+    responses=errors(*SIGNED_IN),
 )
 def policy(
     request: Request,
@@ -192,7 +202,13 @@ REGION_QUERY = "地区名称（如“蔚汾镇”“兴县”“吕梁市”）�
 SORT_QUERY = "排序：name（姓名拼音，默认）、region（户籍地）、birth_year（出生年份），前加“-”为倒序"
 
 
-@router.get("/people", tags=["人员"], summary="查询人员（身份证号、姓名片段或拼音首字母、地区、人员类别），脱敏")
+@router.get(
+    "/people",
+    response_model=PersonPage,
+    responses=errors(*SIGNED_IN),
+    tags=["people"],
+    summary="查询人员（身份证号、姓名片段或拼音首字母、地区、人员类别），脱敏；分页：items、total、page、per_page、pages",
+)
 async def search_people(
     request: Request,
     viewer: ApiViewer,
@@ -226,9 +242,10 @@ async def search_people(
 
 @router.get(
     "/people/export",
-    tags=["人员"],
+    tags=["people"],
     summary="导出本账号地区的人员名单（XLSX，身份证号与电话脱敏，记入审计日志），可按与查询相同的条件筛选",
     response_class=FileResponse,
+    responses={200: XLSX_ANSWER, **errors(*SIGNED_IN)},
 )
 def export_roster(
     request: Request,
@@ -241,7 +258,13 @@ def export_roster(
     return people_roster(request, viewer, queries.PeopleFilters(id_number, name, region, category))
 
 
-@router.get("/people/{person_id}", tags=["人员"], summary="人员详情（脱敏）；不在本账号地区范围内的答 404")
+@router.get(
+    "/people/{person_id}",
+    response_model=PersonDetail,
+    responses=errors(*SIGNED_IN, 404),
+    tags=["people"],
+    summary="人员详情（脱敏）；不在本账号地区范围内的答 404",
+)
 async def person(request: Request, viewer: ApiViewer, person_id: RecordId) -> Response:
     policies = app_context(request).policies
     detail = await read(
@@ -252,7 +275,13 @@ async def person(request: Request, viewer: ApiViewer, person_id: RecordId) -> Re
     return json_answer(detail)
 
 
-@router.get("/people/{person_id}/entitlements", tags=["人员"], summary="该人员在某日可享受的政策（含条款与理由）")
+@router.get(
+    "/people/{person_id}/entitlements",
+    response_model=Evaluation,
+    responses=errors(*SIGNED_IN, 404, 409),
+    tags=["people"],
+    summary="该人员在某日可享受的政策（含条款与理由）",
+)
 async def entitlements(
     request: Request,
     viewer: ApiViewer,
@@ -274,8 +303,9 @@ async def entitlements(
 
 @router.post(
     "/people/{person_id}/unmask",
-    response_model=dict[str, str | None],
-    tags=["人员"],
+    response_model=Unmasked,
+    responses=errors(*SIGNED_IN, 404),
+    tags=["people"],
     summary="查看完整身份证号与电话（需授权，记入审计日志）",
 )
 def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> Response:
@@ -283,13 +313,19 @@ def unmask(session: Db, viewer: ApiViewer, person_id: RecordId) -> Response:
     return json_answer(reveal_person(session, viewer, person_id))
 
 
-@router.get("/organizations", tags=["单位"], summary="查询单位（名称、类型、地区）")
+@router.get(
+    "/organizations",
+    response_model=OrganizationPage,
+    responses=errors(*SIGNED_IN),
+    tags=["organizations"],
+    summary="查询单位（名称、类型、地区）；分页与人员查询相同",
+)
 async def search_organizations(
     request: Request,
     viewer: ApiViewer,
     name: Annotated[str | None, Query(max_length=100)] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    region: Annotated[str | None, Query(max_length=12)] = None,
+    region: Annotated[str | None, Query(max_length=40, description=REGION_QUERY)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
@@ -301,7 +337,30 @@ async def search_organizations(
     return json_answer(await read(request, search))
 
 
-@router.get("/organizations/{org_id}", tags=["单位"], summary="单位详情；不在本账号地区范围内的答 404")
+@router.get(
+    "/organizations/export",
+    tags=["organizations"],
+    summary="导出本账号地区的单位名单（XLSX，电话脱敏，记入审计日志），可按与查询相同的条件筛选",
+    response_class=FileResponse,
+    responses={200: XLSX_ANSWER, **errors(*SIGNED_IN)},
+)
+def export_organizations(
+    request: Request,
+    viewer: ApiViewer,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    region: Annotated[str | None, Query(max_length=40, description=REGION_QUERY)] = None,
+) -> FileResponse:
+    return organizations_roster(request, viewer, queries.OrganizationFilters(name, kind, region))
+
+
+@router.get(
+    "/organizations/{org_id}",
+    response_model=OrganizationDetail,
+    responses=errors(*SIGNED_IN, 404),
+    tags=["organizations"],
+    summary="单位详情；不在本账号地区范围内的答 404",
+)
 async def organization(request: Request, viewer: ApiViewer, org_id: RecordId) -> Response:
     policies = app_context(request).policies
     detail = await read(
@@ -312,6 +371,12 @@ async def organization(request: Request, viewer: ApiViewer, org_id: RecordId) ->
     return json_answer(detail)
 
 
-@router.get("/dashboard", tags=["概览"], summary="本账号地区的概览数字")
+@router.get(
+    "/dashboard",
+    response_model=Dashboard,
+    responses=errors(*SIGNED_IN),
+    tags=["dashboard"],
+    summary="本账号地区的概览数字",
+)
 async def dashboard_figures(request: Request, viewer: ApiViewer) -> Response:
     return json_answer(await read(request, lambda connection: dashboard(connection, viewer.scope)))

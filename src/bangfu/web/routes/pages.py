@@ -32,10 +32,11 @@ from bangfu.web.deps import (
     reveal_person,
     sign_in_request,
 )
-from bangfu.web.exports import people_roster
+from bangfu.web.exports import organizations_roster, people_roster
 from bangfu.web.people_listing import FieldError, people_listing, people_listing_helpers
 from bangfu.web.security import new_token
 from bangfu.web.set_answer import shown
+from bangfu.web.worker_counts import worker_count_notes
 
 router = APIRouter(include_in_schema=False)
 
@@ -299,7 +300,19 @@ def organizations_page(
         found=found,
         error=error,
         kinds=ORGANIZATION_KINDS,
+        export_query=urlencode({key: value for key, value in filters.items() if value}),
     )
+
+
+@router.get("/organizations/export")
+def organizations_export(
+    request: Request, session: Db, viewer: PageViewer, name: str = "", kind: str = "", region: str = ""
+) -> Response:
+    """The list of what the search shows: the same filters (not its page)."""
+    try:
+        return organizations_roster(request, viewer, queries.OrganizationFilters(name, kind, region))
+    except queries.QueryError:
+        return organizations_page(request, session, viewer, name=name, kind=kind, region=region)
 
 
 @router.get("/organizations/{org_id}")
@@ -319,6 +332,7 @@ def organization_page(
         viewer=viewer,
         active="organizations",
         org=detail,
+        worker_notes=worker_count_notes(detail),
         day=day,
         date_error=date_error,
         offer_last_day=True,

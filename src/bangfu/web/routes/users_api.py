@@ -3,9 +3,10 @@ administrator page (``accounts/administration.py``), for scripts of a province o
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -13,9 +14,10 @@ from sqlalchemy.orm import Session
 from bangfu.accounts import administration
 from bangfu.accounts.administration import Action, NotAnAdministrator, Outcome, OutOfReach
 from bangfu.accounts.users import Account, AccountError
+from bangfu.web.api_models import SIGNED_IN, AccountOutcome, AccountPage, errors
 from bangfu.web.deps import ApiViewer, Db, RecordId
 
-router = APIRouter(prefix="/api/v1/users", tags=["账户管理"])
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 class NewAccount(BaseModel):
@@ -56,11 +58,32 @@ def _refused(exc: Exception) -> HTTPException:
     return HTTPException(status, str(exc))
 
 
-@router.get("", summary="本账户可管理的账户（本地区内本级及以下，不含自己）")
-def list_users(session: Db, viewer: ApiViewer) -> JSONResponse:
+@router.get(
+    "",
+    response_model=AccountPage,
+    responses=errors(*SIGNED_IN),
+    summary="本账户可管理的账户（本地区内本级及以下，不含自己），按地区、用户名排序；分页与人员查询相同",
+)
+def list_users(
+    session: Db,
+    viewer: ApiViewer,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> JSONResponse:
     if not administration.may_administer_accounts(viewer.account):
         raise HTTPException(403, administration.NOT_AN_ADMINISTRATOR)
-    return JSONResponse([_account(account) for account in administration.administered(session, viewer.account)])
+    # A county's accounts number in the hundreds: read them all, as the administrator page does, and cut.
+    accounts = administration.administered(session, viewer.account)
+    shown = accounts[(page - 1) * per_page : page * per_page]
+    return JSONResponse(
+        {
+            "items": [_account(account) for account in shown],
+            "total": len(accounts),
+            "page": page,
+            "per_page": per_page,
+            "pages": math.ceil(len(accounts) / per_page),
+        }
+    )
 
 
 def _create(session: Session, viewer: ApiViewer, body: NewAccount) -> Outcome:
@@ -70,7 +93,13 @@ def _create(session: Session, viewer: ApiViewer, body: NewAccount) -> Outcome:
     )  # fmt: skip
 
 
-@router.post("", status_code=201, summary="新建账户（系统生成临时口令，只在本次回答中给出）")
+@router.post(
+    "",
+    status_code=201,
+    response_model=AccountOutcome,
+    responses=errors(*SIGNED_IN),
+    summary="新建账户（系统生成临时口令，只在本次回答中给出）",
+)
 def create_user(request: Request, session: Db, viewer: ApiViewer, body: NewAccount) -> JSONResponse:
     try:
         return _answer(request, _create(session, viewer, body), 201)
@@ -81,6 +110,8 @@ def create_user(request: Request, session: Db, viewer: ApiViewer, body: NewAccou
 @router.post(
     "/{user_id}/{action}",
     summary="停用 disable、启用 enable、重设口令 reset-password、作废令牌 revoke-tokens、重置两步验证 totp-reset",
+    response_model=AccountOutcome,
+    responses=errors(*SIGNED_IN, 404),
 )
 def administer_user(
     request: Request, session: Db, viewer: ApiViewer, user_id: RecordId, action: Action
