@@ -33,6 +33,8 @@ ENVIRONMENT_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?
 # factor's name, the pinyin-initials example of the name field, and long capitals (a TOTP secret to type).
 ENGLISH_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])")
 ALLOWED_WORDS = {"Bangfu", "Excel", "CSV", "XLSX", "TOTP", "lh", "ID"}
+# The extension of a file name the reader uploaded (兴县人口信息.csv): their word, not the app's.
+FILE_EXTENSION = re.compile(r"(?<=\S)\.(?:csv|xlsx|xls)(?![A-Za-z0-9])", re.IGNORECASE)
 FEN = re.compile(r"\d\s*分(?![钟类别之配期批段组析享离布散])|[（(]分[)）]|单位[：:]\s*分|以分(?:计|为单位)|分为单位")
 
 
@@ -79,6 +81,7 @@ def leaks(text: str, document_ids: Iterable[str], data: Iterable[str] = ()) -> l
         # not take the x out of Excel, nor the account named "province" hide "由province制定".
         if value:
             text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "", text)
+    text = FILE_EXTENSION.sub("", text)
     found: list[str] = []
     checks = [
         ("参数键或标识符", SNAKE_CASE),

@@ -280,6 +280,7 @@ def test_the_records_taken_out_do_not_hide_a_leak() -> None:
     assert leaks("province（省级管理员，山西省）", [], ["province"]) == []
     assert leaks("由province制定", [], ["province"]) == ["英文角色或层级词: province", "英文词: province"]
     assert leaks("Excel 金额“x”格式不正确", [], ["x"]) == []
+    assert leaks("核查文件 兴县人口信息.csv", []) == []  # an uploaded file's name
 
 
 def test_the_checker_passes_plain_chinese() -> None:
