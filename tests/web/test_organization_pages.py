@@ -213,7 +213,7 @@ def test_the_organization_export_holds_the_search_masked_and_audited(orgs: Orgs)
             "蔚汾合作社"
         ]
         refused = client.get("/organizations/export", params={"kind": "factory"})
-        assert refused.status_code == 422 and "单位类型 kind“factory”无效" in refused.text
+        assert refused.status_code == 422 and "单位类型“factory”无效" in refused.text
     finally:
         client.cookies.clear()
     engine = make_engine(orgs.url)

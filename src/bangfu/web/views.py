@@ -72,10 +72,12 @@ def bar_chart(items: Sequence[tuple[Any, ...]], title: str, money: bool = False)
             f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 17}">{escape(shown)}</text>'
         )
         if link and link[0]:
-            row = f'<a href="{escape(link[0])}">{row}</a>'
+            row = f'<a href="{escape(link[0])}" aria-label="{escape(label)}：{escape(shown)}">{row}</a>'
         rows.append(row)
+    # An image's parts are not reachable: a chart whose bars are links is a group of links instead.
+    role = "group" if any(len(item) > 2 and item[2] for item in items) else "img"
     return Markup(
-        f'<svg class="bars" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="bars" role="{role}" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
         f'width="{width}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>{"".join(rows)}</svg>'
     )
 
