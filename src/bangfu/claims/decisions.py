@@ -131,11 +131,15 @@ def set_payee(connection: Connection, claim_id: int, actor: Actor, payee: Payee)
     account = payee.account.replace(" ", "")
     if not account.isdigit() or not 8 <= len(account) <= 32:
         raise ClaimError("收款账号应为 8–32 位数字")
-    connection.execute(
+    if not payee.name.strip():
+        raise ClaimError("请写明收款人（户名）")
+    changed = connection.execute(
         update(CLAIMS)
         .where(CLAIMS.c.id == claim_id, CLAIMS.c.status == claim.status)
         .values(payee_name=payee.name, payee_account=account, payee_bank=payee.bank, updated_at=now())
-    )
+    ).rowcount
+    if changed != 1:
+        raise ClaimError(f"申报 {claim_id} 已被他人同时处理（状态已变），收款账户未登记，请刷新后查看")
     record_event(
         connection,
         claim,

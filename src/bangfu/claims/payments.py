@@ -313,6 +313,16 @@ def _ledger_entry(connection: Connection, claim: Any, payment: Any, sign: int) -
     )
 
 
+def _link(connection: Connection, payment: Any, column: str, entry: int) -> None:
+    """Link the ledger entry to its line, only if no concurrent reconcile linked one first (its whole
+    transaction, ledger entry included, is then rolled back)."""
+    linked = connection.execute(
+        update(PAYMENTS).where(PAYMENTS.c.id == payment.id, PAYMENTS.c[column].is_(None)).values({column: entry})
+    ).rowcount
+    if linked != 1:
+        raise PaymentError(f"支付 {payment.reference} 正由另一次对账处理，本次对账未生效，请稍后再运行")
+
+
 def reconcile(connection: Connection, actor: Actor) -> Reconciled:
     """Bring claims and the ledger in line with the returns: a paid line writes the ledger entry the
     engine reads (so the benefit is never granted again), a failed one fails its claim, a reversal
@@ -325,7 +335,7 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
     ).all():
         claim = claim_row(connection, payment.claim_id)
         entry = _ledger_entry(connection, claim, payment, 1)
-        connection.execute(update(PAYMENTS).where(PAYMENTS.c.id == payment.id).values(ledger_entry_id=entry))
+        _link(connection, payment, "ledger_entry_id", entry)
         transition(
             connection,
             claim.id,
@@ -356,7 +366,7 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
     ).all():
         claim = claim_row(connection, payment.claim_id)
         entry = _ledger_entry(connection, claim, payment, -1)
-        connection.execute(update(PAYMENTS).where(PAYMENTS.c.id == payment.id).values(reversal_entry_id=entry))
+        _link(connection, payment, "reversal_entry_id", entry)
         transition(
             connection,
             claim.id,

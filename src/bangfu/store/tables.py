@@ -633,8 +633,3 @@ def _index_name(_mapper: Mapper[Any], connection: Connection, person: Person) ->
         assert isinstance(terms, Table)
         connection.execute(delete(terms).where(terms.c.person_id == person.id))
         connection.execute(insert(terms), name_term_rows(person.id, person.name, person.hukou_region))
-
-
-# The claims and payments tables live in a module of their own; importing it here puts them on
-# ``Base.metadata`` for every reader of the schema (the migrations' comparison test, ``empty_registry``).
-from bangfu.store import claim_tables as _claim_tables  # noqa: E402, F401
