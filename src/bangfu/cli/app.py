@@ -18,6 +18,7 @@ from bangfu.cli import (
     account_cmds,
     audit_cmds,
     check_cmds,
+    claims_cmds,
     export_cmds,
     import_cmds,
     platform_cmds,
@@ -53,6 +54,7 @@ audit_cmds.register(app)
 platform_cmds.register(app)
 report_cmds.register(app)
 check_cmds.register(app)
+claims_cmds.register(app)
 
 BACKEND_FAILED = 4  # the compute back end (Spark) could not start or its job failed
 

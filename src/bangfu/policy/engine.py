@@ -73,20 +73,7 @@ def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
     decided_on = policy.decision_day(day)
     answer_day = decided_on or day
     resolved: dict[str, Resolved] = {}
-
-    def param(key: str) -> Value:
-        if key not in resolved:
-            resolved[key] = policy.resolve(key, answer_day, case.region)
-        return resolved[key].value
-
-    scope = Scope(
-        facts=case.facts,
-        collections=case.collections,
-        case_variables=policy.case_variables(answer_day, day),
-        param=param,
-        key_counties=policy.key_counties,
-        entity_name=case.entity.name,
-    )
+    scope = _scope(policy, case, answer_day, resolved)
     outcomes: dict[str, Outcome] = {}
     for plan in _plans(policy, case.entity.name):
         outcome = Outcome(plan)
@@ -109,6 +96,35 @@ def evaluate_case(policy: Policy, case: Case) -> dict[str, Any]:
         "region": case.region,
         "benefits": [_public(policy, o, answer_day) for o in outcomes.values()],
     }
+
+
+def _scope(policy: Policy, case: Case, answer_day: dt.date, resolved: dict[str, Resolved]) -> Scope:
+    def param(key: str) -> Value:
+        if key not in resolved:
+            resolved[key] = policy.resolve(key, answer_day, case.region)
+        return resolved[key].value
+
+    return Scope(
+        facts=case.facts,
+        collections=case.collections,
+        case_variables=policy.case_variables(answer_day, case.date),
+        param=param,
+        key_counties=policy.key_counties,
+        entity_name=case.entity.name,
+    )
+
+
+def unpaid_units(policy: Policy, case: Case, benefit_id: str) -> int | None:
+    """The units of a per-unit benefit still unpaid for ``case`` (what its amount multiplies), as the
+    engine computes them; None for a benefit paid once per beneficiary or year, or when unknown.
+
+    A claim records them, so that its money keys name exactly the units it pays (claims/keys.py)."""
+    benefit = policy.benefits[benefit_id]
+    if benefit.repeat is None or benefit.repeat.unpaid is None:
+        return None
+    answer_day = policy.decision_day(case.date) or case.date
+    value = Interpreter(_scope(policy, case, answer_day, {})).eval(benefit.repeat.unpaid)
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def policy_summary(policy: Policy, day: dt.date) -> dict[str, Any]:

@@ -1,0 +1,180 @@
+"""What people do to a claim: check, approve (maker-checker), return, correct, reject, withdraw.
+
+Every action is one conditional status change with its claim event and audit entry (records.py), in
+the caller's transaction. The approver is never the maker: refused here with a message, and by a
+CHECK constraint (``approver <> maker``) should any other writer try.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, update
+
+from bangfu.claims.checks import run_checks
+from bangfu.claims.drafting import Payee
+from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, record_event, transition
+from bangfu.policy.policy_set import PolicySet
+
+EDITABLE = ("drafted", "checked", "returned")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the account name, and whether it may approve a flagged claim (an override)."""
+
+    name: str
+    may_override: bool = False
+
+
+def _reason(reason: str | None, what: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ClaimError(f"{what}必须写明原因")
+    return text
+
+
+def check_claim(connection: Connection, policies: PolicySet, claim_id: int, actor: Actor) -> bool:
+    """Run the auto-checks on a drafted claim; it becomes ``checked``, flagged when a rule failed. Returns flagged."""
+    claim = claim_row(connection, claim_id)
+    if claim.status != "drafted":
+        raise ClaimError(f"申报 {claim_id} 不是“已起草”状态，不能自动审核")
+    findings = run_checks(connection, policies, claim)
+    failed = [f for f in findings if not f.passed]
+    results = json.dumps([f.as_json() for f in findings], ensure_ascii=False)
+    reason = "；".join(f"{f.label}：{f.reason}" for f in failed) if failed else "全部自动审核规则通过"
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=("drafted",),
+        to_status="checked",
+        reason=reason,
+        values={"check_results": results, "flagged": bool(failed)},
+        details={"flagged": bool(failed), "failed_rules": [f.rule for f in failed]},
+    )
+    return bool(failed)
+
+
+def approve(connection: Connection, claim_id: int, actor: Actor, override: str | None = None) -> None:
+    """Approve a checked claim. Not by its maker; a flagged claim only with an override reason, by an
+    account allowed to override. Two approvers at once: the conditional update lets exactly one through."""
+    claim = claim_row(connection, claim_id)
+    if claim.maker == actor.name:
+        raise ClaimError(f"申报 {claim_id} 由 {actor.name} 起草，审批须由另一名工作人员进行（经办与审批分离）")
+    details: dict[str, object] = {}
+    if claim.status == "checked" and claim.flagged:
+        if not actor.may_override:
+            raise ClaimError(f"申报 {claim_id} 未通过自动审核，只有具备“审核例外批准”权限的账户可以批准")
+        details["override"] = _reason(override, f"批准未通过自动审核的申报 {claim_id} ")
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=("checked",),
+        to_status="approved",
+        reason=f"例外批准：{details['override']}" if details else "批准",
+        values={"approver": actor.name},
+        details=details,
+        also=CLAIMS.c.maker != actor.name,
+    )
+
+
+def return_for_correction(connection: Connection, claim_id: int, actor: Actor, reason: str) -> None:
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=("drafted", "checked", "approved"),
+        to_status="returned",
+        reason=_reason(reason, "退回修改"),
+        values={"approver": None},
+    )
+
+
+def correct(
+    connection: Connection,
+    claim_id: int,
+    actor: Actor,
+    *,
+    reason: str,
+    amount_fen: int | None = None,
+    payee: Payee | None = None,
+) -> None:
+    """A returned claim corrected and drafted again (to be checked again); what changed is on record."""
+    claim = claim_row(connection, claim_id)
+    values: dict[str, object] = {}
+    if amount_fen is not None:
+        if amount_fen <= 0:
+            raise ClaimError("申报金额必须大于 0")
+        values["amount_fen"] = amount_fen
+    if payee is not None:
+        values.update(payee_name=payee.name, payee_account=payee.account, payee_bank=payee.bank)
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=("returned",),
+        to_status="drafted",
+        reason=_reason(reason, "修改申报"),
+        values={**values, "check_results": None, "flagged": False},
+        details={"amount_fen": {"before": claim.amount_fen, "after": amount_fen}} if amount_fen is not None else {},
+    )
+
+
+def set_payee(connection: Connection, claim_id: int, actor: Actor, payee: Payee) -> None:
+    """Record where a not yet batched claim is paid (the account is written to the audit log masked)."""
+    claim = claim_row(connection, claim_id)
+    if claim.status not in (*EDITABLE, "approved", "failed"):
+        raise ClaimError(f"申报 {claim_id} 已列入支付批次或已结束，不能修改收款账户")
+    account = payee.account.replace(" ", "")
+    if not account.isdigit() or not 8 <= len(account) <= 32:
+        raise ClaimError("收款账号应为 8–32 位数字")
+    if not payee.name.strip():
+        raise ClaimError("请写明收款人（户名）")
+    changed = connection.execute(
+        update(CLAIMS)
+        .where(CLAIMS.c.id == claim_id, CLAIMS.c.status == claim.status)
+        .values(payee_name=payee.name, payee_account=account, payee_bank=payee.bank, updated_at=now())
+    ).rowcount
+    if changed != 1:
+        raise ClaimError(f"申报 {claim_id} 已被他人同时处理（状态已变），收款账户未登记，请刷新后查看")
+    record_event(
+        connection,
+        claim,
+        actor=actor.name,
+        from_status=claim.status,
+        to_status=claim.status,
+        reason="登记收款账户",
+        details={"payee_name": payee.name, "payee_account": masked_account(account)},
+    )
+
+
+def reject(connection: Connection, claim_id: int, actor: Actor, reason: str) -> None:
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=(*EDITABLE, "approved"),
+        to_status="rejected",
+        reason=_reason(reason, "驳回"),
+    )
+
+
+def withdraw(connection: Connection, claim_id: int, actor: Actor, reason: str) -> None:
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=EDITABLE,
+        to_status="withdrawn",
+        reason=_reason(reason, "撤回"),
+    )
+
+
+def masked_account(account: str | None) -> str:
+    """An account number as every screen shows it: the last four digits only."""
+    if not account:
+        return ""
+    return "*" * max(0, len(account) - 4) + account[-4:]

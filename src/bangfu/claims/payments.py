@@ -1,0 +1,437 @@
+"""Payment batches: build from approved claims, approve (maker-checker, content hash), export the bank
+file, import the bank's return, reconcile into the ledger, re-issue a failed line.
+
+Each step is one transaction, and each is written so that running it again after a crash (even
+SIGKILL) changes nothing twice: a claim leaves ``approved`` when it enters a batch, a return line
+that matches what is recorded is ``unchanged``, a paid line writes its ledger entry only while
+``ledger_entry_id`` is empty. A second open payment of one claim is refused by a partial unique index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+
+from bangfu.audit import log as audit
+from bangfu.claims import bank_files
+from bangfu.claims.decisions import Actor, masked_account
+from bangfu.claims.drafting import LEDGER, Payee
+from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, transition
+from bangfu.core.regions import name_of
+from bangfu.policy.model import FUNDS
+from bangfu.store.claim_tables import Payment, PaymentBatch
+
+BATCHES = cast(Table, PaymentBatch.__table__)
+PAYMENTS = cast(Table, Payment.__table__)
+BATCH_LABELS = {
+    "built": "已生成",
+    "approved": "已批准",
+    "exported": "已导出银行文件",
+    "returned": "已导入回单",
+    "reconciled": "已对账",
+}
+
+
+class PaymentError(ClaimError):
+    """A batch step refused, with the reason in Chinese."""
+
+
+def _batch(connection: Connection, batch_id: int) -> Any:
+    row = connection.execute(select(BATCHES).where(BATCHES.c.id == batch_id)).one_or_none()
+    if row is None:
+        raise PaymentError(f"没有编号为 {batch_id} 的支付批次")
+    return row
+
+
+def _lines(connection: Connection, batch_id: int) -> list[Any]:
+    return list(connection.execute(select(PAYMENTS).where(PAYMENTS.c.batch_id == batch_id).order_by(PAYMENTS.c.id)))
+
+
+def content_hash(batch: Any, lines: list[Any]) -> str:
+    """SHA-256 over what the bank is told: payer, and each line's reference, claim, amount and payee."""
+    content = {
+        "fund": batch.fund,
+        "region": batch.region_code,
+        "payer_bank": batch.payer_bank,
+        "lines": [
+            [p.reference, p.claim_id, p.amount_fen, p.payee_name, p.payee_account, p.payee_bank]
+            for p in sorted(lines, key=lambda p: p.reference)
+        ],
+    }
+    return hashlib.sha256(audit.canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _batch_audit(connection: Connection, batch: Any, actor: str, action: str, after: dict[str, Any]) -> None:
+    audit.record(
+        connection,
+        actor=actor,
+        action=f"payment_batch.{action}",
+        target_type="payment_batch",
+        target_id=batch.id,
+        region_code=batch.region_code,
+        after=after,
+    )
+
+
+@dataclass
+class Built:
+    batch_id: int | None
+    lines: int = 0
+    total_fen: int = 0
+    without_account: list[int] = field(default_factory=list)
+
+
+def build_batch(connection: Connection, *, fund: str, region: str, payer_bank: str, actor: Actor) -> Built:
+    """One batch of every approved claim of ``fund`` in county ``region`` that has a payee account."""
+    if fund not in FUNDS:
+        raise PaymentError(f"资金 {fund!r} 不存在；可用的有：{'、'.join(f'{k}（{v}）' for k, v in FUNDS.items())}")
+    if not payer_bank.strip():
+        raise PaymentError("请写明付款银行")
+    approved = list(
+        connection.execute(
+            select(CLAIMS)
+            .where(CLAIMS.c.status == "approved", CLAIMS.c.fund == fund, CLAIMS.c.region_code == region)
+            .order_by(CLAIMS.c.id)
+        )
+    )
+    ready = [c for c in approved if c.payee_account]
+    built = Built(None, without_account=[c.id for c in approved if not c.payee_account])
+    if not ready:
+        return built
+    at = now()
+    batch_id = int(
+        connection.execute(
+            insert(BATCHES)
+            .values(
+                fund=fund,
+                region_code=region,
+                payer_bank=payer_bank.strip(),
+                status="built",
+                maker=actor.name,
+                created_at=at,
+            )
+            .returning(BATCHES.c.id)
+        ).scalar_one()
+    )
+    built.batch_id = batch_id
+    for number, claim in enumerate(ready, start=1):
+        transition(
+            connection,
+            claim.id,
+            actor=actor.name,
+            allowed_from=("approved",),
+            to_status="batched",
+            reason=f"列入支付批次 {batch_id}",
+        )
+        reissued = connection.scalar(
+            select(func.max(PAYMENTS.c.id)).where(PAYMENTS.c.claim_id == claim.id, PAYMENTS.c.status == "reissued")
+        )
+        connection.execute(
+            insert(PAYMENTS).values(
+                batch_id=batch_id,
+                claim_id=claim.id,
+                reference=f"BF{batch_id:08d}{number:06d}",
+                amount_fen=claim.amount_fen,
+                payee_name=claim.payee_name or "",
+                payee_account=claim.payee_account,
+                payee_bank=claim.payee_bank,
+                status="pending",
+                reissue_of=reissued,
+            )
+        )
+        built.lines += 1
+        built.total_fen += claim.amount_fen
+    batch = _batch(connection, batch_id)
+    _batch_audit(connection, batch, actor.name, "build", {"lines": built.lines, "total_fen": built.total_fen})
+    return built
+
+
+def approve_batch(connection: Connection, batch_id: int, actor: Actor) -> str:
+    """Approve a built batch (not by its maker): its lines' hash is stored; returns the hash."""
+    batch = _batch(connection, batch_id)
+    if batch.maker == actor.name:
+        raise PaymentError(f"支付批次 {batch_id} 由 {actor.name} 生成，须由另一名工作人员批准（经办与审批分离）")
+    if batch.status != "built":
+        raise PaymentError(f"支付批次 {batch_id} 当前为“{BATCH_LABELS[batch.status]}”，只有“已生成”的批次可以批准")
+    digest = content_hash(batch, _lines(connection, batch_id))
+    changed = connection.execute(
+        update(BATCHES)
+        .where(BATCHES.c.id == batch_id, BATCHES.c.status == "built", BATCHES.c.maker != actor.name)
+        .values(status="approved", content_hash=digest, approver=actor.name, approved_at=now())
+    ).rowcount
+    if changed != 1:
+        raise PaymentError(f"支付批次 {batch_id} 已被他人同时处理，本次批准未生效")
+    _batch_audit(connection, batch, actor.name, "approve", {"content_hash": digest})
+    return digest
+
+
+def export_batch(connection: Connection, batch_id: int, path: Path, actor: Actor) -> int:
+    """Write the bank file of an approved batch; refused when its lines changed since approval.
+
+    The file holds the full account numbers, so each export is on the audit log. Exporting again
+    writes the same file (the same references): the bank matches them, so nothing is paid twice."""
+    batch = _batch(connection, batch_id)
+    if batch.status not in ("approved", "exported"):
+        raise PaymentError(f"支付批次 {batch_id} 当前为“{BATCH_LABELS[batch.status]}”，批准后才能导出银行文件")
+    lines = _lines(connection, batch_id)
+    if content_hash(batch, lines) != batch.content_hash:
+        raise PaymentError(f"支付批次 {batch_id} 在批准后已被改动，不生成银行文件：请核查后重新生成并批准批次")
+    memo = {
+        c.id: c.benefit_id
+        for c in connection.execute(
+            select(CLAIMS.c.id, CLAIMS.c.benefit_id).where(CLAIMS.c.id.in_([p.claim_id for p in lines]))
+        )
+    }
+    text = bank_files.bank_file_text(
+        {
+            "reference": p.reference,
+            "payee_name": p.payee_name,
+            "payee_account": p.payee_account,
+            "payee_bank": p.payee_bank,
+            "amount_fen": p.amount_fen,
+            "fund_label": FUNDS[batch.fund],
+            "memo": f"申报{p.claim_id} {memo[p.claim_id]}",
+        }
+        for p in lines
+    )
+    try:
+        bank_files.write_atomically(path, text)
+    except OSError as exc:
+        raise PaymentError(f"无法写入银行文件 {path}：{exc.strerror}") from exc
+    connection.execute(
+        update(BATCHES)
+        .where(BATCHES.c.id == batch_id)
+        .values(status="exported" if batch.status == "approved" else batch.status, exported_at=now())
+    )
+    _batch_audit(
+        connection,
+        batch,
+        actor.name,
+        "export",
+        {
+            "file": path.name,
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "lines": len(lines),
+            "total_fen": sum(p.amount_fen for p in lines),
+            "unmasked_accounts": len(lines),
+        },
+    )
+    return len(lines)
+
+
+@dataclass
+class Imported:
+    applied: dict[str, int] = field(default_factory=lambda: {"paid": 0, "failed": 0, "reversed": 0})
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+# What a return line may change: (status now, result) → status after.
+_MOVES = {("pending", "paid"): "paid", ("pending", "failed"): "failed", ("paid", "reversed"): "reversed"}
+
+
+def import_return(connection: Connection, path: Path, actor: Actor) -> Imported:
+    """Record the bank's result per reference. A line that says what is already recorded is unchanged,
+    so importing the same file twice changes nothing; contradictions are listed, not applied."""
+    lines = bank_files.read_return_file(path)
+    report = Imported()
+    touched: set[int] = set()
+    for line in lines:
+        payment = connection.execute(select(PAYMENTS).where(PAYMENTS.c.reference == line.reference)).one_or_none()
+        where = f"第 {line.line} 行（{line.reference}）"
+        if payment is None:
+            report.problems.append(f"{where}：没有这个支付流水号")
+            continue
+        if payment.amount_fen != line.amount_fen:
+            report.problems.append(f"{where}：金额 {line.amount_fen} 分与发出的 {payment.amount_fen} 分不符，未处理")
+            continue
+        if payment.status == line.result or (payment.status == "reissued" and line.result == "failed"):
+            report.unchanged += 1
+            continue
+        after = _MOVES.get((payment.status, line.result))
+        if after is None:
+            report.problems.append(f"{where}：已记录为 {payment.status}，回单为 {line.result}，矛盾，未处理")
+            continue
+        connection.execute(
+            update(PAYMENTS)
+            .where(PAYMENTS.c.id == payment.id, PAYMENTS.c.status == payment.status)
+            .values(
+                status=after, bank_status=line.result, bank_message=line.message, bank_date=line.date, returned_at=now()
+            )
+        )
+        report.applied[after] += 1
+        touched.add(payment.batch_id)
+    for batch_id in touched:
+        pending = connection.scalar(
+            select(func.count()).where(PAYMENTS.c.batch_id == batch_id, PAYMENTS.c.status == "pending")
+        )
+        if not pending:
+            connection.execute(
+                update(BATCHES)
+                .where(BATCHES.c.id == batch_id, BATCHES.c.status == "exported")
+                .values(status="returned")
+            )
+    if touched:
+        audit.record(
+            connection,
+            actor=actor.name,
+            action="payment_batch.import_return",
+            target_type="payment_batch",
+            target_id=",".join(str(b) for b in sorted(touched))[:64],
+            after={"file": path.name, "applied": report.applied, "unchanged": report.unchanged},
+        )
+    return report
+
+
+@dataclass
+class Reconciled:
+    paid: int = 0
+    failed: int = 0
+    reversed: int = 0
+
+
+def _ledger_entry(connection: Connection, claim: Any, payment: Any, sign: int) -> int:
+    return int(
+        connection.execute(
+            insert(LEDGER)
+            .values(
+                person_id=claim.person_id,
+                org_id=claim.org_id,
+                benefit_id=claim.benefit_id,
+                date=claim.event_date,
+                amount_fen=sign * payment.amount_fen,
+                units=None if claim.units is None else sign * claim.units,
+                source=f"{'支付' if sign > 0 else '退汇冲回'} {payment.reference}（申报 {claim.id}）",
+            )
+            .returning(LEDGER.c.id)
+        ).scalar_one()
+    )
+
+
+def _link(connection: Connection, payment: Any, column: str, entry: int) -> None:
+    """Link the ledger entry to its line, only if no concurrent reconcile linked one first (its whole
+    transaction, ledger entry included, is then rolled back)."""
+    linked = connection.execute(
+        update(PAYMENTS).where(PAYMENTS.c.id == payment.id, PAYMENTS.c[column].is_(None)).values({column: entry})
+    ).rowcount
+    if linked != 1:
+        raise PaymentError(f"支付 {payment.reference} 正由另一次对账处理，本次对账未生效，请稍后再运行")
+
+
+def reconcile(connection: Connection, actor: Actor) -> Reconciled:
+    """Bring claims and the ledger in line with the returns: a paid line writes the ledger entry the
+    engine reads (so the benefit is never granted again), a failed one fails its claim, a reversal
+    writes the negative entry. Only lines not yet reconciled are touched."""
+    done = Reconciled()
+    for payment in connection.execute(
+        select(PAYMENTS)
+        .where(PAYMENTS.c.status == "paid", PAYMENTS.c.ledger_entry_id.is_(None))
+        .order_by(PAYMENTS.c.id)
+    ).all():
+        claim = claim_row(connection, payment.claim_id)
+        entry = _ledger_entry(connection, claim, payment, 1)
+        _link(connection, payment, "ledger_entry_id", entry)
+        transition(
+            connection,
+            claim.id,
+            actor=actor.name,
+            allowed_from=("batched",),
+            to_status="paid",
+            reason=f"银行回单：{payment.reference} 支付成功",
+            details={"ledger_entry": entry},
+        )
+        done.paid += 1
+    failed = connection.execute(
+        select(PAYMENTS.c.id, PAYMENTS.c.reference, PAYMENTS.c.claim_id, PAYMENTS.c.bank_message)
+        .join(CLAIMS, CLAIMS.c.id == PAYMENTS.c.claim_id)
+        .where(PAYMENTS.c.status == "failed", CLAIMS.c.status == "batched")
+    ).all()
+    for payment in failed:
+        transition(
+            connection,
+            payment.claim_id,
+            actor=actor.name,
+            allowed_from=("batched",),
+            to_status="failed",
+            reason=f"银行回单：{payment.reference} 支付失败（{payment.bank_message or '未说明原因'}）",
+        )
+        done.failed += 1
+    for payment in connection.execute(
+        select(PAYMENTS).where(PAYMENTS.c.status == "reversed", PAYMENTS.c.reversal_entry_id.is_(None))
+    ).all():
+        claim = claim_row(connection, payment.claim_id)
+        entry = _ledger_entry(connection, claim, payment, -1)
+        _link(connection, payment, "reversal_entry_id", entry)
+        transition(
+            connection,
+            claim.id,
+            actor=actor.name,
+            allowed_from=("paid",),
+            to_status="failed",
+            reason=f"银行退汇：{payment.reference}（{payment.bank_message or '未说明原因'}），已冲回已享受记录",
+            details={"ledger_entry": entry},
+        )
+        done.reversed += 1
+    open_batches = select(PAYMENTS.c.batch_id).where(PAYMENTS.c.status == "pending")
+    connection.execute(
+        update(BATCHES)
+        .where(BATCHES.c.status == "returned", BATCHES.c.id.not_in(open_batches))
+        .values(status="reconciled")
+    )
+    if done.paid or done.failed or done.reversed:
+        audit.record(
+            connection,
+            actor=actor.name,
+            action="payment.reconcile",
+            target_type="payment",
+            after={"paid": done.paid, "failed": done.failed, "reversed": done.reversed},
+        )
+    return done
+
+
+def reissue(connection: Connection, claim_id: int, payee: Payee, actor: Actor, reason: str) -> None:
+    """A failed claim to a corrected account: its failed line is marked re-issued and the claim is
+    approved again (as approved before) for the next batch."""
+    claim = claim_row(connection, claim_id)
+    if claim.status != "failed":
+        raise PaymentError(f"申报 {claim_id} 不是“支付失败”状态，不需要重新支付")
+    account = payee.account.replace(" ", "")
+    if not account.isdigit() or not 8 <= len(account) <= 32:
+        raise PaymentError("收款账号应为 8–32 位数字")
+    connection.execute(
+        update(PAYMENTS)
+        .where(PAYMENTS.c.claim_id == claim_id, PAYMENTS.c.status.in_(("failed", "reversed")))
+        .values(status="reissued")
+    )
+    transition(
+        connection,
+        claim_id,
+        actor=actor.name,
+        allowed_from=("failed",),
+        to_status="approved",
+        reason=f"改为新账户重新支付：{reason.strip() or '账户更正'}",
+        values={"payee_name": payee.name, "payee_account": account, "payee_bank": payee.bank},
+        details={"payee_account": masked_account(account)},
+    )
+
+
+def batch_summary(connection: Connection, batch_id: int) -> dict[str, Any]:
+    batch = _batch(connection, batch_id)
+    counts: dict[str, int] = dict(
+        connection.execute(
+            select(PAYMENTS.c.status, func.count()).where(PAYMENTS.c.batch_id == batch_id).group_by(PAYMENTS.c.status)
+        ).all()
+    )
+    return {
+        "id": batch.id,
+        "fund": FUNDS.get(batch.fund, batch.fund),
+        "county": name_of(batch.region_code) or batch.region_code,
+        "payer_bank": batch.payer_bank,
+        "status": BATCH_LABELS[batch.status],
+        "lines": json.loads(json.dumps(counts)),
+    }

@@ -1,0 +1,344 @@
+"""``bangfu claims`` and ``bangfu payments``: the monthly run, approval and each batch step (ADR 0031).
+
+Who acts: ``--as`` names an account of the platform (active, not an auditor; county, city and
+province accounts may approve a flagged claim with ``--override``); without it the operating-system
+user (``cli:<name>``). The approver of a claim or batch is never its maker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from rich.table import Table
+
+from bangfu.cli import render
+from bangfu.cli.account_cmds import _actor as os_actor
+from bangfu.cli.database import DatabaseOption, current_connection, existing, opened
+from bangfu.cli.errors import fail
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from bangfu.claims.decisions import Actor
+    from bangfu.context import Context
+
+T = TypeVar("T")
+AsOption = Annotated[str | None, typer.Option("--as", help="以该平台账户的身份操作（默认：操作系统用户）")]
+claims_app = typer.Typer(help="补贴申报：按月生成、列出、审批（经办与审批分离）", no_args_is_help=True)
+payments_app = typer.Typer(help="支付批次：生成、批准、导出银行文件、导入回单、对账、重新支付", no_args_is_help=True)
+
+
+def _say(message: str) -> None:
+    render.console().print(message, markup=False, highlight=False)
+
+
+@contextmanager
+def _work(database: str | None) -> Iterator[tuple[Context, Connection]]:
+    """The command's context and a connection in one transaction (committed when the block ends)."""
+    target = existing(database)
+    with opened(target) as context, current_connection(target, context) as connection, connection.begin():
+        yield context, connection
+
+
+def _acting(connection: Connection, account: str | None) -> Actor:
+    from sqlalchemy import select
+
+    from bangfu.claims.decisions import Actor
+    from bangfu.store.tables import User
+
+    if account is None:
+        return Actor(os_actor())
+    row = connection.execute(select(User.role, User.active).where(User.username == account)).one_or_none()
+    if row is None:
+        fail(f"没有用户名为 {account} 的账户（--as）")
+    if not row.active:
+        fail(f"账户 {account} 已停用，不能操作申报或支付")
+    if row.role in ("auditor", "township"):
+        fail(f"账户 {account} 的角色不能审批申报或支付（审计人员只读，乡镇账户只能起草）")
+    return Actor(account, may_override=row.role in ("county", "city", "province"))
+
+
+def _refused(work: Callable[[], T]) -> T:
+    from bangfu.claims.records import ClaimError
+
+    try:
+        return work()
+    except ClaimError as exc:
+        fail(str(exc))
+
+
+def _ids(values: list[str]) -> list[int]:
+    if not all(v.isdigit() for v in values):
+        fail(f"申报编号应为正整数：{' '.join(values)}")
+    return [int(v) for v in values]
+
+
+def claims_run(
+    month: Annotated[str, typer.Option("--month", help="月份 YYYY-MM：按该月最后一天评估", show_default=False)],
+    county: Annotated[str | None, typer.Option("--county", help="只处理该地区（行政区划代码前缀）的对象")] = None,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """按月评估登记库中的人员和单位，为可享受的补贴起草申报并自动审核；重复运行不会重复申报。"""
+    from bangfu.claims.decisions import check_claim
+    from bangfu.claims.drafting import month_end, monthly_run
+
+    try:
+        month_end(month)
+    except ValueError as exc:
+        fail(str(exc))
+    if county is not None and not (county.isdigit() and len(county) in (2, 4, 6)):
+        fail(f"--county 应为 2、4 或 6 位行政区划代码，实为 {county!r}")
+    target = existing(database)
+    with opened(target) as context, current_connection(target, context) as connection:
+        actor = _acting(connection, account)
+        connection.rollback()
+        policies = context.policies
+
+        def check(checked: Connection, claim_id: int) -> None:
+            check_claim(checked, policies, claim_id, actor)
+
+        report = monthly_run(
+            context.engine,
+            policies,
+            month,
+            actor=actor.name,
+            region=county,
+            after_draft=check,
+        )
+    _say(f"评估日：{report.day.isoformat()}，评估对象 {report.cases:,} 个")
+    _say(
+        f"新起草并自动审核的申报：{len(report.drafted):,} 笔；已有申报（同一计发依据）而跳过：{report.duplicates:,} 笔"
+    )
+    for reason in report.refused[:20]:
+        _say(f"未起草：{reason}")
+
+
+def claims_list(
+    status: Annotated[str | None, typer.Option("--status", help="只列出该状态（如 checked、approved）")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="只列出该县（6 位代码）")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="最多列出多少笔", min=1)] = 100,
+    database: DatabaseOption = None,
+) -> None:
+    """列出申报：编号、对象、项目、金额、状态、是否未通过自动审核（收款账号脱敏）。"""
+    from sqlalchemy import select
+
+    from bangfu.claims.decisions import masked_account
+    from bangfu.claims.records import CLAIMS, STATUS_LABELS
+    from bangfu.core.money import format_yuan
+    from bangfu.store.claim_tables import CLAIM_STATUSES
+
+    if status is not None and status not in CLAIM_STATUSES:
+        fail(f"--status 应为以下之一：{'、'.join(f'{s}（{STATUS_LABELS[s]}）' for s in CLAIM_STATUSES)}")
+    query = select(CLAIMS).order_by(CLAIMS.c.id).limit(limit)
+    if status is not None:
+        query = query.where(CLAIMS.c.status == status)
+    if county is not None:
+        query = query.where(CLAIMS.c.region_code == county)
+    with _work(database) as (context, connection):
+        rows = connection.execute(query).all()
+        policies = context.policies
+    table = Table(title=f"申报（{len(rows)} 笔）")
+    for column in ("编号", "对象", "项目", "金额", "状态", "县", "自动审核", "收款账号"):
+        table.add_column(column)
+    for row in rows:
+        benefit = policies.benefit(row.benefit_id)
+        who = f"人员 {row.person_id}" if row.person_id is not None else f"单位 {row.org_id}"
+        table.add_row(
+            str(row.id),
+            who,
+            benefit.label if benefit else row.benefit_id,
+            format_yuan(row.amount_fen),
+            STATUS_LABELS[row.status],
+            render.region_label(row.region_code),
+            "未审核" if row.check_results is None else ("未通过" if row.flagged else "通过"),
+            masked_account(row.payee_account) or "未登记",
+        )
+    render.console().print(table)
+
+
+def claims_approve(
+    ids: Annotated[list[str], typer.Argument(help="申报编号，可多个", show_default=False)],
+    override: Annotated[
+        str | None, typer.Option("--override", help="批准未通过自动审核的申报时写明理由（需县级以上账户）")
+    ] = None,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """批准已自动审核的申报（一次可多笔，全部成功才生效）；审批人不能是起草人。"""
+    from bangfu.claims.decisions import approve
+
+    numbers = _ids(ids)
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        for claim_id in numbers:
+            _refused(lambda claim_id=claim_id: approve(connection, claim_id, actor, override))  # type: ignore[misc]
+    _say(f"已批准 {len(numbers)} 笔申报（审批人 {actor.name}）")
+
+
+def claims_reject(
+    claim_id: Annotated[int, typer.Argument(help="申报编号", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="驳回理由（必填）", show_default=False)],
+    back: Annotated[bool, typer.Option("--return", help="退回修改而不是驳回")] = False,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """驳回申报（释放其计发依据），或以 --return 退回起草人修改；都须写明理由。"""
+    from bangfu.claims.decisions import reject, return_for_correction
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        step = return_for_correction if back else reject
+        _refused(lambda: step(connection, claim_id, actor, reason))
+    _say(f"申报 {claim_id} 已{'退回修改' if back else '驳回'}：{reason}")
+
+
+PayeeName = Annotated[str, typer.Option("--name", help="收款人（户名）", show_default=False)]
+PayeeAccount = Annotated[
+    str, typer.Option("--account", help="收款账号（社保卡金融账户或单位银行账户）", show_default=False)
+]
+PayeeBank = Annotated[str | None, typer.Option("--bank", help="开户银行")]
+
+
+def claims_payee(
+    claim_id: Annotated[int, typer.Argument(help="申报编号", show_default=False)],
+    name: PayeeName,
+    account_number: PayeeAccount,
+    bank: PayeeBank = None,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """登记申报的收款账户（屏幕与审计记录中只显示后四位）。"""
+    from bangfu.claims.decisions import masked_account, set_payee
+    from bangfu.claims.drafting import Payee
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        _refused(lambda: set_payee(connection, claim_id, actor, Payee(name, account_number, bank)))
+    _say(f"申报 {claim_id} 的收款账户已登记：{name} {masked_account(account_number.replace(' ', ''))}")
+
+
+def payments_build(
+    fund: Annotated[str, typer.Option("--fund", help="资金：revitalization、employment 等", show_default=False)],
+    county: Annotated[str, typer.Option("--county", help="县（6 位代码）", show_default=False)],
+    payer_bank: Annotated[str, typer.Option("--payer-bank", help="付款银行", show_default=False)],
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """把该县该资金已批准且有收款账户的申报生成一个支付批次（之后须由另一人批准）。"""
+    from bangfu.claims.payments import build_batch
+    from bangfu.core.money import format_yuan
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        built = _refused(lambda: build_batch(connection, fund=fund, region=county, payer_bank=payer_bank, actor=actor))
+    if built.batch_id is None:
+        _say("没有可生成批次的已批准申报")
+    else:
+        _say(f"已生成支付批次 {built.batch_id}：{built.lines:,} 笔，合计 {format_yuan(built.total_fen)}")
+    if built.without_account:
+        shown = "、".join(str(i) for i in built.without_account[:20])
+        _say(f"缺少收款账户、未列入批次的申报 {len(built.without_account)} 笔：{shown}（用 bangfu claims payee 登记）")
+
+
+BatchArgument = Annotated[int, typer.Argument(help="支付批次编号", show_default=False)]
+
+
+def payments_approve(batch_id: BatchArgument, account: AsOption = None, database: DatabaseOption = None) -> None:
+    """批准支付批次（不能由生成人批准）：记录批次内容的哈希，导出时核对。"""
+    from bangfu.claims.payments import approve_batch
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        digest = _refused(lambda: approve_batch(connection, batch_id, actor))
+    _say(f"支付批次 {batch_id} 已批准（内容哈希 {digest[:16]}…）")
+
+
+def payments_export(
+    batch_id: BatchArgument,
+    out: Annotated[Path, typer.Option("--out", help="银行文件（CSV）写到这里", show_default=False)],
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """导出已批准批次的银行文件（含完整账号，导出记入审计）；批准后被改动的批次不导出。"""
+    from bangfu.claims.payments import export_batch
+
+    if not out.parent.is_dir():
+        fail(f"目录 {out.parent} 不存在")
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        lines = _refused(lambda: export_batch(connection, batch_id, out, actor))
+    _say(f"已导出支付批次 {batch_id} 的银行文件 {out}：{lines:,} 笔")
+
+
+def payments_import_return(
+    path: Annotated[Path, typer.Argument(help="银行回单文件（CSV，格式见 docs/payments.md）", show_default=False)],
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """导入银行回单：按支付流水号记录成功、失败或退汇；同一回单重复导入不会改变任何记录。"""
+    from bangfu.claims.bank_files import ReturnFileError
+    from bangfu.claims.payments import import_return
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        try:
+            report = import_return(connection, path, actor)
+        except ReturnFileError as exc:
+            fail(str(exc))
+    applied = report.applied
+    _say(
+        f"成功 {applied['paid']:,} 笔，失败 {applied['failed']:,} 笔，退汇 {applied['reversed']:,} 笔，"
+        f"此前已记录 {report.unchanged:,} 笔"
+    )
+    for problem in report.problems[:50]:
+        _say(f"未处理：{problem}")
+
+
+def payments_reconcile(account: AsOption = None, database: DatabaseOption = None) -> None:
+    """对账：支付成功的写入已享受记录（政策评估据此不再重复享受），失败的申报转为支付失败，退汇的冲回。"""
+    from bangfu.claims.payments import reconcile
+
+    with _work(database) as (_, connection):
+        done = reconcile(connection, _acting(connection, account))
+    _say(f"对账完成：写入已享受记录 {done.paid:,} 笔，支付失败 {done.failed:,} 笔，退汇冲回 {done.reversed:,} 笔")
+
+
+def payments_reissue(
+    claim_id: Annotated[int, typer.Argument(help="支付失败的申报编号", show_default=False)],
+    name: PayeeName,
+    account_number: PayeeAccount,
+    reason: Annotated[str, typer.Option("--reason", help="更正原因", show_default=False)],
+    bank: PayeeBank = None,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """支付失败的申报改为更正后的账户，重新列入下一个支付批次。"""
+    from bangfu.claims.drafting import Payee
+    from bangfu.claims.payments import reissue
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        _refused(lambda: reissue(connection, claim_id, Payee(name, account_number, bank), actor, reason))
+    _say(f"申报 {claim_id} 已改为新账户，将列入下一个支付批次（{dt.date.today().isoformat()}）")
+
+
+def register(app: typer.Typer) -> None:
+    claims_app.command("run")(claims_run)
+    claims_app.command("list")(claims_list)
+    claims_app.command("approve")(claims_approve)
+    claims_app.command("reject")(claims_reject)
+    claims_app.command("payee")(claims_payee)
+    payments_app.command("build")(payments_build)
+    payments_app.command("approve")(payments_approve)
+    payments_app.command("export")(payments_export)
+    payments_app.command("import-return")(payments_import_return)
+    payments_app.command("reconcile")(payments_reconcile)
+    payments_app.command("reissue")(payments_reissue)
+    app.add_typer(claims_app, name="claims")
+    app.add_typer(payments_app, name="payments")

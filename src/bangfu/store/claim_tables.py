@@ -1,0 +1,173 @@
+"""Claims, their decisions and their payments (migration 0012; ADR 0031).
+
+The money key: every live claim holds one ``claim_money_keys`` row per unit it pays for (the whole
+benefit for once-per-person or per-year kinds, the n-th day, month or hire for per-unit kinds), and a
+partial unique index over the live rows makes a second live claim under the same key impossible in
+the database, from any county. ``live`` is cleared in the transaction that rejects or withdraws the
+claim, so a refused claim frees its key. Money is integer fen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bangfu.store.tables import Base, Id, one_of
+
+CLAIM_STATUSES = ("drafted", "checked", "returned", "approved", "batched", "paid", "failed", "rejected", "withdrawn")
+# A claim in one of these no longer holds its money key.
+DEAD_STATUSES = ("rejected", "withdrawn")
+BATCH_STATUSES = ("built", "approved", "exported", "returned", "reconciled")
+PAYMENT_STATUSES = ("pending", "paid", "failed", "reversed", "reissued")
+BENEFICIARY_KINDS = ("person", "organization")
+
+
+class Claim(Base):
+    """One benefit claimed for one person or organization, with the engine's answer as decided."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(one_of("status", CLAIM_STATUSES), name="status"),
+        CheckConstraint(one_of("beneficiary_kind", BENEFICIARY_KINDS), name="beneficiary_kind"),
+        CheckConstraint(
+            "(person_id IS NULL AND org_id IS NOT NULL) OR (person_id IS NOT NULL AND org_id IS NULL)",
+            name="one_beneficiary",
+        ),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("approver IS NULL OR approver <> maker", name="approver_not_maker"),
+        Index(None, "status", "region_code", "fund"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    beneficiary_kind: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # The county whose staff decide it (the beneficiary's county when drafted).
+    region_code: Mapped[str] = mapped_column(String(12))
+    document_id: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the document's package files as decided, when known: a later edit never rewrites history.
+    document_version: Mapped[str | None] = mapped_column(String(64))
+    benefit_id: Mapped[str] = mapped_column(String(64))
+    fund: Mapped[str] = mapped_column(String(32))
+    repeat_per: Mapped[str] = mapped_column(String(16))
+    # The day the benefit pays for (the engine's event date, else the day it decided for).
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # Per-unit kinds: the units paid (days, trainee-months, hires); NULL for whole-beneficiary kinds.
+    units: Mapped[int | None] = mapped_column(BigInteger)
+    # The first money key, for reading; claim_money_keys holds them all.
+    money_key: Mapped[str] = mapped_column(String(255))
+    # JSON: the engine's benefit answer (reasons, conditions) and the parameter values it used.
+    explanation: Mapped[str] = mapped_column(Text)
+    parameters: Mapped[str] = mapped_column(Text)
+    # JSON list of the auto-checks' findings (name, passed, reason); NULL before the checks ran.
+    check_results: Mapped[str | None] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    # Where the money goes. Taken as given on the claim for now (ADR 0031: encryption at rest deferred).
+    payee_name: Mapped[str | None] = mapped_column(String(200))
+    payee_account: Mapped[str | None] = mapped_column(String(64))
+    payee_bank: Mapped[str | None] = mapped_column(String(200))
+    maker: Mapped[str] = mapped_column(String(64))
+    approver: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimMoneyKey(Base):
+    """One unit a claim pays for under its benefit's repeat key; unique among live claims everywhere."""
+
+    __tablename__ = "claim_money_keys"
+    __table_args__ = (
+        Index(
+            "uq_claim_money_keys_live",
+            "money_key",
+            unique=True,
+            postgresql_where=text("live"),
+            sqlite_where=text("live"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    money_key: Mapped[str] = mapped_column(String(255))
+    live: Mapped[bool] = mapped_column(default=True)
+
+
+class ClaimEvent(Base):
+    """Every transition of a claim: who, when, from what to what, and why (what auditors read)."""
+
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # The audit entry written in the same transaction (not a foreign key, like local_standards.audit_id).
+    audit_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentBatch(Base):
+    """Approved claims of one fund and county, paid through one payer bank."""
+
+    __tablename__ = "payment_batches"
+    __table_args__ = (
+        CheckConstraint(one_of("status", BATCH_STATUSES), name="status"),
+        CheckConstraint("approver IS NULL OR approver <> maker", name="approver_not_maker"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    fund: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(12))
+    payer_bank: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    # SHA-256 of the batch's lines when approved: the bank file is written only while they still match.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    maker: Mapped[str] = mapped_column(String(64))
+    approver: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Payment(Base):
+    """One line of a batch: one claim, one unique payment reference, and what the bank returned."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(one_of("status", PAYMENT_STATUSES), name="status"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        # At most one line of a claim is waiting or paid: a second payment of a claim cannot exist.
+        Index(
+            "uq_payments_claim_open",
+            "claim_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'paid')"),
+            sqlite_where=text("status IN ('pending', 'paid')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    payee_name: Mapped[str] = mapped_column(String(200))
+    payee_account: Mapped[str] = mapped_column(String(64))
+    payee_bank: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    # As the bank's return file gave them.
+    bank_status: Mapped[str | None] = mapped_column(String(32))
+    bank_message: Mapped[str | None] = mapped_column(Text)
+    bank_date: Mapped[dt.date | None] = mapped_column(Date)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The benefit_ledger entry a paid line wrote (and for a reversal, the negative one).
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_ledger.id"))
+    reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_ledger.id"))
+    reissue_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
