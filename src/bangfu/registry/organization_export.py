@@ -17,10 +17,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import ColumnElement, Engine, false, func, select
 
 from bangfu.access.scope import Scope
@@ -33,6 +29,7 @@ from bangfu.core.vocabulary import KIND_LABELS
 from bangfu.policy.facts import ENTITIES
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.registry.queries import OrganizationFilters, Reader, organization_conditions
+from bangfu.registry.roster_sheet import new_roster_sheet
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import DECLARED_COUNTS, EmploymentSpell, Organization
 
@@ -97,19 +94,8 @@ def _workers_today(day: dt.date) -> Any:
 
 
 def _new_sheet() -> tuple[Any, Any]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
     widths = [width for _, _, width in _FIXED] + [16] * len(DECLARED_COUNTS)
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    bold = Font(bold=True)
-    header = []
-    for label in HEADERS:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    return workbook, sheet
+    return new_roster_sheet(SHEET_TITLE, HEADERS, widths)
 
 
 def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader, filters: OrganizationFilters) -> None:

@@ -24,10 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import ColumnElement, Connection, Engine, false, or_, select
 
 from bangfu.access.scope import Scope
@@ -41,6 +37,7 @@ from bangfu.registry.imports.headers import PEOPLE
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.registry.imports.upsert.bulk_io import rows_in
 from bangfu.registry.queries import VILLAGE_HEADERS, PeopleFilters, Reader, people_conditions
+from bangfu.registry.roster_sheet import new_roster_sheet
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import Household, Person, PersonCategory
 
@@ -137,18 +134,8 @@ def _temporary_path(out: Path) -> Path:
 
 
 def _new_sheet() -> tuple[Any, Any]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
-    for index, name in enumerate(EXPORTED_COLUMNS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = _COLUMN_WIDTHS.get(name, 12)
-    bold = Font(bold=True)
-    header = []
-    for label in HEADERS:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    return workbook, sheet
+    widths = [_COLUMN_WIDTHS.get(name, 12) for name in EXPORTED_COLUMNS]
+    return new_roster_sheet(SHEET_TITLE, HEADERS, widths)
 
 
 def _shown_filters(filters: PeopleFilters) -> dict[str, str]:

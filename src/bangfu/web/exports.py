@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import FileResponse
@@ -19,45 +21,39 @@ from bangfu.web.deps import Viewer, app_context
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def people_roster(request: Request, viewer: Viewer, filters: PeopleFilters | None = None) -> FileResponse:
-    """Write the roster to a temporary folder and send it (then delete it).
+def _sent_after_recording(write: Callable[[Path], Any], file_name: str, label: str) -> FileResponse:
+    """Write an export to a temporary folder with ``write`` and send it (then delete the folder).
 
-    ``export_people`` commits the export's audit entry before the file exists, so a file that is
-    sent has always been recorded; when the entry cannot be written the request fails with nothing sent.
+    The export functions commit their audit entry before the file exists, so a file that is sent has
+    always been recorded; when the entry cannot be written the request fails with nothing sent.
     """
     folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
     try:
-        report = export_people(
-            app_context(request).engine,
-            viewer.scope,
-            folder / "people.xlsx",
-            exported_by=viewer.reader,
-            filters=filters,
-        )
+        report = write(folder / file_name)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    name = f"{report.region_name}人员名单（脱敏）{dt.date.today().isoformat()}.xlsx"
+    name = f"{report.region_name}{label}{dt.date.today().isoformat()}.xlsx"
     return FileResponse(
         report.path, media_type=XLSX, filename=name, background=BackgroundTask(shutil.rmtree, folder, True)
     )
 
 
+def people_roster(request: Request, viewer: Viewer, filters: PeopleFilters | None = None) -> FileResponse:
+    """The people the list shows (masked), recorded on the audit log, then sent."""
+    engine = app_context(request).engine
+    return _sent_after_recording(
+        lambda out: export_people(engine, viewer.scope, out, exported_by=viewer.reader, filters=filters),
+        "people.xlsx",
+        "人员名单（脱敏）",
+    )
+
+
 def organizations_roster(request: Request, viewer: Viewer, filters: OrganizationFilters | None = None) -> FileResponse:
-    """The organizations the search shows, as ``people_roster`` sends the people: recorded, then sent."""
-    folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
-    try:
-        report = export_organizations(
-            app_context(request).engine,
-            viewer.scope,
-            folder / "organizations.xlsx",
-            exported_by=viewer.reader,
-            filters=filters,
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    name = f"{report.region_name}单位名单（电话脱敏）{dt.date.today().isoformat()}.xlsx"
-    return FileResponse(
-        report.path, media_type=XLSX, filename=name, background=BackgroundTask(shutil.rmtree, folder, True)
+    """The organizations the search shows (phone masked), recorded, then sent."""
+    engine = app_context(request).engine
+    return _sent_after_recording(
+        lambda out: export_organizations(engine, viewer.scope, out, exported_by=viewer.reader, filters=filters),
+        "organizations.xlsx",
+        "单位名单（电话脱敏）",
     )
