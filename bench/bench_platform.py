@@ -95,16 +95,17 @@ def database_url(server: str, name: str) -> str:
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-def prepare(server: str, persons: int, organizations: int, reuse: bool) -> str:
-    url = database_url(server, DATABASE)
+def prepare(server: str, persons: int, organizations: int, reuse: bool, database: str = DATABASE) -> str:
+    """The filled database ``database`` on ``server`` (dropped and made again unless ``reuse``); its URL."""
+    url = database_url(server, database)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE})
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database})
         if exists and not reuse:
-            connection.execute(text(f'DROP DATABASE "{DATABASE}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
             exists = None
         if not exists:
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
     admin.dispose()
     engine = create_engine(url)
     try:

@@ -11,10 +11,12 @@ from scoped_registry import (
     VISIBLE_PERSONS,
     WEIFEN,
     WEIJIATAN,
+    WUCHENG,
+    XIAODIAN,
     XING,
     World,
 )
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, column, literal, select, union_all
 from sqlalchemy.dialects import postgresql
 
 from bangfu.access.scope import Scope, UnknownRegionError
@@ -98,6 +100,9 @@ def test_conditions_are_index_friendly_on_postgresql() -> None:
     for code in ("14", LVLIANG, XING):
         compiled = Scope.for_region(code).organizations().compile(dialect=dialect)
         assert str(compiled).startswith("organizations.region_code >= %(") and len(compiled.params) == 2
+    for code in ("14", LVLIANG, XING):  # the dashboard's figures: a range, not 121 counties (issue 11)
+        compiled = Scope.for_region(code).places(column("region_code")).compile(dialect=dialect)
+        assert str(compiled).startswith("region_code >= %(") and len(compiled.params) == 2
     township = Scope.for_region(WEIFEN)
     assert str(township.persons().compile(dialect=dialect)).startswith("persons.township_code = %(")
     assert str(township.organizations().compile(dialect=dialect)).startswith("organizations.region_code = %(")
@@ -120,3 +125,27 @@ def test_conditions_work_on_an_alias(world: tuple[Connection, World]) -> None:
     alias = Person.__table__.alias("p")
     seen = connection.scalars(select(alias.c.id).where(Scope.for_region(WEIJIATAN).persons(alias))).all()
     assert built.persons(seen) == {"p2"}
+
+
+# Figures' regions: counties and townships of both cities, and a county outside Shanxi (西安市新城区).
+PLACES = [XING, WEIFEN, WEIJIATAN, LIN, XIAODIAN, WUCHENG, "141124200", "610102"]
+
+
+@pytest.mark.parametrize(
+    ("code", "seen"),
+    [
+        ("14", set(PLACES) - {"610102"}),
+        (LVLIANG, {XING, WEIFEN, WEIJIATAN, LIN, "141124200"}),
+        (TAIYUAN, {XIAODIAN, WUCHENG}),
+        (XING, {XING, WEIFEN, WEIJIATAN}),
+        (LIN, {LIN, "141124200"}),
+        (WEIFEN, {WEIFEN}),
+    ],
+)
+def test_places_are_the_subtree_and_a_township_only_itself(
+    world: tuple[Connection, World], code: str, seen: set[str]
+) -> None:
+    connection, _ = world
+    places = union_all(*(select(literal(p).label("region_code")) for p in PLACES)).subquery("places")
+    found = connection.scalars(select(places.c.region_code).where(Scope.for_region(code).places(places.c.region_code)))
+    assert set(found) == seen

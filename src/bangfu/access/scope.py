@@ -118,11 +118,16 @@ class Scope:
             return column == self.region_code
         return self._subtree(column)
 
+    def places(self, column: ColumnElement[str]) -> ColumnElement[bool]:
+        """A column of county or township codes (an organization's place, a stored figure's region) inside
+        the scope; a township holds only its own code."""
+        if self.level == "township":
+            return column == self.region_code
+        return self._subtree(column)
+
     def organizations(self, table: FromClause = Organization.__table__) -> ColumnElement[bool]:
         """Rows of ``organizations`` (or an alias of it) inside the scope; a township sees only its own."""
-        if self.level == "township":
-            return table.c.region_code == self.region_code
-        return self._subtree(table.c.region_code)
+        return self.places(table.c.region_code)
 
     def users(self, table: FromClause = User.__table__) -> ColumnElement[bool]:
         """Rows of ``users`` (accounts) placed inside the scope, for the administrator page."""

@@ -58,12 +58,19 @@ def _child(code: str, level: str) -> str | None:
     return code if len(code) > 6 else None  # a county code: township not recorded
 
 
+# Cities and counties are summed by the database on their code's first digits: the province's figures
+# are ~7,000 rows at 20,000 persons (one per township and key), which cost 100 ms to fetch and add here.
+PREFIX_DIGITS = {"city": 4, "county": 6}
+
+
 def _from_figures(connection: Connection, scope: Scope, level: str) -> list[Area]:
     table: Table = FIGURES
+    digits = PREFIX_DIGITS.get(level)
+    place = func.substr(table.c.region_code, 1, digits) if digits else table.c.region_code
     query = (
-        select(table.c.region_code, table.c.measure, table.c.key, func.sum(table.c.value))
-        .where(func.substr(table.c.region_code, 1, 6).in_(scope.county_codes), table.c.measure.in_(("persons", "work")))
-        .group_by(table.c.region_code, table.c.measure, table.c.key)
+        select(place, table.c.measure, table.c.key, func.sum(table.c.value))
+        .where(scope.places(table.c.region_code), table.c.measure.in_(("persons", "work")))
+        .group_by(place, table.c.measure, table.c.key)
     )
     areas: dict[str | None, Area] = {}
     for region_code, measure, key, value in connection.execute(query):

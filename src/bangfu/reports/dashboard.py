@@ -203,10 +203,10 @@ def refresh_figures(connection: Connection, today: dt.date, policies: PolicySet)
 
 
 def _in_scope(scope: Scope) -> Any:
-    if scope.level == "township":
-        return FIGURES.c.region_code == scope.region_code
-    # A figure's region is a county or one of its townships: its first six digits name the county.
-    return func.substr(FIGURES.c.region_code, 1, 6).in_(scope.county_codes)
+    # A figure's region is a county or one of its townships: a range on the key's first column, where
+    # ``substr(region_code, 1, 6) IN (121 counties)`` compared every row with every county (8 ms of the
+    # province dashboard's 50 ms on 15,000 figures).
+    return scope.places(FIGURES.c.region_code)
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
