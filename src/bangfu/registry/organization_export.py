@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, false, func, select
 
 from bangfu.access.scope import Scope
-from bangfu.audit.log import record
 from bangfu.core import regions
 from bangfu.core.disclosure import masked_phone
 from bangfu.core.private_files import create_private, refuse_symlink
@@ -29,7 +28,7 @@ from bangfu.core.vocabulary import KIND_LABELS
 from bangfu.policy.facts import ENTITIES
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.registry.queries import OrganizationFilters, Reader, organization_conditions
-from bangfu.registry.roster_sheet import new_roster_sheet
+from bangfu.registry.roster_sheet import given_filters, new_roster_sheet, record_export
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import DECLARED_COUNTS, EmploymentSpell, Organization
 
@@ -98,21 +97,6 @@ def _new_sheet() -> tuple[Any, Any]:
     return new_roster_sheet(SHEET_TITLE, HEADERS, widths)
 
 
-def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader, filters: OrganizationFilters) -> None:
-    shown = {key: value.strip() for key, value in dataclasses.asdict(filters).items() if value and value.strip()}
-    with engine.begin() as connection:
-        record(
-            connection,
-            actor=exported_by.actor,
-            action="organizations.export",
-            target_type="region",
-            target_id=scope.region_code,
-            region_code=scope.region_code,
-            after={"rows": rows, "masked": True, **({"filters": shown} if shown else {})},
-            address=exported_by.address,
-        )
-
-
 def export_organizations(
     engine: Engine,
     scope: Scope,
@@ -146,7 +130,7 @@ def export_organizations(
     try:
         with create_private(partial, "wb") as stream:
             workbook.save(stream)
-        _record_export(engine, scope, written, exported_by, asked)
+        record_export(engine, scope, "organizations.export", written, exported_by, given_filters(asked))
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)

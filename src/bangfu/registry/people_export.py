@@ -16,7 +16,6 @@ as text that no spreadsheet runs (``core.spreadsheet_safety``).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -27,7 +26,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, false, or_, select
 
 from bangfu.access.scope import Scope
-from bangfu.audit.log import record
 from bangfu.core import regions
 from bangfu.core.disclosure import masked_id_number, masked_phone
 from bangfu.core.private_files import create_private, refuse_symlink
@@ -37,7 +35,7 @@ from bangfu.registry.imports.headers import PEOPLE
 from bangfu.registry.imports.upsert.base import table_of
 from bangfu.registry.imports.upsert.bulk_io import rows_in
 from bangfu.registry.queries import VILLAGE_HEADERS, PeopleFilters, Reader, people_conditions
-from bangfu.registry.roster_sheet import new_roster_sheet
+from bangfu.registry.roster_sheet import given_filters, new_roster_sheet, record_export
 from bangfu.store.migrate import require_head
 from bangfu.store.tables import Household, Person, PersonCategory
 
@@ -140,25 +138,10 @@ def _new_sheet() -> tuple[Any, Any]:
 
 def _shown_filters(filters: PeopleFilters) -> dict[str, str]:
     """The filters as the audit log keeps them: an ID number masked like everywhere else."""
-    shown = {key: value.strip() for key, value in dataclasses.asdict(filters).items() if value and value.strip()}
+    shown = given_filters(filters)
     if "id_number" in shown:
         shown["id_number"] = masked_id_number(shown["id_number"])
     return shown
-
-
-def _record_export(engine: Engine, scope: Scope, rows: int, exported_by: Reader, filters: PeopleFilters) -> None:
-    """The export's audit entry, committed on its own before the file is handed over."""
-    with engine.begin() as connection:
-        record(
-            connection,
-            actor=exported_by.actor,
-            action="people.export",
-            target_type="region",
-            target_id=scope.region_code,
-            region_code=scope.region_code,
-            after={"rows": rows, "masked": True, **({"filters": f} if (f := _shown_filters(filters)) else {})},
-            address=exported_by.address,
-        )
 
 
 def export_people(
@@ -202,7 +185,7 @@ def export_people(
     try:
         with create_private(partial, "wb") as stream:
             workbook.save(stream)
-        _record_export(engine, scope, written, exported_by, asked)
+        record_export(engine, scope, "people.export", written, exported_by, _shown_filters(asked))
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)
