@@ -40,6 +40,7 @@ from bangfu.registry.imports.row_feed import (
 from bangfu.registry.imports.rows import Rejection
 from bangfu.registry.imports.upsert import WRITERS
 from bangfu.registry.imports.upsert.base import INSERTED, REJECTED, UNCHANGED, UPDATED, BatchWriter, Outcome
+from bangfu.registry.imports.upsert.references import defer_reference_checks
 from bangfu.store.db import unit_of_work
 from bangfu.store.migrate import require_head
 
@@ -215,7 +216,8 @@ def import_file(
                 writer = WRITERS[kind](connection, day)
                 _lock(connection, writer.table.name)
                 log = ImportLog(connection, kind, source_path.name, digest, started)
-                tally = _write(feed, writer, rejects, log)
+                with defer_reference_checks(connection):
+                    tally = _write(feed, writer, rejects, log)
                 assert feed.stats is not None
                 read = feed.stats.records + feed.stats.rejected
                 tally.check(read)

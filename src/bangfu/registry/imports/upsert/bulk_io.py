@@ -7,7 +7,8 @@
 - ``IdAllocator``: ids for new rows, drawn before inserting so that related rows (a person's
   categories) can refer to them without reading the new rows back.
 - ``insert_rows``: PostgreSQL through ``COPY … FROM STDIN``, an order of magnitude faster than
-  INSERT statements; SQLite through the driver's ``executemany``, skipping SQLAlchemy's per-row
+  INSERT statements (with the foreign keys checked once per import where the import deferred them:
+  ``references``); SQLite through the driver's ``executemany``, skipping SQLAlchemy's per-row
   parameter processing, which costs more than SQLite's own work.
 
 All of it runs on the caller's connection, inside the import's transaction.
@@ -19,9 +20,12 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import ARRAY, Column, Connection, Select, String, Table, any_, bindparam, func, literal_column, select
+
+from bangfu.registry.imports.upsert.references import deferred
 
 
 def _is_postgresql(connection: Connection) -> bool:
@@ -102,7 +106,12 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     names = ", ".join(quote(column) for column in columns)
     driver: Any = connection.connection.driver_connection
     if _is_postgresql(connection):
-        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        references = deferred(connection)
+        with (
+            references.copying(table) if references is not None else nullcontext(),
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return
