@@ -10,10 +10,13 @@ measure: ``bangfu serve --workers W`` is started; each account signs in through 
 session cookie); each page of PAGES is fetched once and checked (status, what it must show), then wrk
 (a C load generator on the same machine, which records every request) drives it with --connections
 clients for --seconds, as the role that uses it, cycling through sampled persons, organizations and
-name fragments. The self-check answer is a POST with the form's CSRF cookie and field. After the load,
-Debian's headless Chromium (as tests/web/test_browser.py drives it) at 375×812, cache disabled, loads
-each page --paints times in a fresh context; the median of ``first-contentful-paint`` (Performance API)
-is reported. The export (a file) and the POST answer have no paint of their own and are left out there.
+name fragments. The self-check answer is a POST with the form's CSRF cookie and field. Before the load,
+while the server is idle (a page's first paint is what one user sees; a server still working through
+the load's backlog measured the backlog), Debian's headless Chromium (as tests/web/test_browser.py drives
+it) at 375×812, cache disabled, loads each page --paints times in a fresh context; the median of
+``first-contentful-paint`` (Performance API) is reported. The POST answer has no paint of its own. The
+county's export is a download of its whole roster, not a page: it is not driven by 10 clients but
+fetched --downloads times one after another, and the median and longest time to the last byte reported.
 
 Usage:
   .venv/bin/python bench/bench_pages.py --persons 3300000 --organizations 50000 --prepare-only
@@ -92,6 +95,8 @@ class Page:
     method: str = "GET"
     body: str | None = None
     paint: bool = True
+    # A file to download (the export): timed one request at a time, not under wrk.
+    download: bool = False
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -208,7 +213,7 @@ def pages(township: str, chosen: Sample, base: str) -> list[Page]:
         Page("standards_admin", "county", ["/admin/standards"], "标准"),
         Page("policies_admin", "province", ["/admin/policies"], "政策"),
         Page("account", "township", ["/account"], "账户"),
-        Page("people_export_county", "county", ["/people/export"], "", paint=False),
+        Page("people_export_county", "county", ["/people/export"], "", paint=False, download=True),
     ]
 
 
@@ -300,19 +305,49 @@ def first_paints(base: str, listed: list[Page], cookies: dict[str, str], loads: 
     return results
 
 
+def downloads(base: str, page: Page, headers: dict[str, str], times: int) -> dict[str, object]:
+    """``times`` downloads of ``page`` one after another: seconds to the last byte, and the file's size."""
+    seconds, sizes = [], []
+    for _ in range(times):
+        request = urllib.request.Request(f"{base}{page.paths[0]}", headers=headers)
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            sizes.append(len(answer.read()))
+        seconds.append(time.perf_counter() - started)
+    return {
+        "role": page.role,
+        "downloads": times,
+        "median_s": round(statistics.median(seconds), 2),
+        "max_s": round(max(seconds), 2),
+        "bytes": max(sizes),
+    }
+
+
 def measure(url: str, township: str, args: argparse.Namespace) -> dict[str, object]:
     chosen = sample(url, township, seed=2021)
     with serving(url, args.workers) as base:
         cookies = {role: page_cookie(base, username) for role, username in ACCOUNTS.items()}
-        listed = pages(township, chosen, base)
+        listed = [page for page in pages(township, chosen, base) if not args.only or page.name in args.only]
         for page in listed:
             check(base, page, headers_of(page, cookies))
         # A few unrecorded seconds first: the workers' first requests import modules and fill caches.
         warm = Page("warm_up", "county", ["/"] + [f"/people/{p}" for p in chosen.persons[:20]], "")
         run_wrk(base, page_script(warm, headers_of(warm, cookies)), "pages_warm_up", 3, args.connections)
+        paints: dict[str, dict[str, float]] = {}
+        if args.paints and CHROMIUM is not None:
+            paints = first_paints(base, listed, cookies, args.paints)
+        elif args.paints:
+            print("no system Chromium (Debian package chromium): first paint not measured", flush=True)
+        files = {
+            page.name: downloads(base, page, headers_of(page, cookies), args.downloads)
+            for page in listed
+            if page.download
+        }
+        for name, download in files.items():
+            print(f"{name:28} {json.dumps(download, ensure_ascii=False)}", flush=True)
         load: dict[str, dict[str, object]] = {}
         for page in listed:
-            if args.only and page.name not in args.only:
+            if page.download:
                 continue
             result: dict[str, object] = dict(
                 run_wrk(base, page_script(page, headers_of(page, cookies)), f"page_{page.name}", args.seconds,
@@ -323,13 +358,7 @@ def measure(url: str, township: str, args: argparse.Namespace) -> dict[str, obje
             result["met"] = bool(result["requests"] and result["p95_ms"] <= P95_LIMIT_MS and result["failed"] == 0)  # type: ignore[operator]
             load[page.name] = result
             print(f"{page.name:28} {json.dumps(result, ensure_ascii=False)}", flush=True)
-        paints: dict[str, dict[str, float]] = {}
-        if args.paints and CHROMIUM is not None:
-            wanted = [p for p in listed if not args.only or p.name in args.only]
-            paints = first_paints(base, wanted, cookies, args.paints)
-        elif args.paints:
-            print("no system Chromium (Debian package chromium): first paint not measured", flush=True)
-    return {"load": load, "first_paint": paints}
+    return {"load": load, "first_paint": paints, "downloads": files}
 
 
 def table(found: dict[str, dict[str, dict[str, object]]]) -> str:
@@ -348,6 +377,11 @@ def table(found: dict[str, dict[str, dict[str, object]]]) -> str:
             f"{float(result['p95_ms']):8.1f} {float(result['p99_ms']):8.1f} {result['failed']!s:>5} "  # type: ignore[arg-type]
             f"{'yes' if result['met'] else 'NO':>5} {painted}"
         )
+    for name, file in found.get("downloads", {}).items():
+        lines.append(
+            f"{name:28} {file['role']!s:9} download one at a time: median {file['median_s']} s, "
+            f"longest {file['max_s']} s, {int(file['bytes']):,} bytes"  # type: ignore[call-overload]
+        )
     return "\n".join(lines)
 
 
@@ -361,6 +395,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=10, help="clients at once on each page")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--paints", type=int, default=3, help="browser loads of each page (0: no first paint)")
+    parser.add_argument("--downloads", type=int, default=3, help="one-at-a-time downloads of the export")
     parser.add_argument("--only", nargs="*", help="measure only these pages (by name)")
     parser.add_argument("--reuse", action="store_true", help="keep an already prepared database")
     parser.add_argument("--prepare-only", action="store_true", help="build the database and its accounts, then stop")
@@ -389,6 +424,7 @@ def main() -> None:
         "workers": args.workers,
         "seconds": args.seconds,
         "paints": args.paints,
+        "downloads_each": args.downloads,
         "targets": {"p95_ms": P95_LIMIT_MS, "first_paint_median_ms": PAINT_LIMIT_MS},
         **found,
     }
