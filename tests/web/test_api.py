@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
-from web_support import PASSWORD, Platform, api_token
+from web_support import PASSWORD, Platform, api_token, page_login
 
 from bangfu.audit.log import verify
 from bangfu.cli import app as cli
@@ -141,6 +141,26 @@ def test_openapi_document_and_no_cdn_docs(platform: Platform) -> None:
     assert platform.client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
 
 
+def test_every_operation_with_a_body_declares_the_size_refusal(platform: Platform) -> None:
+    schema = platform.client.get("/openapi.json").json()
+    with_body = [
+        (path, method, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert {("/api/v1/auth/token", "post"), ("/api/v1/policy/evaluate", "post")} <= {(p, m) for p, m, _ in with_body}
+    for path, method, operation in with_body:
+        declared = operation["responses"].get("413")
+        assert declared, f"{method} {path} does not declare 413"
+        assert declared["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    # The declaration says what the middleware answers: a JSON error in that shape.
+    headers = {**api_token(platform.client, "province"), "Content-Type": "application/json"}
+    refused = platform.client.post("/api/v1/policy/evaluate", content=b"[" + b" " * 2_000_000 + b"]", headers=headers)
+    assert refused.status_code == 413 and "请求内容过大" in refused.json()["detail"]
+    assert all("requestBody" not in operation for operation in schema["paths"]["/api/v1/people"].values())
+
+
 def test_a_lookup_by_id_number_is_audited_and_shows_no_more_than_typed(platform: Platform) -> None:
     """A search by full number confirms a guess: each one, hit or miss, is on the audit log (ADR 0011)."""
     person = platform.persons["xing_a"]
@@ -185,3 +205,23 @@ def test_people_api_finds_fragments_sorts_and_names_the_bad_field(platform: Plat
     refused = platform.client.get("/api/v1/people", params={"region": "龙泉镇"}, headers=headers)
     assert refused.status_code == 422
     assert refused.json()["field"] == "region" and "有多个地区名为“龙泉镇”" in refused.json()["detail"]
+
+
+def test_people_api_filters_by_work_situation_like_the_list(platform: Platform) -> None:
+    headers = api_token(platform.client, "city_lvliang")
+
+    def total(**params: str) -> int:
+        answer = platform.client.get("/api/v1/people", params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    # Every registered person of 吕梁 works in Shenzhen (outside Shanxi) from 2024-03-01 on.
+    assert total(work="cross_province") == total() == 4
+    assert total(work="in_county") == 0
+    assert total(work="cross_province", region="兴县") == 3
+    page_login(platform.client, "city_lvliang")
+    assert "共 4 人" in platform.client.get("/people", params={"work": "cross_province"}).text
+    refused = platform.client.get("/api/v1/people", params={"work": "abroad"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "work" and "务工情况“abroad”无效" in refused.json()["detail"]
+    assert total(village="不存在的村") == 0

@@ -49,6 +49,7 @@ ERROR_TEXT = {
     403: "无权进行此操作（含：须先修改口令、须先启用两步验证、无查看完整信息的权限）",
     404: "记录不存在，或不在本账号的地区范围内",
     409: "所适用的政策文件之间有冲突，无法作答",
+    413: "请求内容或上传的文件超过大小上限，已拒绝，未作处理",
     422: "请求参数无效",
     429: "登录尝试过多，请按 Retry-After 等待后再试",
 }
@@ -60,6 +61,20 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"model": InvalidRequest if code == 422 else ErrorResponse, "description": ERROR_TEXT[code]}
         for code in codes
     }
+
+
+def declare_body_limit(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that takes a body may answer 413 (``web.body_limit``, a middleware the routes do not
+    see): added to /openapi.json here, once, so that no operation written later can leave it out."""
+    too_large = {"description": ERROR_TEXT[413], "content": {"application/json": {"schema": _ERROR_REFERENCE}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", too_large)
+    return schema
+
+
+_ERROR_REFERENCE = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
 # An export's answer: a file (binary), so that generated clients hand it over as bytes.

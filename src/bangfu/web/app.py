@@ -21,7 +21,7 @@ from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.queries import QueryError
 from bangfu.settings import BodyLimits, Settings
 from bangfu.store.migrate import require_head
-from bangfu.web.api_models import API_TAGS
+from bangfu.web.api_models import API_TAGS, declare_body_limit
 from bangfu.web.body_limit import BodyLimit
 from bangfu.web.check_results import CheckResults
 from bangfu.web.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired, TokenCache, optional_viewer
@@ -147,7 +147,19 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders, https=settings.public_https)
     _add_error_answers(app)
+    _declare_body_limit(app)
     return app
+
+
+def _declare_body_limit(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_body_limit(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from bangfu.accounts.sessions import LoginFailed, LoginThrottled, open_session
 from bangfu.accounts.sign_in_steps import token_refusal
+from bangfu.core.vocabulary import WORK_SITUATIONS
 from bangfu.policy.case import CaseError, parse_case
 from bangfu.policy.catalog import describe_policy, describe_set
 from bangfu.policy.engine import PolicyConflictError
@@ -200,6 +201,8 @@ def policy(
 NAME_QUERY = "姓名中的一个或几个字（如“华”“李华”），或拼音首字母（至少 2 个，如“lh”）"
 REGION_QUERY = "地区名称（如“蔚汾镇”“兴县”“吕梁市”）或行政区划代码；重名时答 422 并列出可选地区"
 SORT_QUERY = "排序：name（姓名拼音，默认）、region（户籍地）、birth_year（出生年份），前加“-”为倒序"
+WORK_QUERY = "务工情况：" + "、".join(f"{key}（{label}）" for key, label in WORK_SITUATIONS.items())
+VILLAGE_QUERY = "所在村（导入名单“村”一列所写的村名，整名匹配）"
 
 
 @router.get(
@@ -207,7 +210,8 @@ SORT_QUERY = "排序：name（姓名拼音，默认）、region（户籍地）�
     response_model=PersonPage,
     responses=errors(*SIGNED_IN),
     tags=["people"],
-    summary="查询人员（身份证号、姓名片段或拼音首字母、地区、人员类别），脱敏；分页：items、total、page、per_page、pages",
+    summary="查询人员（身份证号、姓名片段或拼音首字母、地区、人员类别、务工情况、村），脱敏；"
+    "分页：items、total、page、per_page、pages",
 )
 async def search_people(
     request: Request,
@@ -216,6 +220,8 @@ async def search_people(
     name: Annotated[str | None, Query(max_length=64, description=NAME_QUERY)] = None,
     region: Annotated[str | None, Query(max_length=40, description=REGION_QUERY)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
+    work: Annotated[str | None, Query(max_length=32, description=WORK_QUERY)] = None,
+    village: Annotated[str | None, Query(max_length=64, description=VILLAGE_QUERY)] = None,
     sort: Annotated[str | None, Query(max_length=16, description=SORT_QUERY)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -228,6 +234,8 @@ async def search_people(
             name=name,
             region=region,
             category=category,
+            work=work,
+            village=village,
             sort=sort,
             page=page,
             per_page=per_page,
@@ -254,8 +262,10 @@ def export_roster(
     name: Annotated[str | None, Query(max_length=64, description=NAME_QUERY)] = None,
     region: Annotated[str | None, Query(max_length=40, description=REGION_QUERY)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
+    work: Annotated[str | None, Query(max_length=32, description=WORK_QUERY)] = None,
+    village: Annotated[str | None, Query(max_length=64, description=VILLAGE_QUERY)] = None,
 ) -> FileResponse:
-    return people_roster(request, viewer, queries.PeopleFilters(id_number, name, region, category))
+    return people_roster(request, viewer, queries.PeopleFilters(id_number, name, region, category, work, village))
 
 
 @router.get(
