@@ -73,6 +73,20 @@ def test_the_county_sees_its_townships_and_those_without_one(platform: Platform)
     assert "<a " not in unplaced and ">1<" in unplaced
 
 
+def test_the_province_sees_its_cities_by_name(platform: Platform) -> None:
+    client = platform.client
+    page_login(client, "province")
+    try:
+        areas = client.get("/").text.split('id="areas"', 1)[1]
+    finally:
+        client.cookies.clear()
+    assert "各市" in areas
+    cities = re.findall(r'<td data-label="市">([^<]*)</td>', areas)
+    # The registry's persons live in 吕梁 (兴县, 临县) and 太原 (小店区): named, each opening its list.
+    assert cities == ["太原市", "吕梁市"], cities
+    assert '/people?region=1411"' in areas and '/people?region=1401"' in areas
+
+
 def test_the_city_sees_its_counties(platform: Platform) -> None:
     client = platform.client
     page_login(client, "city_lvliang")

@@ -139,6 +139,8 @@ def tour(page: Any, base: str, persons: dict[str, Any], visit: Tour) -> None:
     page.click("table a[href^='/organizations/']")
     page.wait_for_url(re.compile(r".*/organizations/\d+$"))
     visit.check("organization")
+    page.goto(f"{base}/ledger?year=2023")
+    visit.check("ledger")
     page.goto(f"{base}/checks")
     visit.check("checks")
     page.fill("#region-year", "2024")
@@ -202,7 +204,7 @@ def test_every_page_fits_and_passes_axe(
     try:
         visit = Tour(page, width, shots)
         tour(page, base, persons, visit)
-        assert len(visit.seen) == 23, visit.seen
+        assert len(visit.seen) == 24, visit.seen
         assert not visit.failures, "\n".join(visit.failures)
         assert not errors, f"the browser reported errors (CSP violations included): {errors}"
     finally:

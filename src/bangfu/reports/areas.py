@@ -52,7 +52,7 @@ class Breakdown:
 
 def _child(code: str, level: str) -> str | None:
     if level == "city":
-        return code[:4] + "00"
+        return regions.city_of(code)  # 1411, the code the registry names the city by (not 141100)
     if level == "county":
         return code[:6]
     return code if len(code) > 6 else None  # a county code: township not recorded

@@ -118,6 +118,11 @@ def people_link(**filters: str | None) -> str:
     return "/people" + (f"?{urlencode(given)}" if given else "")
 
 
+def ledger_link(fund: str, year: int | None) -> str:
+    """The entries a money figure sums (the 已发放明细 page), in the viewer's own region."""
+    return "/ledger?" + urlencode({"fund": fund, **({"year": year} if year else {})})
+
+
 @router.get("/")
 def dashboard_page(request: Request, session: Db, viewer: PageViewer) -> Response:
     connection = session.connection()
@@ -125,7 +130,10 @@ def dashboard_page(request: Request, session: Db, viewer: PageViewer) -> Respons
     charts = {
         "categories": [(CATEGORY_LABELS[c], board.categories.get(c, 0), people_link(category=c)) for c in CATEGORIES],
         "work": [(label, board.work.get(key, 0), people_link(work=key)) for key, label in WORK_SITUATIONS.items()],
-        "funds": [(FUNDS.get(fund, "其他"), fen) for fund, fen in sorted(board.funds.items())],
+        "funds": [
+            (FUNDS.get(fund, "其他"), fen, ledger_link(fund, board.as_of.year if board.as_of else None))
+            for fund, fen in sorted(board.funds.items())
+        ],
     }
     return render(
         request, "dashboard.html", viewer=viewer, active="dashboard", board=board, charts=charts,
