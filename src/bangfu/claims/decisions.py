@@ -14,6 +14,7 @@ from sqlalchemy import Connection, update
 
 from bangfu.claims.checks import run_checks
 from bangfu.claims.drafting import Payee
+from bangfu.claims.gates import CITY_REVIEW_REASON, CLEARED, gates_at_approval
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, record_event, transition
 from bangfu.policy.policy_set import PolicySet
 
@@ -22,10 +23,13 @@ EDITABLE = ("drafted", "checked", "returned")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: the account name, and whether it may approve a flagged claim (an override)."""
+    """Who acts: the account name, whether it may approve a flagged claim (an override), and the
+    account's role and region (None for the server's operator acting without an account)."""
 
     name: str
     may_override: bool = False
+    role: str | None = None
+    region: str | None = None
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -68,14 +72,19 @@ def approve(connection: Connection, claim_id: int, actor: Actor, override: str |
         if not actor.may_override:
             raise ClaimError(f"申报 {claim_id} 未通过自动审核，只有具备“审核例外批准”权限的账户可以批准")
         details["override"] = _reason(override, f"批准未通过自动审核的申报 {claim_id} ")
+    gates = gates_at_approval(connection, claim)
+    if gates["city_review"]:
+        details["city_review"] = CITY_REVIEW_REASON
+    if gates["posting_days"]:
+        details["posting_days"] = gates["posting_days"]
     transition(
         connection,
         claim_id,
         actor=actor.name,
         allowed_from=("checked",),
         to_status="approved",
-        reason=f"例外批准：{details['override']}" if details else "批准",
-        values={"approver": actor.name},
+        reason=f"例外批准：{details['override']}" if "override" in details else "批准",
+        values={"approver": actor.name, **gates},
         details=details,
         also=CLAIMS.c.maker != actor.name,
     )
@@ -89,7 +98,8 @@ def return_for_correction(connection: Connection, claim_id: int, actor: Actor, r
         allowed_from=("drafted", "checked", "approved"),
         to_status="returned",
         reason=_reason(reason, "退回修改"),
-        values={"approver": None},
+        # Approved again later, it passes the city review and the 公示 again.
+        values={"approver": None, **CLEARED},
     )
 
 
