@@ -210,3 +210,23 @@ def test_an_account_shared_by_unrelated_claimants_is_flagged_across_counties(mod
     assert not finding(
         module_database, suspect_checks.shared_account, org_claim(module_database, other, **shared)
     ).passed
+
+
+def test_an_account_given_after_the_check_is_judged_again(module_database: Engine) -> None:
+    account = "6217000099990004444"
+    first, stranger = add_person(module_database), add_person(module_database)
+    draft(module_database, first, payee=Payee("赵六", account))
+    claim_id = draft(module_database, stranger)
+    with module_database.begin() as connection:
+        assert decisions.check_claim(connection, POLICIES, claim_id, MAKER) is False
+        # Near miss: an account of its own keeps the claim clean.
+        decisions.set_payee(connection, claim_id, MAKER, Payee("钱七", "6217000099990005555"))
+    assert claim(module_database, claim_id).flagged is False
+    with module_database.begin() as connection:
+        decisions.set_payee(connection, claim_id, MAKER, Payee("赵六", account))
+    changed = claim(module_database, claim_id)
+    results = {f["rule"]: f for f in json.loads(changed.check_results)}
+    assert changed.flagged is True and results["shared_account"]["passed"] is False
+    assert results["deceased"]["passed"] is True  # the other findings are kept as they were
+    with pytest.raises(ClaimError, match="未通过自动审核"), module_database.begin() as connection:
+        decisions.approve(connection, claim_id, decisions.Actor("county_clerk"))

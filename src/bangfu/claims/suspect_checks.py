@@ -226,11 +226,15 @@ def unrelated_sharers(connection: Connection, claim: Any, account: str) -> list[
 
 
 def shared_account(ctx: Context) -> Finding:
-    claim = ctx.claim
+    return account_finding(ctx.connection, ctx.claim, ctx.claim.payee_account)
+
+
+def account_finding(connection: Connection, claim: Any, account: str | None) -> Finding:
+    """The ``shared_account`` rule for ``claim`` paid into ``account`` (also when the account changes)."""
     label = "收款账户未被无关人员或单位共用"
-    if not claim.payee_account:
+    if not account:
         return Finding("shared_account", label, True, "尚未登记收款账户")
-    sharers = unrelated_sharers(ctx.connection, claim, claim.payee_account)
+    sharers = unrelated_sharers(connection, claim, account)
     if sharers:
         shown = "、".join(
             f"申报 {s.id}（{name_of(s.region_code) or s.region_code}，"
@@ -242,7 +246,7 @@ def shared_account(ctx: Context) -> Finding:
             "shared_account",
             label,
             False,
-            f"收款账号（尾号 {claim.payee_account[-4:]}）也用于{shown}{more}，这些对象与本对象不属同一户或同一单位",
+            f"收款账号（尾号 {account[-4:]}）也用于{shown}{more}，这些对象与本对象不属同一户或同一单位",
         )
     return Finding("shared_account", label, True, "该收款账号未用于其他户或单位的申报")
 
