@@ -18,6 +18,8 @@
 - ``BANGFU_POLICY_DIR`` (default: none): a folder whose sub-folders are programme packages added as
   files (``policy.yaml``, ``parameters/``, ``benefits/``, ``tests/``). They are inactive until a
   province administrator activates them on the page 政策启用 (ADR 0023).
+- ``BANGFU_CLAIM_POSTING_DAYS`` (default 7): the 公示 period ``bangfu claims posting-rule COUNTY`` sets
+  when no ``--days`` is given (ADR 0034); a county's own rule, once set, is kept in the database.
 - ``BANGFU_TRUSTED_PROXIES`` (default: none): addresses or networks of the reverse proxies in front of
   the platform, comma-separated (``127.0.0.1,10.0.0.0/8``). Only a request from one of them has its
   X-Forwarded-For header believed; anyone else could write any address there.
@@ -47,6 +49,8 @@ PUBLIC_HTTPS_ENV = "BANGFU_PUBLIC_HTTPS"
 FALSE_WORDS = ("", "0", "false", "no", "off")
 TRUSTED_PROXIES_ENV = "BANGFU_TRUSTED_PROXIES"
 POLICY_DIR_ENV = "BANGFU_POLICY_DIR"
+CLAIM_POSTING_DAYS_ENV = "BANGFU_CLAIM_POSTING_DAYS"
+DEFAULT_CLAIM_POSTING_DAYS = 7
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -81,6 +85,8 @@ class Settings:
     spark: SparkSettings = field(default_factory=SparkSettings)
     # Programme packages added as files, each activated on a page before it counts (ADR 0023).
     policy_dir: Path | None = None
+    # The 公示 period a county's rule gets when none is named (ADR 0034).
+    claim_posting_days: int = DEFAULT_CLAIM_POSTING_DAYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +104,7 @@ class Settings:
             trusted_proxies=parse_networks(env.get(TRUSTED_PROXIES_ENV, "")),
             spark=SparkSettings.from_env(env, data_dir),
             policy_dir=Path(env[POLICY_DIR_ENV]).resolve() if (env.get(POLICY_DIR_ENV) or "").strip() else None,
+            claim_posting_days=_positive_int(env, CLAIM_POSTING_DAYS_ENV, DEFAULT_CLAIM_POSTING_DAYS),
         )
 
 

@@ -72,3 +72,10 @@ def test_a_bad_trusted_proxy_is_named_with_the_fix() -> None:
         Settings.from_env({"BANGFU_TRUSTED_PROXIES": "127.0.0.1,proxy.example"})
     assert "BANGFU_TRUSTED_PROXIES" in str(raised.value) and "“proxy.example”" in str(raised.value)
     assert "10.0.0.0/8" in str(raised.value)  # how to write it
+
+
+def test_the_default_posting_period_of_a_county_rule() -> None:
+    assert Settings.from_env({}).claim_posting_days == 7
+    assert Settings.from_env({"BANGFU_CLAIM_POSTING_DAYS": "10"}).claim_posting_days == 10
+    with pytest.raises(SettingsError, match="BANGFU_CLAIM_POSTING_DAYS='七天' 无效：应为正整数（默认 7）"):
+        Settings.from_env({"BANGFU_CLAIM_POSTING_DAYS": "七天"})

@@ -1,7 +1,9 @@
 """The auto-checks of a claim: named rules, each with its reason in Chinese.
 
 Run when a drafted claim is checked (decisions.check_claim). A failed rule flags the claim: it is
-approved only with an explicit, recorded override. The money key itself is a database constraint
+approved only with an explicit, recorded override. The rules that read the registry for signs of
+fraud (a death, training days, a provider's jump, insured workers, a shared account) are in
+suspect_checks.py. The money key itself is a database constraint
 (keys.py); ``repeat_key`` here reports what the constraint cannot see: a payment the ledger holds
 that no claim made (an import of earlier payments).
 """
@@ -10,36 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from bangfu.claims import keys
+from bangfu.claims import keys, suspect_checks
 from bangfu.claims.drafting import LEDGER, evaluated
+from bangfu.claims.findings import Context, Finding
 from bangfu.claims.records import CLAIMS, STATUS_LABELS
 from bangfu.core.money import format_yuan
 from bangfu.policy.policy_set import PolicySet
 from bangfu.store.claim_tables import DEAD_STATUSES
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    label: str
-    passed: bool
-    reason: str
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Context:
-    connection: Connection
-    policies: PolicySet
-    claim: Any
-    answer: dict[str, Any] | None  # the benefit's answer now, on the claim's day; None: no longer offered
 
 
 def _beneficiary(claim: Any) -> Any:
@@ -150,7 +133,13 @@ def exclusions(ctx: Context) -> Finding:
     return Finding("exclusions", label, True, "未发现互斥项目的申报或发放")
 
 
-RULES: tuple[Callable[[Context], Finding], ...] = (repeat_key, amount, eligible, exclusions)
+RULES: tuple[Callable[[Context], Finding], ...] = (
+    repeat_key,
+    amount,
+    eligible,
+    exclusions,
+    *suspect_checks.RULES,
+)
 
 
 def run_checks(connection: Connection, policies: PolicySet, claim: Any) -> list[Finding]:

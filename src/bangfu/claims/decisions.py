@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, update
 
 from bangfu.claims.checks import run_checks
 from bangfu.claims.drafting import Payee
+from bangfu.claims.gates import CITY_REVIEW_REASON, CLEARED, gates_at_approval
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, record_event, transition
+from bangfu.claims.suspect_checks import account_finding
 from bangfu.policy.policy_set import PolicySet
 
 EDITABLE = ("drafted", "checked", "returned")
@@ -22,10 +25,13 @@ EDITABLE = ("drafted", "checked", "returned")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: the account name, and whether it may approve a flagged claim (an override)."""
+    """Who acts: the account name, whether it may approve a flagged claim (an override), and the
+    account's role and region (None for the server's operator acting without an account)."""
 
     name: str
     may_override: bool = False
+    role: str | None = None
+    region: str | None = None
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -68,14 +74,19 @@ def approve(connection: Connection, claim_id: int, actor: Actor, override: str |
         if not actor.may_override:
             raise ClaimError(f"申报 {claim_id} 未通过自动审核，只有具备“审核例外批准”权限的账户可以批准")
         details["override"] = _reason(override, f"批准未通过自动审核的申报 {claim_id} ")
+    gates = gates_at_approval(connection, claim)
+    if gates["city_review"]:
+        details["city_review"] = CITY_REVIEW_REASON
+    if gates["posting_days"]:
+        details["posting_days"] = gates["posting_days"]
     transition(
         connection,
         claim_id,
         actor=actor.name,
         allowed_from=("checked",),
         to_status="approved",
-        reason=f"例外批准：{details['override']}" if details else "批准",
-        values={"approver": actor.name},
+        reason=f"例外批准：{details['override']}" if "override" in details else "批准",
+        values={"approver": actor.name, **gates},
         details=details,
         also=CLAIMS.c.maker != actor.name,
     )
@@ -89,7 +100,8 @@ def return_for_correction(connection: Connection, claim_id: int, actor: Actor, r
         allowed_from=("drafted", "checked", "approved"),
         to_status="returned",
         reason=_reason(reason, "退回修改"),
-        values={"approver": None},
+        # Approved again later, it passes the city review and the 公示 again.
+        values={"approver": None, **CLEARED},
     )
 
 
@@ -133,10 +145,15 @@ def set_payee(connection: Connection, claim_id: int, actor: Actor, payee: Payee)
         raise ClaimError("收款账号应为 8–32 位数字")
     if not payee.name.strip():
         raise ClaimError("请写明收款人（户名）")
+    values: dict[str, object] = {}
+    if claim.status == "checked" and claim.check_results:
+        # Checked but not approved: the account rule is judged again on the new account, so an account
+        # shared with unrelated claimants still needs the recorded override (ADR 0034).
+        values = recheck_account(connection, claim, account)
     changed = connection.execute(
         update(CLAIMS)
         .where(CLAIMS.c.id == claim_id, CLAIMS.c.status == claim.status)
-        .values(payee_name=payee.name, payee_account=account, payee_bank=payee.bank, updated_at=now())
+        .values(payee_name=payee.name, payee_account=account, payee_bank=payee.bank, updated_at=now(), **values)
     ).rowcount
     if changed != 1:
         raise ClaimError(f"申报 {claim_id} 已被他人同时处理（状态已变），收款账户未登记，请刷新后查看")
@@ -149,6 +166,16 @@ def set_payee(connection: Connection, claim_id: int, actor: Actor, payee: Payee)
         reason="登记收款账户",
         details={"payee_name": payee.name, "payee_account": masked_account(account)},
     )
+
+
+def recheck_account(connection: Connection, claim: Any, account: str) -> dict[str, object]:
+    """The check results and flag of a checked claim with its ``shared_account`` finding judged anew."""
+    finding = account_finding(connection, claim, account)
+    results = [f for f in json.loads(claim.check_results) if f["rule"] != finding.rule] + [finding.as_json()]
+    return {
+        "check_results": json.dumps(results, ensure_ascii=False),
+        "flagged": any(not f["passed"] for f in results),
+    }
 
 
 def reject(connection: Connection, claim_id: int, actor: Actor, reason: str) -> None:

@@ -9,6 +9,7 @@ that matches what is recorded is ``unchanged``, a paid line writes its ledger en
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, insert, select, update
 
 from bangfu.audit import log as audit
-from bangfu.claims import bank_files
+from bangfu.claims import bank_files, gates
 from bangfu.claims.decisions import Actor, masked_account
 from bangfu.claims.drafting import LEDGER, Payee
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, transition
@@ -84,23 +85,29 @@ class Built:
     lines: int = 0
     total_fen: int = 0
     without_account: list[int] = field(default_factory=list)
+    # Approved, with an account, but waiting for the city's review, the end of the 公示 or an objection.
+    held: list[int] = field(default_factory=list)
 
 
-def build_batch(connection: Connection, *, fund: str, region: str, payer_bank: str, actor: Actor) -> Built:
-    """One batch of every approved claim of ``fund`` in county ``region`` that has a payee account."""
+def build_batch(
+    connection: Connection, *, fund: str, region: str, payer_bank: str, actor: Actor, today: dt.date | None = None
+) -> Built:
+    """One batch of every approved claim of ``fund`` in county ``region`` that has a payee account and
+    whose gates are open on ``today`` (city review, 公示 period over, no open objection: gates.py)."""
     if fund not in FUNDS:
         raise PaymentError(f"资金 {fund!r} 不存在；可用的有：{'、'.join(f'{k}（{v}）' for k, v in FUNDS.items())}")
     if not payer_bank.strip():
         raise PaymentError("请写明付款银行")
     approved = list(
         connection.execute(
-            select(CLAIMS)
+            select(CLAIMS, gates.batchable(today or dt.date.today()).label("batchable"))
             .where(CLAIMS.c.status == "approved", CLAIMS.c.fund == fund, CLAIMS.c.region_code == region)
             .order_by(CLAIMS.c.id)
         )
     )
-    ready = [c for c in approved if c.payee_account]
+    ready = [c for c in approved if c.payee_account and c.batchable]
     built = Built(None, without_account=[c.id for c in approved if not c.payee_account])
+    built.held = [c.id for c in approved if c.payee_account and not c.batchable]
     if not ready:
         return built
     at = now()
@@ -127,6 +134,8 @@ def build_batch(connection: Connection, *, fund: str, region: str, payer_bank: s
             allowed_from=("approved",),
             to_status="batched",
             reason=f"列入支付批次 {batch_id}",
+            # An objection recorded meanwhile holds the claim's row: the update then matches nothing.
+            also=gates.batchable(today or dt.date.today()),
         )
         reissued = connection.scalar(
             select(func.max(PAYMENTS.c.id)).where(PAYMENTS.c.claim_id == claim.id, PAYMENTS.c.status == "reissued")

@@ -57,13 +57,15 @@ def record_event(
     to_status: str,
     reason: str | None,
     details: dict[str, Any] | None = None,
+    action: str | None = None,
 ) -> None:
-    """The claim event and its audit entry for a change already made in this transaction."""
+    """The claim event and its audit entry (``claim.<to_status>`` unless ``action`` names another step,
+    such as ``claim.objection``) for a change already made in this transaction."""
     at = now()
     audit_id = audit.record(
         connection,
         actor=actor,
-        action=f"claim.{to_status}",
+        action=f"claim.{action or to_status}",
         target_type="claim",
         target_id=claim.id,
         region_code=claim.region_code,

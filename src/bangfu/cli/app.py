@@ -21,6 +21,7 @@ from bangfu.cli import (
     claims_cmds,
     export_cmds,
     import_cmds,
+    people_cmds,
     platform_cmds,
     policy_doc_cmds,
     population_report,
@@ -55,6 +56,7 @@ platform_cmds.register(app)
 report_cmds.register(app)
 check_cmds.register(app)
 claims_cmds.register(app)
+people_cmds.register(app)
 
 BACKEND_FAILED = 4  # the compute back end (Spark) could not start or its job failed
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 AsOption = Annotated[str | None, typer.Option("--as", help="以该平台账户的身份操作（默认：操作系统用户）")]
-claims_app = typer.Typer(help="补贴申报：按月生成、列出、审批（经办与审批分离）", no_args_is_help=True)
+claims_app = typer.Typer(
+    help="补贴申报：按月生成、列出、审批（经办与审批分离）、市级复核、公示与异议", no_args_is_help=True
+)
 payments_app = typer.Typer(help="支付批次：生成、批准、导出银行文件、导入回单、对账、重新支付", no_args_is_help=True)
 
 
@@ -53,14 +55,18 @@ def _acting(connection: Connection, account: str | None) -> Actor:
 
     if account is None:
         return Actor(os_actor())
-    row = connection.execute(select(User.role, User.active).where(User.username == account)).one_or_none()
+    row = connection.execute(
+        select(User.role, User.active, User.region_code).where(User.username == account)
+    ).one_or_none()
     if row is None:
         fail(f"没有用户名为 {account} 的账户（--as）")
     if not row.active:
         fail(f"账户 {account} 已停用，不能操作申报或支付")
     if row.role in ("auditor", "township"):
         fail(f"账户 {account} 的角色不能审批申报或支付（审计人员只读，乡镇账户只能起草）")
-    return Actor(account, may_override=row.role in ("county", "city", "province"))
+    return Actor(
+        account, may_override=row.role in ("county", "city", "province"), role=row.role, region=row.region_code
+    )
 
 
 def _refused(work: Callable[[], T]) -> T:
@@ -241,6 +247,9 @@ def payments_build(
         _say("没有可生成批次的已批准申报")
     else:
         _say(f"已生成支付批次 {built.batch_id}：{built.lines:,} 笔，合计 {format_yuan(built.total_fen)}")
+    if built.held:
+        shown = "、".join(str(i) for i in built.held[:20])
+        _say(f"待市级复核、未过公示期或有未处理异议、暂不列入批次的申报 {len(built.held)} 笔：{shown}")
     if built.without_account:
         shown = "、".join(str(i) for i in built.without_account[:20])
         _say(f"缺少收款账户、未列入批次的申报 {len(built.without_account)} 笔：{shown}（用 bangfu claims payee 登记）")
@@ -328,12 +337,126 @@ def payments_reissue(
     _say(f"申报 {claim_id} 已改为新账户，将列入下一个支付批次（{dt.date.today().isoformat()}）")
 
 
+def claims_review(
+    claim_id: Annotated[int, typer.Argument(help="申报编号", show_default=False)],
+    reject: Annotated[bool, typer.Option("--reject", help="复核不同意：驳回申报（须写 --reason）")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="不同意的理由")] = None,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """市级复核：县级已批准的 10 万元及以上单位奖补，须由所在市的市级账户复核通过后才能支付。"""
+    from bangfu.claims.reviews import review
+
+    if reject and not (reason or "").strip():
+        fail("复核不同意时必须用 --reason 写明理由")
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        _refused(lambda: review(connection, claim_id, actor, reject_reason=reason if reject else None))
+    _say(f"申报 {claim_id} {'市级复核不同意，已驳回：' + (reason or '') if reject else '市级复核通过'}（{actor.name}）")
+
+
+def claims_posting_rule(
+    county: Annotated[str, typer.Argument(help="县（6 位代码）", show_default=False)],
+    days: Annotated[int | None, typer.Option("--days", help="公示天数（默认取 BANGFU_CLAIM_POSTING_DAYS）")] = None,
+    off: Annotated[bool, typer.Option("--off", help="该县不再要求公示（已批准的申报仍按批准时的规则）")] = False,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """设置一个县是否对批准的申报进行公示、公示多少天；此后批准的申报按此执行。"""
+    from bangfu.claims.postings import set_county_rule
+
+    if off and days is not None:
+        fail("--off 与 --days 不能同时使用")
+    with _work(database) as (context, connection):
+        actor = _acting(connection, account)
+        wanted = None if off else (days if days is not None else context.settings.claim_posting_days)
+        rule = _refused(lambda: set_county_rule(connection, county, wanted, actor))
+    if rule.posting_days is None:
+        _say(f"{render.region_label(county)}此后批准的申报不再公示")
+    else:
+        _say(f"{render.region_label(county)}此后批准的申报须公示 {rule.posting_days} 天，期满且无未处理异议方可支付")
+
+
+def claims_post(
+    ids: Annotated[list[str], typer.Argument(help="申报编号，可多个", show_default=False)],
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """公示已批准的申报（从今天起，天数按批准时所在县的规则）；一次可多笔，全部成功才生效。"""
+    from bangfu.claims.postings import post
+
+    numbers = _ids(ids)
+    today = dt.date.today()
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        last = [_refused(lambda claim_id=claim_id: post(connection, claim_id, actor, today)) for claim_id in numbers]  # type: ignore[misc]
+    for claim_id, until in zip(numbers, last, strict=True):
+        _say(f"申报 {claim_id} 公示 {today.isoformat()} 至 {until.isoformat()}")
+
+
+def claims_objection(
+    claim_id: Annotated[int, typer.Argument(help="申报编号", show_default=False)],
+    by: Annotated[str, typer.Option("--by", help="异议人（姓名、村组，或“匿名”）", show_default=False)],
+    content: Annotated[str, typer.Option("--content", help="异议内容", show_default=False)],
+    on: Annotated[str | None, typer.Option("--on", help="异议提出日期 YYYY-MM-DD（默认今天），须在公示期内")] = None,
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """登记公示期内收到的异议；有未处理异议的申报不能列入支付批次。"""
+    from bangfu.claims.postings import record_objection
+
+    raised_on = _date(on, "--on")
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        number = _refused(
+            lambda: record_objection(connection, claim_id, actor, raised_by=by, content=content, raised_on=raised_on)
+        )
+    _say(f"已登记申报 {claim_id} 的公示异议 {number}；处理前该申报不列入支付批次")
+
+
+def claims_resolve_objection(
+    objection_id: Annotated[int, typer.Argument(help="公示异议编号", show_default=False)],
+    decision: Annotated[
+        str,
+        typer.Option(
+            "--decision",
+            help="dismiss（不成立，继续）、return（成立，退回修改）或 reject（成立，驳回）",
+            show_default=False,
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="处理理由（必填）", show_default=False)],
+    account: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """处理公示异议：不成立则申报继续；成立则退回修改或驳回。处理结果记入申报记录和审计日志。"""
+    from bangfu.claims.postings import RESOLUTIONS, resolve_objection
+
+    with _work(database) as (_, connection):
+        actor = _acting(connection, account)
+        _refused(lambda: resolve_objection(connection, objection_id, actor, decision, reason))
+    _say(f"公示异议 {objection_id}：{RESOLUTIONS[decision]}（{reason}）")
+
+
+def _date(value: str | None, option: str) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} 日期 {value!r} 格式不正确，应为 YYYY-MM-DD（如 2024-07-01）")
+
+
 def register(app: typer.Typer) -> None:
     claims_app.command("run")(claims_run)
     claims_app.command("list")(claims_list)
     claims_app.command("approve")(claims_approve)
     claims_app.command("reject")(claims_reject)
     claims_app.command("payee")(claims_payee)
+    claims_app.command("review")(claims_review)
+    claims_app.command("posting-rule")(claims_posting_rule)
+    claims_app.command("post")(claims_post)
+    claims_app.command("objection")(claims_objection)
+    claims_app.command("resolve-objection")(claims_resolve_objection)
     payments_app.command("build")(payments_build)
     payments_app.command("approve")(payments_approve)
     payments_app.command("export")(payments_export)

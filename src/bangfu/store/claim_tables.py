@@ -1,4 +1,4 @@
-"""Claims, their decisions and their payments (migration 0012; ADR 0031).
+"""Claims, their decisions and their payments (migrations 0012 and 0013; ADRs 0031 and 0034).
 
 The money key: every live claim holds one ``claim_money_keys`` row per unit it pays for (the whole
 benefit for once-per-person or per-year kinds, the n-th day, month or hire for per-unit kinds), and a
@@ -22,6 +22,9 @@ DEAD_STATUSES = ("rejected", "withdrawn")
 BATCH_STATUSES = ("built", "approved", "exported", "returned", "reconciled")
 PAYMENT_STATUSES = ("pending", "paid", "failed", "reversed", "reissued")
 BENEFICIARY_KINDS = ("person", "organization")
+CITY_REVIEWS = ("pending", "passed")
+# ``open`` holds the claim out of every batch; ``upheld`` returned or rejected it; ``dismissed`` let it go on.
+OBJECTION_STATUSES = ("open", "upheld", "dismissed")
 
 
 class Claim(Base):
@@ -38,6 +41,10 @@ class Claim(Base):
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("approver IS NULL OR approver <> maker", name="approver_not_maker"),
         Index(None, "status", "region_code", "fund"),
+        # The shared-account check looks up every live claim paid into one account (ADR 0034).
+        Index(None, "payee_account"),
+        CheckConstraint(f"city_review IS NULL OR {one_of('city_review', CITY_REVIEWS)}", name="city_review"),
+        CheckConstraint("posting_days IS NULL OR posting_days > 0", name="posting_days_positive"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -75,6 +82,54 @@ class Claim(Base):
     approver: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Gates after approval (migration 0013, ADR 0034), fixed when the claim is approved so a later
+    # change of the threshold or of the county's rule does not change a claim already decided:
+    # ``city_review`` NULL (not needed), ``pending`` or ``passed``, and who passed it when;
+    # ``posting_days`` NULL (the county posts nothing) or the 公示 period, ``posted_from``–``posted_until``
+    # the days it was posted (both included). A claim is batched only when every gate is open.
+    city_review: Mapped[str | None] = mapped_column(String(16))
+    city_reviewer: Mapped[str | None] = mapped_column(String(64))
+    city_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    posting_days: Mapped[int | None]
+    posted_from: Mapped[dt.date | None] = mapped_column(Date)
+    posted_until: Mapped[dt.date | None] = mapped_column(Date)
+    # Objections of the 公示 not yet resolved, kept on the claim's own row so that recording one and
+    # building a batch serialize on the row lock (an EXISTS on another table would not be rechecked).
+    open_objections: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class CountyClaimRule(Base):
+    """A county's own rule for its claims: whether approved claims are publicly posted (公示) and how long."""
+
+    __tablename__ = "county_claim_rules"
+    __table_args__ = (CheckConstraint("posting_days IS NULL OR posting_days > 0", name="posting_days_positive"),)
+
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # NULL: the county does not post its claims.
+    posting_days: Mapped[int | None]
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimObjection(Base):
+    """An objection raised while a claim was posted: who, when, what, and how it was resolved."""
+
+    __tablename__ = "claim_objections"
+    __table_args__ = (CheckConstraint(one_of("status", OBJECTION_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    # Who objected, as they gave it (a name, a village, "匿名"), and the day they did.
+    raised_by: Mapped[str] = mapped_column(String(200))
+    raised_on: Mapped[dt.date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)
+    # The account that recorded it, and when.
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(Text)
 
 
 class ClaimMoneyKey(Base):

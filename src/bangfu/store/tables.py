@@ -159,6 +159,10 @@ class Person(Base):
     extreme_poverty_support: Mapped[bool | None]
     # The day an import first saw 风险是否已消除 = 是 (the download has no date of its own).
     risk_removed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The day of death and where it was learnt (migration 0013, ``bangfu people record-death``): the
+    # national download has no death column, so only a recorded notice sets it (ADR 0034).
+    died_on: Mapped[dt.date | None] = mapped_column(Date)
+    death_source: Mapped[str | None] = mapped_column(String(200))
     # The columns of the imported row Bangfu does not use, as JSON {label: cell}: kept, not dropped.
     original_record: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
