@@ -21,6 +21,9 @@
 - ``BANGFU_TRUSTED_PROXIES`` (default: none): addresses or networks of the reverse proxies in front of
   the platform, comma-separated (``127.0.0.1,10.0.0.0/8``). Only a request from one of them has its
   X-Forwarded-For header believed; anyone else could write any address there.
+- ``BANGFU_ACCOUNT_KEY`` or ``BANGFU_ACCOUNT_KEY_FILE`` (a file holding it): the 32-byte key (64 hex
+  digits or base64) that encrypts payee bank account numbers at rest (ADR 0035). Required in
+  production; elsewhere a published development key is used when neither is set.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import ClassVar, Self
 
 from bangfu.batch.spark_settings import SparkSettings
+from bangfu.core.account_cipher import DEVELOPMENT_KEY, AccountCipher, AccountKeyError, parse_key
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -47,6 +51,8 @@ PUBLIC_HTTPS_ENV = "BANGFU_PUBLIC_HTTPS"
 FALSE_WORDS = ("", "0", "false", "no", "off")
 TRUSTED_PROXIES_ENV = "BANGFU_TRUSTED_PROXIES"
 POLICY_DIR_ENV = "BANGFU_POLICY_DIR"
+ACCOUNT_KEY_ENV = "BANGFU_ACCOUNT_KEY"
+ACCOUNT_KEY_FILE_ENV = "BANGFU_ACCOUNT_KEY_FILE"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -81,6 +87,19 @@ class Settings:
     spark: SparkSettings = field(default_factory=SparkSettings)
     # Programme packages added as files, each activated on a page before it counts (ADR 0023).
     policy_dir: Path | None = None
+    # The key that encrypts payee account numbers (ADR 0035); None: not configured.
+    account_key: bytes | None = field(default=None, repr=False)
+
+    def account_cipher(self) -> AccountCipher:
+        """The cipher of payee accounts; in production a missing key is refused, never replaced."""
+        if self.account_key is not None:
+            return AccountCipher(self.account_key)
+        if self.production:
+            raise AccountKeyError(
+                f"生产环境未配置账号密钥：请设置 {ACCOUNT_KEY_ENV}（32 字节，64 位十六进制或 base64）"
+                f"或 {ACCOUNT_KEY_FILE_ENV}（保存密钥的文件路径）；没有密钥不能读写收款账号"
+            )
+        return AccountCipher(DEVELOPMENT_KEY, development=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,7 +117,24 @@ class Settings:
             trusted_proxies=parse_networks(env.get(TRUSTED_PROXIES_ENV, "")),
             spark=SparkSettings.from_env(env, data_dir),
             policy_dir=Path(env[POLICY_DIR_ENV]).resolve() if (env.get(POLICY_DIR_ENV) or "").strip() else None,
+            account_key=_account_key(env),
         )
+
+
+def _account_key(env: Mapping[str, str]) -> bytes | None:
+    try:
+        if (env.get(ACCOUNT_KEY_ENV) or "").strip():
+            return parse_key(env[ACCOUNT_KEY_ENV], f"环境变量 {ACCOUNT_KEY_ENV}")
+        path = (env.get(ACCOUNT_KEY_FILE_ENV) or "").strip()
+        if not path:
+            return None
+        try:
+            text = Path(path).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"环境变量 {ACCOUNT_KEY_FILE_ENV} 指向的密钥文件 {path} 无法读取：{exc}") from None
+        return parse_key(text, f"密钥文件 {path}")
+    except AccountKeyError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _switch(env: Mapping[str, str], name: str, how: str) -> bool:
