@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import ClassVar, Self
 
 from bangfu.batch.spark_settings import SparkSettings
-from bangfu.core.account_cipher import DEVELOPMENT_KEY, AccountCipher, AccountKeyError, parse_key
+from bangfu.core.account_cipher import AccountCipher, AccountKeyError, cipher_for, key_from_env
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -51,8 +51,6 @@ PUBLIC_HTTPS_ENV = "BANGFU_PUBLIC_HTTPS"
 FALSE_WORDS = ("", "0", "false", "no", "off")
 TRUSTED_PROXIES_ENV = "BANGFU_TRUSTED_PROXIES"
 POLICY_DIR_ENV = "BANGFU_POLICY_DIR"
-ACCOUNT_KEY_ENV = "BANGFU_ACCOUNT_KEY"
-ACCOUNT_KEY_FILE_ENV = "BANGFU_ACCOUNT_KEY_FILE"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -92,14 +90,7 @@ class Settings:
 
     def account_cipher(self) -> AccountCipher:
         """The cipher of payee accounts; in production a missing key is refused, never replaced."""
-        if self.account_key is not None:
-            return AccountCipher(self.account_key)
-        if self.production:
-            raise AccountKeyError(
-                f"生产环境未配置账号密钥：请设置 {ACCOUNT_KEY_ENV}（32 字节，64 位十六进制或 base64）"
-                f"或 {ACCOUNT_KEY_FILE_ENV}（保存密钥的文件路径）；没有密钥不能读写收款账号"
-            )
-        return AccountCipher(DEVELOPMENT_KEY, development=True)
+        return cipher_for(self.account_key, production=self.production)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -123,16 +114,7 @@ class Settings:
 
 def _account_key(env: Mapping[str, str]) -> bytes | None:
     try:
-        if (env.get(ACCOUNT_KEY_ENV) or "").strip():
-            return parse_key(env[ACCOUNT_KEY_ENV], f"环境变量 {ACCOUNT_KEY_ENV}")
-        path = (env.get(ACCOUNT_KEY_FILE_ENV) or "").strip()
-        if not path:
-            return None
-        try:
-            text = Path(path).read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"环境变量 {ACCOUNT_KEY_FILE_ENV} 指向的密钥文件 {path} 无法读取：{exc}") from None
-        return parse_key(text, f"密钥文件 {path}")
+        return key_from_env(env)
     except AccountKeyError as exc:
         raise SettingsError(str(exc)) from None
 

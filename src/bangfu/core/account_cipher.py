@@ -19,7 +19,9 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -33,6 +35,10 @@ ASSOCIATED_DATA = b"bangfu:payee_account:v1"
 # Used only outside production when no key is configured, so that a developer's database and the
 # tests work without setup. It is published here, so it protects nothing: production refuses it.
 DEVELOPMENT_KEY = hashlib.sha256(b"bangfu development account key - published, not secret").digest()
+
+
+KEY_ENV = "BANGFU_ACCOUNT_KEY"
+KEY_FILE_ENV = "BANGFU_ACCOUNT_KEY_FILE"
 
 
 class AccountKeyError(ValueError):
@@ -122,3 +128,30 @@ class AccountCipher:
         except InvalidTag:
             raise AccountKeyError("收款账号解密失败：数据被改动，或密钥不是加密时所用的密钥") from None
         return plain.decode("utf-8")
+
+
+def key_from_env(env: Mapping[str, str]) -> bytes | None:
+    """The key ``BANGFU_ACCOUNT_KEY`` holds, else the one in the file ``BANGFU_ACCOUNT_KEY_FILE`` names;
+    None when neither is set. Read by settings.py (and by migration 0014, which runs without settings)."""
+    if (env.get(KEY_ENV) or "").strip():
+        return parse_key(env[KEY_ENV], f"环境变量 {KEY_ENV}")
+    path = (env.get(KEY_FILE_ENV) or "").strip()
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccountKeyError(f"环境变量 {KEY_FILE_ENV} 指向的密钥文件 {path} 无法读取：{exc}") from None
+    return parse_key(text, f"密钥文件 {path}")
+
+
+def cipher_for(key: bytes | None, *, production: bool) -> AccountCipher:
+    """The cipher of payee accounts; in production a missing key is refused, never replaced."""
+    if key is not None:
+        return AccountCipher(key)
+    if production:
+        raise AccountKeyError(
+            f"生产环境未配置账号密钥：请设置 {KEY_ENV}（32 字节，64 位十六进制或 base64）"
+            f"或 {KEY_FILE_ENV}（保存密钥的文件路径）；没有密钥不能读写收款账号"
+        )
+    return AccountCipher(DEVELOPMENT_KEY, development=True)

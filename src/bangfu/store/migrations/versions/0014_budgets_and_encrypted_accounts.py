@@ -16,13 +16,15 @@ Create Date: 2026-12-02
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
-from bangfu.core.account_cipher import AccountCipher, AccountKeyError
+from bangfu.core.account_cipher import AccountCipher, AccountKeyError, cipher_for, key_from_env
 
 revision: str = "0014"
 down_revision: str | None = "0012"
@@ -34,9 +36,10 @@ NEW_COLUMNS = (("payee_account_cipher", 128), ("payee_account_hmac", 64), ("paye
 
 
 def _cipher() -> AccountCipher:
-    from bangfu.settings import Settings
-
-    return Settings.from_env().account_cipher()
+    """The cipher the platform would use (``Settings.account_cipher``), read from the environment
+    here because store code does not import settings (tests/test_layering.py)."""
+    production = (os.environ.get("BANGFU_ENV") or "").strip().lower() == "production"
+    return cipher_for(key_from_env(os.environ), production=production)
 
 
 def _plain_rows(connection: sa.Connection, table: str) -> list[tuple[int, str]]:
@@ -48,8 +51,6 @@ def _plain_rows(connection: sa.Connection, table: str) -> list[tuple[int, str]]:
 
 def _batch_hash(batch: Any, lines: Sequence[Any], account: dict[int, str]) -> str:
     """payments.content_hash as of this revision, the account written as ``account[line id]``."""
-    from bangfu.audit.log import canonical_json
-
     content = {
         "fund": batch.fund,
         "region": batch.region_code,
@@ -59,7 +60,9 @@ def _batch_hash(batch: Any, lines: Sequence[Any], account: dict[int, str]) -> st
             for p in sorted(lines, key=lambda p: p.reference)
         ],
     }
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    # audit.log.canonical_json as of this revision.
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _rehash(connection: sa.Connection, before: dict[int, str], after: dict[int, str]) -> None:
