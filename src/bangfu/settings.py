@@ -23,6 +23,9 @@
 - ``BANGFU_TRUSTED_PROXIES`` (default: none): addresses or networks of the reverse proxies in front of
   the platform, comma-separated (``127.0.0.1,10.0.0.0/8``). Only a request from one of them has its
   X-Forwarded-For header believed; anyone else could write any address there.
+- ``BANGFU_ACCOUNT_KEY`` or ``BANGFU_ACCOUNT_KEY_FILE`` (a file holding it): the 32-byte key (64 hex
+  digits or base64) that encrypts payee bank account numbers at rest (ADR 0035). Required in
+  production; elsewhere a published development key is used when neither is set.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import ClassVar, Self
 
 from bangfu.batch.spark_settings import SparkSettings
+from bangfu.core.account_cipher import AccountCipher, AccountKeyError, cipher_for, key_from_env
 
 DATABASE_URL_ENV = "BANGFU_DATABASE_URL"
 DATA_DIR_ENV = "BANGFU_DATA_DIR"
@@ -87,6 +91,12 @@ class Settings:
     policy_dir: Path | None = None
     # The 公示 period a county's rule gets when none is named (ADR 0034).
     claim_posting_days: int = DEFAULT_CLAIM_POSTING_DAYS
+    # The key that encrypts payee account numbers (ADR 0035); None: not configured.
+    account_key: bytes | None = field(default=None, repr=False)
+
+    def account_cipher(self) -> AccountCipher:
+        """The cipher of payee accounts; in production a missing key is refused, never replaced."""
+        return cipher_for(self.account_key, production=self.production)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,7 +115,15 @@ class Settings:
             spark=SparkSettings.from_env(env, data_dir),
             policy_dir=Path(env[POLICY_DIR_ENV]).resolve() if (env.get(POLICY_DIR_ENV) or "").strip() else None,
             claim_posting_days=_positive_int(env, CLAIM_POSTING_DAYS_ENV, DEFAULT_CLAIM_POSTING_DAYS),
+            account_key=_account_key(env),
         )
+
+
+def _account_key(env: Mapping[str, str]) -> bytes | None:
+    try:
+        return key_from_env(env)
+    except AccountKeyError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _switch(env: Mapping[str, str], name: str, how: str) -> bool:

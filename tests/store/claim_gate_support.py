@@ -7,8 +7,10 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from claims_support import ensure_budget
 from sqlalchemy import Engine, insert, select, update
 
+from bangfu.claims.drafting import Payee, payee_values
 from bangfu.claims.records import CLAIMS, KEYS, now
 from bangfu.store.tables import EmploymentSpell, Household, Organization, Person
 
@@ -57,7 +59,13 @@ def org_claim(engine: Engine, org_id: int, **values: Any) -> int:
         "created_at": at,
         "updated_at": at,
     }
+    if "payee_account" in values:
+        # Given as a plain number, stored as the platform stores it: sealed, hashed, its tail (ADR 0035).
+        payee = Payee(values.pop("payee_name", "收款人"), values.pop("payee_account"), values.pop("payee_bank", None))
+        values.update(payee_values(payee))
     row.update(values)
+    # Approvals need a budget of the county, fund and year (ADR 0035): a large one, set once.
+    ensure_budget(engine, str(row["region_code"]), row["event_date"].year)
     with engine.begin() as connection:
         claim_id = int(connection.execute(insert(CLAIMS).values(**row).returning(CLAIMS.c.id)).scalar_one())
         connection.execute(insert(KEYS).values(claim_id=claim_id, money_key=row["money_key"], live=True))

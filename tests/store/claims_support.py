@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from store_support import id_number
 
-from bangfu.claims import decisions, payments
+from bangfu.claims import budgets, decisions, payments
+from bangfu.claims.budgets import BUDGETS, Scope
 from bangfu.claims.decisions import Actor
 from bangfu.claims.drafting import Payee, draft_claim
 from bangfu.claims.records import CLAIMS
 from bangfu.policy.policy_set import PolicySet
+from bangfu.settings import Settings
 from bangfu.store.tables import EmploymentSpell, Person, PersonCategory, TrainingRecord
 
 DAY = dt.date(2024, 6, 30)
@@ -21,9 +23,30 @@ POLICIES = PolicySet.bundled()
 MAKER, CHECKER, OTHER = Actor("county_maker"), Actor("county_checker", may_override=True), Actor("county_other")
 
 
-def add_person(engine: Engine, county: str = "141123", training_days: int = 10) -> int:
+PROVINCE = Scope("province_finance", "province", "14")
+CIPHER = Settings(database_url="sqlite://", data_dir=Path(".")).account_cipher()  # the development key
+
+
+def ensure_budget(engine: Engine, county: str, year: int = 2024, yuan: int = 10_000_000) -> None:
+    """A budget for ``county`` in ``year`` for every fund, unless one is set (approvals need one)."""
+    with engine.begin() as connection:
+        for fund in ("revitalization", "employment", "unemployment_insurance"):
+            if not connection.scalar(
+                select(func.count()).where(
+                    BUDGETS.c.region_code == county, BUDGETS.c.fund == fund, BUDGETS.c.year == year
+                )
+            ):
+                budgets.set_budget(
+                    connection, region=county, fund=fund, year=year, amount_fen=yuan * 100, scope=PROVINCE
+                )
+
+
+def add_person(engine: Engine, county: str = "141123", training_days: int = 10, budget: bool = True) -> int:
     """A poverty-alleviated person of ``county`` working in Shenzhen since March 2024 (transport
-    subsidy 800 yuan for 2024) and in a training course since 1 April 2024 (15 yuan a day)."""
+    subsidy 800 yuan for 2024) and in a training course since 1 April 2024 (15 yuan a day).
+    With ``budget``, the county has a large 2024 budget of every fund (``ensure_budget``)."""
+    if budget:
+        ensure_budget(engine, county)
     with Session(engine) as session, session.begin():
         person = Person(id_number=id_number(county), name="李四", hukou_region=county, labor_capacity="ordinary")
         session.add(person)
@@ -52,6 +75,8 @@ def add_person(engine: Engine, county: str = "141123", training_days: int = 10) 
 
 
 def draft(engine: Engine, person_id: int, benefit: str = "transport_cross_province", **options: object) -> int:
+    if "region" in options:
+        ensure_budget(engine, str(options["region"]))  # a claim drafted for another county is approved there
     with engine.begin() as connection:
         return draft_claim(
             connection,

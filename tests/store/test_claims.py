@@ -227,4 +227,4 @@ def test_approved_claims_have_an_account_masked_in_the_record(module_database: E
             .order_by(AuditEntry.id.desc())
             .limit(1)
         )
-    assert "***************4567" in after and "6217000010001234567" not in after
+    assert "****4567" in after and "6217000010001234567" not in after

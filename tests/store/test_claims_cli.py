@@ -73,7 +73,7 @@ def test_claims_and_payments_from_the_command_line(database: tuple[str, Engine],
     payee = invoke(
         "claims", "payee", str(transport), "--name", "李四", "--account", "6217 0000 1000 1234 567", "--database", url
     )
-    assert "***************4567" in payee.output
+    assert "****4567" in payee.output
 
     built = invoke(
         "payments", "build", "--fund", "revitalization", "--county", COUNTY, "--payer-bank", "兴县农商银行",

@@ -42,7 +42,7 @@ def region_rows(engine: Engine) -> list[tuple[object, ...]]:
 
 
 def test_first_upgrade_reaches_head_and_seeds(migrated: Migrated, engine: Engine) -> None:
-    assert head_revision() == "0013"
+    assert head_revision() == "0014"
     assert migrated.first_upgrade.revision == head_revision()
     assert (migrated.first_upgrade.regions.inserted, migrated.first_upgrade.regions.updated) == (1515, 0)
     assert set(inspect(engine).get_table_names()) >= TABLES

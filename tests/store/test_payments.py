@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from claims_support import (
     CHECKER,
+    CIPHER,
     DAY,
     MAKER,
     OTHER,
@@ -103,12 +104,20 @@ def test_a_bank_file_is_never_written_for_a_batch_changed_after_approval(
     assert built.batch_id is not None and built.lines == 1
     with pytest.raises(PaymentError, match="须由另一名工作人员批准"), module_database.begin() as connection:
         payments.approve_batch(connection, built.batch_id, MAKER)
+    forged = CIPHER.seal("6222999988887777")
     with module_database.begin() as connection:
         payments.approve_batch(connection, built.batch_id, CHECKER)
+        # Another account's ciphertext alone: its number does not have the line's keyed hash.
         connection.execute(
-            update(PAYMENTS).where(PAYMENTS.c.claim_id == claim_id).values(payee_account="6222999988887777")
+            update(PAYMENTS).where(PAYMENTS.c.claim_id == claim_id).values(payee_account_cipher=forged.cipher)
         )
     path = tmp_path / "bank.csv"
+    with pytest.raises(PaymentError, match="与其校验值不符"), module_database.begin() as connection:
+        payments.export_batch(connection, built.batch_id, path, OTHER)
+    with module_database.begin() as connection:  # and with its hash: the batch's content changed
+        connection.execute(
+            update(PAYMENTS).where(PAYMENTS.c.claim_id == claim_id).values(payee_account_hmac=forged.hmac)
+        )
     with pytest.raises(PaymentError, match="批准后已被改动，不生成银行文件"), module_database.begin() as connection:
         payments.export_batch(connection, built.batch_id, path, OTHER)
     assert not path.exists()
@@ -131,7 +140,9 @@ def test_a_claim_never_has_two_open_payments(module_database: Engine, tmp_path: 
                 reference="BF-FORGED",
                 amount_fen=80_000,
                 payee_name="李四",
-                payee_account="6217000010001234567",
+                payee_account_cipher=CIPHER.seal("6217000010001234567").cipher,
+                payee_account_hmac=CIPHER.lookup("6217000010001234567"),
+                payee_account_tail="4567",
                 status="pending",
             )
         )
@@ -153,7 +164,7 @@ def test_a_failed_line_is_reissued_to_a_corrected_account_and_paid_once(
         payments.reissue(connection, claim_id, Payee("李四", "6228480012345678"), MAKER, "原账户已销户")
     _, _ = exported_batch(module_database, county, tmp_path)
     second = payment(module_database, claim_id)
-    assert second["reference"] != failed_ref and second["payee_account"] == "6228480012345678"
+    assert second["reference"] != failed_ref and CIPHER.open(str(second["payee_account_cipher"])) == "6228480012345678"
     with module_database.begin() as connection:
         old = connection.execute(
             select(PAYMENTS.c.status, PAYMENTS.c.id).where(PAYMENTS.c.reference == failed_ref)

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from claims_support import add_person
+from claims_support import CIPHER, add_person
 from sqlalchemy import func, insert, select, text
 
 from bangfu.claims.payments import BATCHES, PAYMENTS
@@ -22,6 +22,7 @@ from bangfu.store.tables import BenefitLedgerEntry
 from database_servers import migrate, postgres_database
 
 LINES = 300
+SEALED = CIPHER.seal("6217000010001234567")
 
 
 @pytest.mark.slow
@@ -56,7 +57,8 @@ def test_reconcile_killed_midway_then_run_again_pays_the_ledger_once() -> None:
                     insert(PAYMENTS),
                     [
                         {"batch_id": batch, "claim_id": c, "reference": f"BFK{n:08d}", "amount_fen": 1_500,
-                         "payee_name": "李四", "payee_account": "6217000010001234567", "status": "paid"}
+                         "payee_name": "李四", "payee_account_cipher": SEALED.cipher,
+                         "payee_account_hmac": SEALED.hmac, "payee_account_tail": SEALED.tail, "status": "paid"}
                         for n, c in enumerate(ids)
                     ],
                 )  # fmt: skip

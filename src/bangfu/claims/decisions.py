@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from bangfu.claims import budgets
 from bangfu.claims.checks import run_checks
-from bangfu.claims.drafting import Payee
+from bangfu.claims.drafting import Payee, payee_values, valid_account
 from bangfu.claims.gates import CITY_REVIEW_REASON, CLEARED, gates_at_approval
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, record_event, transition
 from bangfu.claims.suspect_checks import account_finding
+from bangfu.core.account_cipher import AccountCipher, masked, normalised
 from bangfu.policy.policy_set import PolicySet
 
 EDITABLE = ("drafted", "checked", "returned")
@@ -65,7 +67,8 @@ def check_claim(connection: Connection, policies: PolicySet, claim_id: int, acto
 
 def approve(connection: Connection, claim_id: int, actor: Actor, override: str | None = None) -> None:
     """Approve a checked claim. Not by its maker; a flagged claim only with an override reason, by an
-    account allowed to override. Two approvers at once: the conditional update lets exactly one through."""
+    account allowed to override; never past its budget (budgets.py: no budget or too little left refuses
+    it). Two approvers at once: the conditional update lets exactly one through."""
     claim = claim_row(connection, claim_id)
     if claim.maker == actor.name:
         raise ClaimError(f"申报 {claim_id} 由 {actor.name} 起草，审批须由另一名工作人员进行（经办与审批分离）")
@@ -79,6 +82,10 @@ def approve(connection: Connection, claim_id: int, actor: Actor, override: str |
         details["city_review"] = CITY_REVIEW_REASON
     if gates["posting_days"]:
         details["posting_days"] = gates["posting_days"]
+    if claim.status == "checked":
+        # Locks the budget row first: a concurrent approval under the same budget waits here, then
+        # counts this claim as committed (budgets.py). A claim no longer checked is refused below.
+        budgets.check_approval(connection, claim)
     transition(
         connection,
         claim_id,
@@ -113,6 +120,7 @@ def correct(
     reason: str,
     amount_fen: int | None = None,
     payee: Payee | None = None,
+    cipher: AccountCipher | None = None,
 ) -> None:
     """A returned claim corrected and drafted again (to be checked again); what changed is on record."""
     claim = claim_row(connection, claim_id)
@@ -122,7 +130,7 @@ def correct(
             raise ClaimError("申报金额必须大于 0")
         values["amount_fen"] = amount_fen
     if payee is not None:
-        values.update(payee_name=payee.name, payee_account=payee.account, payee_bank=payee.bank)
+        values.update(payee_values(payee, cipher))
     transition(
         connection,
         claim_id,
@@ -135,25 +143,27 @@ def correct(
     )
 
 
-def set_payee(connection: Connection, claim_id: int, actor: Actor, payee: Payee) -> None:
-    """Record where a not yet batched claim is paid (the account is written to the audit log masked)."""
+def set_payee(
+    connection: Connection, claim_id: int, actor: Actor, payee: Payee, *, cipher: AccountCipher | None = None
+) -> None:
+    """Record where a not yet batched claim is paid: the account stored encrypted (ADR 0035), written
+    to the audit log masked."""
     claim = claim_row(connection, claim_id)
     if claim.status not in (*EDITABLE, "approved", "failed"):
         raise ClaimError(f"申报 {claim_id} 已列入支付批次或已结束，不能修改收款账户")
-    account = payee.account.replace(" ", "")
-    if not account.isdigit() or not 8 <= len(account) <= 32:
-        raise ClaimError("收款账号应为 8–32 位数字")
+    account = valid_account(payee.account)
     if not payee.name.strip():
         raise ClaimError("请写明收款人（户名）")
+    sealed = payee_values(payee, cipher)
     values: dict[str, object] = {}
     if claim.status == "checked" and claim.check_results:
         # Checked but not approved: the account rule is judged again on the new account, so an account
         # shared with unrelated claimants still needs the recorded override (ADR 0034).
-        values = recheck_account(connection, claim, account)
+        values = recheck_account(connection, claim, sealed["payee_account_hmac"], sealed["payee_account_tail"])
     changed = connection.execute(
         update(CLAIMS)
         .where(CLAIMS.c.id == claim_id, CLAIMS.c.status == claim.status)
-        .values(payee_name=payee.name, payee_account=account, payee_bank=payee.bank, updated_at=now(), **values)
+        .values(**sealed, updated_at=now(), **values)
     ).rowcount
     if changed != 1:
         raise ClaimError(f"申报 {claim_id} 已被他人同时处理（状态已变），收款账户未登记，请刷新后查看")
@@ -168,9 +178,9 @@ def set_payee(connection: Connection, claim_id: int, actor: Actor, payee: Payee)
     )
 
 
-def recheck_account(connection: Connection, claim: Any, account: str) -> dict[str, object]:
+def recheck_account(connection: Connection, claim: Any, account_hmac: str, tail: str) -> dict[str, object]:
     """The check results and flag of a checked claim with its ``shared_account`` finding judged anew."""
-    finding = account_finding(connection, claim, account)
+    finding = account_finding(connection, claim, account_hmac, tail)
     results = [f for f in json.loads(claim.check_results) if f["rule"] != finding.rule] + [finding.as_json()]
     return {
         "check_results": json.dumps(results, ensure_ascii=False),
@@ -201,7 +211,8 @@ def withdraw(connection: Connection, claim_id: int, actor: Actor, reason: str) -
 
 
 def masked_account(account: str | None) -> str:
-    """An account number as every screen shows it: the last four digits only."""
+    """An account number as every screen shows it: the last four digits only (one masking policy:
+    stored accounts keep exactly these four digits in the clear, ``payee_account_tail``)."""
     if not account:
         return ""
-    return "*" * max(0, len(account) - 4) + account[-4:]
+    return masked(normalised(account)[-4:])

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bangfu.claims import keys
 from bangfu.claims.records import CLAIMS, KEYS, STATUS_LABELS, ClaimError, now, record_event
+from bangfu.core.account_cipher import AccountCipher, AccountKeyError, normalised
 from bangfu.core.regions import name_of
 from bangfu.policy.case import Case, parse_case
 from bangfu.policy.engine import unpaid_units
@@ -42,6 +43,45 @@ class Payee:
     name: str
     account: str
     bank: str | None = None
+
+
+def account_cipher(cipher: AccountCipher | None = None) -> AccountCipher:
+    """The cipher given, else the one the settings configure (production refuses a missing key)."""
+    if cipher is not None:
+        return cipher
+    from bangfu.settings import Settings
+
+    try:
+        return Settings.from_env().account_cipher()
+    except AccountKeyError as exc:
+        raise ClaimError(str(exc)) from None
+
+
+def valid_account(account: str) -> str:
+    number = normalised(account)
+    if not number.isdigit() or not 8 <= len(number) <= 32:
+        raise ClaimError("收款账号应为 8–32 位数字")
+    return number
+
+
+def payee_values(payee: Payee | None, cipher: AccountCipher | None = None) -> dict[str, Any]:
+    """The claim's payee columns: the account sealed (AES-GCM), its keyed hash and last four digits."""
+    if payee is None:
+        return {
+            "payee_name": None,
+            "payee_account_cipher": None,
+            "payee_account_hmac": None,
+            "payee_account_tail": None,
+            "payee_bank": None,
+        }
+    sealed = account_cipher(cipher).seal(valid_account(payee.account))
+    return {
+        "payee_name": payee.name,
+        "payee_account_cipher": sealed.cipher,
+        "payee_account_hmac": sealed.hmac,
+        "payee_account_tail": sealed.tail,
+        "payee_bank": payee.bank,
+    }
 
 
 class DuplicateClaimError(ClaimError):
@@ -106,6 +146,7 @@ def insert_claim(
     amount_fen: int | None = None,
     payee: Payee | None = None,
     region: str | None = None,
+    cipher: AccountCipher | None = None,
 ) -> int:
     """Write one drafted claim for a granted benefit of ``case``'s answer; its money keys or a refusal."""
     per = (benefit.get("repeat") or {}).get("per")
@@ -146,9 +187,7 @@ def insert_claim(
         "parameters": _json(benefit.get("parameters") or []),
         "flagged": False,
         "status": "drafted",
-        "payee_name": payee.name if payee else None,
-        "payee_account": payee.account if payee else None,
-        "payee_bank": payee.bank if payee else None,
+        **payee_values(payee, cipher),
         "maker": actor,
         "created_at": at,
         "updated_at": at,
@@ -188,6 +227,7 @@ def draft_claim(
     amount_fen: int | None = None,
     payee: Payee | None = None,
     region: str | None = None,
+    cipher: AccountCipher | None = None,
 ) -> int:
     """Draft a claim of one benefit the engine grants this person or organization on ``day``."""
     case, answer = evaluated(connection, policies, entity, key, day)
@@ -211,6 +251,7 @@ def draft_claim(
         amount_fen=amount_fen,
         payee=payee,
         region=region,
+        cipher=cipher,
     )
 
 

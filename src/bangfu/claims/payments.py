@@ -21,8 +21,9 @@ from sqlalchemy import Connection, Table, func, insert, select, update
 from bangfu.audit import log as audit
 from bangfu.claims import bank_files, gates
 from bangfu.claims.decisions import Actor, masked_account
-from bangfu.claims.drafting import LEDGER, Payee
+from bangfu.claims.drafting import LEDGER, Payee, account_cipher, payee_values, valid_account
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, transition
+from bangfu.core.account_cipher import AccountCipher, AccountKeyError
 from bangfu.core.regions import name_of
 from bangfu.policy.model import FUNDS
 from bangfu.store.claim_tables import Payment, PaymentBatch
@@ -54,13 +55,22 @@ def _lines(connection: Connection, batch_id: int) -> list[Any]:
 
 
 def content_hash(batch: Any, lines: list[Any]) -> str:
-    """SHA-256 over what the bank is told: payer, and each line's reference, claim, amount and payee."""
+    """SHA-256 over what the bank is told: payer, and each line's reference, claim, amount and payee
+    (the account by its keyed hash: no key needed to approve; the export checks that the decrypted
+    number has that hash, so a swapped ciphertext is refused too)."""
     content = {
         "fund": batch.fund,
         "region": batch.region_code,
         "payer_bank": batch.payer_bank,
         "lines": [
-            [p.reference, p.claim_id, p.amount_fen, p.payee_name, p.payee_account, p.payee_bank]
+            [
+                p.reference,
+                p.claim_id,
+                p.amount_fen,
+                p.payee_name,
+                p.payee_account_hmac,
+                p.payee_bank,
+            ]
             for p in sorted(lines, key=lambda p: p.reference)
         ],
     }
@@ -105,9 +115,9 @@ def build_batch(
             .order_by(CLAIMS.c.id)
         )
     )
-    ready = [c for c in approved if c.payee_account and c.batchable]
-    built = Built(None, without_account=[c.id for c in approved if not c.payee_account])
-    built.held = [c.id for c in approved if c.payee_account and not c.batchable]
+    ready = [c for c in approved if c.payee_account_cipher and c.batchable]
+    built = Built(None, without_account=[c.id for c in approved if not c.payee_account_cipher])
+    built.held = [c.id for c in approved if c.payee_account_cipher and not c.batchable]
     if not ready:
         return built
     at = now()
@@ -147,7 +157,9 @@ def build_batch(
                 reference=f"BF{batch_id:08d}{number:06d}",
                 amount_fen=claim.amount_fen,
                 payee_name=claim.payee_name or "",
-                payee_account=claim.payee_account,
+                payee_account_cipher=claim.payee_account_cipher,
+                payee_account_hmac=claim.payee_account_hmac,
+                payee_account_tail=claim.payee_account_tail,
                 payee_bank=claim.payee_bank,
                 status="pending",
                 reissue_of=reissued,
@@ -179,12 +191,16 @@ def approve_batch(connection: Connection, batch_id: int, actor: Actor) -> str:
     return digest
 
 
-def export_batch(connection: Connection, batch_id: int, path: Path, actor: Actor) -> int:
+def export_batch(
+    connection: Connection, batch_id: int, path: Path, actor: Actor, *, cipher: AccountCipher | None = None
+) -> int:
     """Write the bank file of an approved batch; refused when its lines changed since approval.
 
-    The file holds the full account numbers, so each export is on the audit log. Exporting again
-    writes the same file (the same references): the bank matches them, so nothing is paid twice."""
+    The one place account numbers are decrypted (ADR 0035): the file holds them in full, so each
+    export is on the audit log. Exporting again writes the same file (the same references): the bank
+    matches them, so nothing is paid twice."""
     batch = _batch(connection, batch_id)
+    accounts = account_cipher(cipher)
     if batch.status not in ("approved", "exported"):
         raise PaymentError(f"支付批次 {batch_id} 当前为“{BATCH_LABELS[batch.status]}”，批准后才能导出银行文件")
     lines = _lines(connection, batch_id)
@@ -200,7 +216,7 @@ def export_batch(connection: Connection, batch_id: int, path: Path, actor: Actor
         {
             "reference": p.reference,
             "payee_name": p.payee_name,
-            "payee_account": p.payee_account,
+            "payee_account": _opened(accounts, p),
             "payee_bank": p.payee_bank,
             "amount_fen": p.amount_fen,
             "fund_label": FUNDS[batch.fund],
@@ -231,6 +247,16 @@ def export_batch(connection: Connection, batch_id: int, path: Path, actor: Actor
         },
     )
     return len(lines)
+
+
+def _opened(accounts: AccountCipher, line: Any) -> str:
+    try:
+        account = accounts.open(line.payee_account_cipher)
+    except AccountKeyError as exc:
+        raise PaymentError(f"支付 {line.reference} 的收款账号无法解密，未生成银行文件：{exc}") from None
+    if accounts.lookup(account) != line.payee_account_hmac:
+        raise PaymentError(f"支付 {line.reference} 的收款账号与其校验值不符（数据被改动），未生成银行文件")
+    return account
 
 
 @dataclass
@@ -403,15 +429,21 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
     return done
 
 
-def reissue(connection: Connection, claim_id: int, payee: Payee, actor: Actor, reason: str) -> None:
+def reissue(
+    connection: Connection,
+    claim_id: int,
+    payee: Payee,
+    actor: Actor,
+    reason: str,
+    *,
+    cipher: AccountCipher | None = None,
+) -> None:
     """A failed claim to a corrected account: its failed line is marked re-issued and the claim is
     approved again (as approved before) for the next batch."""
     claim = claim_row(connection, claim_id)
     if claim.status != "failed":
         raise PaymentError(f"申报 {claim_id} 不是“支付失败”状态，不需要重新支付")
-    account = payee.account.replace(" ", "")
-    if not account.isdigit() or not 8 <= len(account) <= 32:
-        raise PaymentError("收款账号应为 8–32 位数字")
+    account = valid_account(payee.account)
     connection.execute(
         update(PAYMENTS)
         .where(PAYMENTS.c.claim_id == claim_id, PAYMENTS.c.status.in_(("failed", "reversed")))
@@ -424,7 +456,7 @@ def reissue(connection: Connection, claim_id: int, payee: Payee, actor: Actor, r
         allowed_from=("failed",),
         to_status="approved",
         reason=f"改为新账户重新支付：{reason.strip() or '账户更正'}",
-        values={"payee_name": payee.name, "payee_account": account, "payee_bank": payee.bank},
+        values=payee_values(payee, cipher),
         details={"payee_account": masked_account(account)},
     )
 

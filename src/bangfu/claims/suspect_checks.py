@@ -202,16 +202,21 @@ def insured_workers(ctx: Context) -> Finding:
     return Finding("insured_workers", label, True, f"计至第 {last} 名吸纳人员，本单位登记参保的务工人员 {insured} 人")
 
 
-def unrelated_sharers(connection: Connection, claim: Any, account: str) -> list[Any]:
-    """Live claims of other, unrelated beneficiaries paid into ``account``, from any county: persons of
-    another household (or of none recorded), another organization, or a person and an organization."""
+def unrelated_sharers(connection: Connection, claim: Any, account_hmac: str) -> list[Any]:
+    """Live claims of other, unrelated beneficiaries paid into the account whose keyed hash is
+    ``account_hmac`` (accounts are stored encrypted, ADR 0035), from any county: persons of another
+    household (or of none recorded), another organization, or a person and an organization."""
     household = None
     if claim.person_id is not None:
         household = connection.scalar(select(PERSONS.c.household_id).where(PERSONS.c.id == claim.person_id))
     rows = connection.execute(
         select(CLAIMS.c.id, CLAIMS.c.region_code, CLAIMS.c.person_id, CLAIMS.c.org_id, PERSONS.c.household_id)
         .outerjoin(PERSONS, PERSONS.c.id == CLAIMS.c.person_id)
-        .where(CLAIMS.c.payee_account == account, CLAIMS.c.id != claim.id, CLAIMS.c.status.not_in(DEAD_STATUSES))
+        .where(
+            CLAIMS.c.payee_account_hmac == account_hmac,
+            CLAIMS.c.id != claim.id,
+            CLAIMS.c.status.not_in(DEAD_STATUSES),
+        )
         .order_by(CLAIMS.c.id)
     )
     found = []
@@ -226,15 +231,16 @@ def unrelated_sharers(connection: Connection, claim: Any, account: str) -> list[
 
 
 def shared_account(ctx: Context) -> Finding:
-    return account_finding(ctx.connection, ctx.claim, ctx.claim.payee_account)
+    return account_finding(ctx.connection, ctx.claim, ctx.claim.payee_account_hmac, ctx.claim.payee_account_tail)
 
 
-def account_finding(connection: Connection, claim: Any, account: str | None) -> Finding:
-    """The ``shared_account`` rule for ``claim`` paid into ``account`` (also when the account changes)."""
+def account_finding(connection: Connection, claim: Any, account_hmac: str | None, tail: str | None) -> Finding:
+    """The ``shared_account`` rule for ``claim`` paid into the account of keyed hash ``account_hmac``
+    and last digits ``tail`` (also when the account changes)."""
     label = "收款账户未被无关人员或单位共用"
-    if not account:
+    if not account_hmac:
         return Finding("shared_account", label, True, "尚未登记收款账户")
-    sharers = unrelated_sharers(connection, claim, account)
+    sharers = unrelated_sharers(connection, claim, account_hmac)
     if sharers:
         shown = "、".join(
             f"申报 {s.id}（{name_of(s.region_code) or s.region_code}，"
@@ -246,7 +252,7 @@ def account_finding(connection: Connection, claim: Any, account: str | None) -> 
             "shared_account",
             label,
             False,
-            f"收款账号（尾号 {account[-4:]}）也用于{shown}{more}，这些对象与本对象不属同一户或同一单位",
+            f"收款账号（尾号 {tail}）也用于{shown}{more}，这些对象与本对象不属同一户或同一单位",
         )
     return Finding("shared_account", label, True, "该收款账号未用于其他户或单位的申报")
 

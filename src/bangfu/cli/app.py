@@ -17,6 +17,7 @@ from bangfu.batch.locations import remote_scheme
 from bangfu.cli import (
     account_cmds,
     audit_cmds,
+    budget_cmds,
     check_cmds,
     claims_cmds,
     export_cmds,
@@ -57,6 +58,7 @@ report_cmds.register(app)
 check_cmds.register(app)
 claims_cmds.register(app)
 people_cmds.register(app)
+budget_cmds.register(app)
 
 BACKEND_FAILED = 4  # the compute back end (Spark) could not start or its job failed
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from bangfu.claims.decisions import Actor
     from bangfu.context import Context
+    from bangfu.core.account_cipher import AccountCipher
 
 T = TypeVar("T")
 AsOption = Annotated[str | None, typer.Option("--as", help="以该平台账户的身份操作（默认：操作系统用户）")]
@@ -75,6 +76,16 @@ def _refused(work: Callable[[], T]) -> T:
     try:
         return work()
     except ClaimError as exc:
+        fail(str(exc))
+
+
+def _cipher(context: Context) -> AccountCipher:
+    """The account cipher the settings configure (ADR 0035); a missing production key stops here."""
+    from bangfu.core.account_cipher import AccountKeyError
+
+    try:
+        return context.settings.account_cipher()
+    except AccountKeyError as exc:
         fail(str(exc))
 
 
@@ -134,8 +145,8 @@ def claims_list(
     """列出申报：编号、对象、项目、金额、状态、是否未通过自动审核（收款账号脱敏）。"""
     from sqlalchemy import select
 
-    from bangfu.claims.decisions import masked_account
     from bangfu.claims.records import CLAIMS, STATUS_LABELS
+    from bangfu.core.account_cipher import masked
     from bangfu.core.money import format_yuan
     from bangfu.store.claim_tables import CLAIM_STATUSES
 
@@ -163,7 +174,7 @@ def claims_list(
             STATUS_LABELS[row.status],
             render.region_label(row.region_code),
             "未审核" if row.check_results is None else ("未通过" if row.flagged else "通过"),
-            masked_account(row.payee_account) or "未登记",
+            masked(row.payee_account_tail) or "未登记",
         )
     render.console().print(table)
 
@@ -223,9 +234,10 @@ def claims_payee(
     from bangfu.claims.decisions import masked_account, set_payee
     from bangfu.claims.drafting import Payee
 
-    with _work(database) as (_, connection):
+    with _work(database) as (context, connection):
         actor = _acting(connection, account)
-        _refused(lambda: set_payee(connection, claim_id, actor, Payee(name, account_number, bank)))
+        cipher = _cipher(context)
+        _refused(lambda: set_payee(connection, claim_id, actor, Payee(name, account_number, bank), cipher=cipher))
     _say(f"申报 {claim_id} 的收款账户已登记：{name} {masked_account(account_number.replace(' ', ''))}")
 
 
@@ -279,9 +291,10 @@ def payments_export(
 
     if not out.parent.is_dir():
         fail(f"目录 {out.parent} 不存在")
-    with _work(database) as (_, connection):
+    with _work(database) as (context, connection):
         actor = _acting(connection, account)
-        lines = _refused(lambda: export_batch(connection, batch_id, out, actor))
+        cipher = _cipher(context)
+        lines = _refused(lambda: export_batch(connection, batch_id, out, actor, cipher=cipher))
     _say(f"已导出支付批次 {batch_id} 的银行文件 {out}：{lines:,} 笔")
 
 
@@ -331,9 +344,11 @@ def payments_reissue(
     from bangfu.claims.drafting import Payee
     from bangfu.claims.payments import reissue
 
-    with _work(database) as (_, connection):
+    with _work(database) as (context, connection):
         actor = _acting(connection, account)
-        _refused(lambda: reissue(connection, claim_id, Payee(name, account_number, bank), actor, reason))
+        payee = Payee(name, account_number, bank)
+        cipher = _cipher(context)
+        _refused(lambda: reissue(connection, claim_id, payee, actor, reason, cipher=cipher))
     _say(f"申报 {claim_id} 已改为新账户，将列入下一个支付批次（{dt.date.today().isoformat()}）")
 
 

@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bangfu.store.tables import Base, Id, one_of
@@ -41,8 +53,6 @@ class Claim(Base):
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("approver IS NULL OR approver <> maker", name="approver_not_maker"),
         Index(None, "status", "region_code", "fund"),
-        # The shared-account check looks up every live claim paid into one account (ADR 0034).
-        Index(None, "payee_account"),
         CheckConstraint(f"city_review IS NULL OR {one_of('city_review', CITY_REVIEWS)}", name="city_review"),
         CheckConstraint("posting_days IS NULL OR posting_days > 0", name="posting_days_positive"),
     )
@@ -74,9 +84,13 @@ class Claim(Base):
     check_results: Mapped[str | None] = mapped_column(Text)
     flagged: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16))
-    # Where the money goes. Taken as given on the claim for now (ADR 0031: encryption at rest deferred).
+    # Where the money goes. The account number is stored encrypted (ADR 0035, core/account_cipher):
+    # AES-GCM token, its keyed hash (HMAC, for equality: one account shared by several claimants) and
+    # the last four digits (what every screen shows). Decrypted only to write the bank file.
     payee_name: Mapped[str | None] = mapped_column(String(200))
-    payee_account: Mapped[str | None] = mapped_column(String(64))
+    payee_account_cipher: Mapped[str | None] = mapped_column(String(128))
+    payee_account_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    payee_account_tail: Mapped[str | None] = mapped_column(String(4))
     payee_bank: Mapped[str | None] = mapped_column(String(200))
     maker: Mapped[str] = mapped_column(String(64))
     approver: Mapped[str | None] = mapped_column(String(64))
@@ -214,7 +228,10 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     payee_name: Mapped[str] = mapped_column(String(200))
-    payee_account: Mapped[str] = mapped_column(String(64))
+    # Copied from the claim as sealed (ADR 0035): the batch is built without the key.
+    payee_account_cipher: Mapped[str] = mapped_column(String(128))
+    payee_account_hmac: Mapped[str] = mapped_column(String(64))
+    payee_account_tail: Mapped[str] = mapped_column(String(4))
     payee_bank: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     # As the bank's return file gave them.
@@ -226,3 +243,41 @@ class Payment(Base):
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_ledger.id"))
     reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_ledger.id"))
     reissue_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+
+
+class Budget(Base):
+    """What a county may spend from one fund in one year (migration 0014; ADR 0035).
+
+    One row per county, fund and year, the row an approval locks (``SELECT … FOR UPDATE``) while it
+    adds up what is committed, so two approvals cannot both take the last money. Its changes are
+    kept in ``budget_changes``.
+    """
+
+    __tablename__ = "budgets"
+    __table_args__ = (
+        UniqueConstraint("region_code", "fund", "year"),
+        CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    fund: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BudgetChange(Base):
+    """Every allocation and change of a budget: before, after, who, when, why; never updated."""
+
+    __tablename__ = "budget_changes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id"), index=True)
+    before_fen: Mapped[int | None] = mapped_column(BigInteger)
+    after_fen: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    audit_id: Mapped[int] = mapped_column(BigInteger)

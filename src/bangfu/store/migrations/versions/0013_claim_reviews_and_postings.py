@@ -87,6 +87,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # On SQLite the batch rebuild of ``claims`` drops the table its payments, keys and events refer to:
+    # with claims registered and foreign keys on (as Bangfu connects), SQLite refuses it. Downgrading a
+    # SQLite database below 0013 therefore needs no claims registered (known limit, ADR 0034).
     op.drop_index("ix_claim_objections_claim_id", table_name="claim_objections")
     op.drop_table("claim_objections")
     op.drop_table("county_claim_rules")
