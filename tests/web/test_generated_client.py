@@ -150,3 +150,32 @@ def test_the_readme_examples_through_a_generated_client(live: Live, bangfu_clien
     assert accounts.total >= 2 and accounts.pages == -(-accounts.total // 2)
     board = operation("dashboard", "dashboard_figures").sync(client=api)
     assert isinstance(board, model("Dashboard")) and board.persons == 3
+
+    # Claims (ADR 0032): a township assistant drafts, the county lists and approves; one page shape again
+    town_token = operation("auth", "issue_token").sync(
+        client=anonymous, body=model("BodyIssueToken")(username="town_a", password=PASSWORD)
+    )
+    town = bangfu_client.AuthenticatedClient(
+        base_url=live.base, token=town_token.access_token, headers={"X-Forwarded-For": ADDRESS}, timeout=60
+    )
+    draft = model("DraftBody")(person_id=found.id, benefit_id="transport_cross_province", document_id="shanxi-2026")
+    made = operation("claims", "draft_claim").sync(client=town, body=draft)
+    assert isinstance(made, model("ClaimOutcome")) and made.claim.summary.maker == "town_a"
+    again = operation("claims", "draft_claim").sync_detailed(client=town, body=draft)
+    assert again.status_code == 409 and "不能重复申报" in again.parsed.detail
+    queue = operation("claims", "list_claims").sync(client=api, status="checked", flagged=False)
+    assert isinstance(queue, model("ClaimPage")) and made.claim.summary.id in [c.id for c in queue.items]
+    claim_id = made.claim.summary.id
+    refused = operation("claims", "claim_action").sync_detailed(
+        client=town, claim_id=claim_id, action=model("ClaimActionAction")("approve"), body=model("ActionBody")()
+    )
+    assert refused.status_code == 403 and isinstance(refused.parsed, model("ErrorResponse"))
+    approved = operation("claims", "claim_action").sync(
+        client=api,
+        claim_id=claim_id,
+        action=model("ClaimActionAction")("approve"),
+        body=model("ActionBody")(seen_status="checked"),
+    )
+    assert isinstance(approved, model("ClaimOutcome")) and approved.claim.summary.status == "approved"
+    shown = operation("claims", "claim").sync(client=api, claim_id=claim_id)
+    assert isinstance(shown, model("ClaimDetail")) and [e.to_status for e in shown.events][-1] == "approved"

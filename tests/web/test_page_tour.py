@@ -157,6 +157,29 @@ def tour(page: Any, base: str, persons: dict[str, Any], visit: Tour) -> None:
     page.goto(f"{base}/account/password")
     visit.check("password")
 
+    # A township assistant applies for a person; the county officer's queue and the claim (ADR 0032).
+    sign_in(page, base, "town_a")
+    page.goto(f"{base}/claims/new")
+    visit.check("claim-new")
+    page.fill("input[name=q]", "测试")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("text=为此人申报")
+    visit.check("claim-new-results")
+    page.click("text=为此人申报 >> nth=0")
+    page.wait_for_url(re.compile(r".*/claims/new\?person=\d+$"))
+    visit.check("claim-new-person")
+    # the tour runs at two widths on one server: each claims another of the person's two offers
+    page.check(f"input[name=benefit] >> nth={0 if visit.width == PHONE else 1}")
+    page.click("button:has-text('确认提交申报')")
+    page.wait_for_url(re.compile(r".*/claims/\d+\?done=drafted$"))
+    visit.check("claim")
+    sign_in(page, base, "county_xing")
+    page.goto(f"{base}/claims")
+    visit.check("claims")
+    page.click("table.claims a[href^='/claims/'] >> nth=0")
+    page.wait_for_url(re.compile(r".*/claims/\d+$"))
+    visit.check("claim-to-decide")
+
     # A city official sets a local standard; the province activates policy packages.
     sign_in(page, base, "city_lvliang")
     page.goto(f"{base}/admin/standards")
@@ -174,9 +197,10 @@ def tour(page: Any, base: str, persons: dict[str, Any], visit: Tour) -> None:
     page.goto(f"{base}/admin/policies")
     visit.check("policies-admin")
 
-    # A township assistant turns on the two-step sign-in, then signs in with a code (an account per width:
-    # the tour runs twice on one server, and an enrolled account's form is another page).
-    assistant = "town_a" if visit.width == PHONE else "town_b"
+    # An official turns on the two-step sign-in, then signs in with a code (an account per width, and
+    # none the tour signs in with otherwise: it runs twice on one server, and an enrolled account's
+    # sign-in asks for a code).
+    assistant = "town_b" if visit.width == PHONE else "county_xiaodian"
     sign_in(page, base, assistant)
     page.goto(f"{base}/account")
     codes = Codes(page.locator("input[name=secret]").input_value())
@@ -204,7 +228,7 @@ def test_every_page_fits_and_passes_axe(
     try:
         visit = Tour(page, width, shots)
         tour(page, base, persons, visit)
-        assert len(visit.seen) == 24, visit.seen
+        assert len(visit.seen) == 30, visit.seen
         assert not visit.failures, "\n".join(visit.failures)
         assert not errors, f"the browser reported errors (CSP violations included): {errors}"
     finally:
@@ -361,5 +385,27 @@ def test_axe_finds_what_it_is_there_to_find(chromium: Any) -> None:
         page.set_content('<html lang="zh-CN"><title>t</title><main><img src="data:,"><input></main></html>')
         found = " ".join(axe_violations(page))
         assert "image-alt (critical)" in found and "label (critical)" in found
+    finally:
+        context.close()
+
+
+def test_a_claims_queue_stacks_its_rows_on_a_phone(site: tuple[str, dict[str, Any]], chromium: Any) -> None:
+    """The queue at 375 px: one card per claim (cells stacked, labelled), nothing wider than the screen."""
+    base, persons = site
+    context, page, _ = open_context(chromium, PHONE)
+    try:
+        sign_in(page, base, "town_a")
+        page.goto(f"{base}/claims/new?person={persons['xing_a'].id}")
+        page.check("input[name=benefit] >> nth=-1")
+        page.click("button:has-text('确认提交申报')")
+        page.wait_for_url(re.compile(r".*/claims/\d+\?done=drafted$|.*/claims/new$"))
+        sign_in(page, base, "county_xing")
+        page.goto(f"{base}/claims")
+        cell = page.locator("table.claims td[data-label='补贴项目']").first
+        assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+        assert "补贴项目：" in cell.evaluate("td => getComputedStyle(td, '::before').content + td.innerText")
+        box = cell.bounding_box()
+        assert box is not None and box["width"] >= PHONE - 80, box
+        assert overflow(page) == 0
     finally:
         context.close()

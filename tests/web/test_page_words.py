@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from claims_web_support import drafted
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from page_words import leaks, visible_text
@@ -81,6 +82,19 @@ def _known_routes(platform: Platform) -> list[str]:
         "/ledger?year=abc",
         "/ledger?region=zzz",
         "/ledger?page=abc",
+        "/claims",
+        "/claims?status=bogus",
+        "/claims?sort=bogus",
+        "/claims?flagged=maybe&per_page=7",
+        "/claims?status=checked&flagged=yes",
+        "/claims/new",
+        "/claims/new?q=测试",
+        "/claims/new?q=!!",
+        f"/claims/new?person={person}",
+        "/claims/new?person=999999999",
+        "/claims/999999999",
+        "/claims/abc",
+        *(f"/claims/{claim}" for claim in _claims(platform)),
         "/checks",
         "/checks/999999",
         "/checks/abc",
@@ -95,6 +109,15 @@ def _known_routes(platform: Platform) -> list[str]:
         "/nowhere",
     ]
     return routes
+
+
+def _claims(platform: Platform) -> list[int]:
+    engine = create_engine(platform.url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text("SELECT id FROM claims ORDER BY id")).scalars())
+    finally:
+        engine.dispose()
 
 
 def _is_page(path: str) -> bool:
@@ -157,7 +180,9 @@ def _form_token(html: str) -> str:
     return re.findall(r'name="csrf_token" value="([^"]*)"', html)[-1]
 
 
-def _refused_forms(client: TestClient, role: str | None) -> dict[str, str]:
+def _refused_forms(
+    client: TestClient, role: str | None, claim_ids: Sequence[int] = (), person_id: int = 0
+) -> dict[str, str]:
     """Forms sent with bad values: their error messages are pages too."""
     shown: dict[str, str] = {}
     form = client.get("/self-check")
@@ -197,6 +222,21 @@ def _refused_forms(client: TestClient, role: str | None) -> dict[str, str]:
         answer = client.post("/self-check", data={"csrf_token": _form_token(form.text), **facts})
         assert answer.status_code == 200, answer.text
         shown[f"POST /self-check {name}"] = visible_text(answer.text)
+    # claim decisions refused (no reason, not allowed, stale) and an application refused
+    for claim_id in claim_ids:
+        page = client.get(f"/claims/{claim_id}")
+        for action, reason, seen in (("reject", "", ""), ("approve", "", ""), ("return", "x", "approved")):
+            answer = client.post(
+                f"/claims/{claim_id}/{action}",
+                data={"csrf_token": _form_token(page.text), "reason": reason, "seen_status": seen},
+            )
+            shown[f"POST /claims/{claim_id}/{action}"] = visible_text(answer.text)
+    if role in ("township", "county"):
+        form = client.get("/claims/new")
+        answer = client.post(
+            "/claims/new", data={"csrf_token": _form_token(form.text), "person": str(person_id), "benefit": "x|y"}
+        )
+        shown["POST /claims/new"] = visible_text(answer.text)
     if role in ("city", "county"):
         standards = client.get("/admin/standards")
         for link in sorted(set(re.findall(r'href="(/admin/standards/[^"]+)"', standards.text))):
@@ -225,6 +265,10 @@ def _every_role() -> list[tuple[str | None, str | None]]:
 def sqlite_platform(platform: Platform) -> Platform:
     if not platform.url.startswith("sqlite"):
         pytest.skip("the words of a page do not depend on the database: crawled once, on SQLite")
+    if not _claims(platform):
+        # A claim to open, one of them flagged (its checks' reasons): drafted as a township assistant does.
+        for key, amount in (("xing_a", None), ("xing_b", 70_000)):
+            drafted(platform.url, platform.persons[key].id, "town_a", amount_fen=amount)
     return platform
 
 
@@ -236,7 +280,8 @@ def test_no_internal_words_on_any_page(sqlite_platform: Platform, username: str 
         page_login(client, username)
     try:
         pages = _crawl(client, _known_routes(sqlite_platform))
-        pages |= _refused_forms(client, role)
+        person_id = sqlite_platform.persons["xing_a"].id
+        pages |= _refused_forms(client, role, _claims(sqlite_platform) if username else [], person_id)
     finally:
         client.cookies.clear()
     data = _registry_words(sqlite_platform)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from bangfu.accounts.users import add_user
+from bangfu.claims import budgets
 from bangfu.core import regions
 from bangfu.core.citizen_id import check_digit
 from bangfu.policy.policy_set import PolicySet
@@ -147,6 +148,22 @@ def _fill(session: Session) -> tuple[dict[str, Placed], dict[str, Placed]]:
     return persons, organizations
 
 
+def set_budgets(url: str) -> None:
+    """Large budgets of every fund for the registry's counties around today (approvals need one, ADR 0035)."""
+    finance = budgets.Scope("province_finance", "province", "14")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for county in (XING, XIAODIAN, LIN):
+                for year in range(dt.date.today().year - 3, dt.date.today().year + 2):
+                    for fund in ("revitalization", "employment", "unemployment_insurance"):
+                        budgets.set_budget(
+                            connection, region=county, fund=fund, year=year, amount_fen=10**10, scope=finance
+                        )
+    finally:
+        engine.dispose()
+
+
 def build_registry(url: str) -> tuple[dict[str, Placed], dict[str, Placed]]:
     """Migrate ``url`` and fill it with the persons, organizations and accounts above."""
     migrate(url)
@@ -158,6 +175,7 @@ def build_registry(url: str) -> tuple[dict[str, Placed], dict[str, Placed]]:
             refresh_figures(connection, dt.date.today(), PolicySet.bundled())
     finally:
         engine.dispose()
+    set_budgets(url)
     return placed
 
 

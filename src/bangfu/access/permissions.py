@@ -10,15 +10,24 @@ from __future__ import annotations
 
 STANDARDS_SET = "standards.set"
 POLICIES_ACTIVATE = "policies.activate"
+# Claims (ADR 0031, 0032): draft an application, decide on a claim (approve, reject, return), and
+# approve one the auto-checks flagged (an override, with its reason on record).
+CLAIMS_DRAFT = "claims.draft"
+CLAIMS_DECIDE = "claims.decide"
+CLAIMS_OVERRIDE = "claims.override"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "province": frozenset({POLICIES_ACTIVATE}),
-    "city": frozenset({STANDARDS_SET}),
-    "county": frozenset({STANDARDS_SET}),
+    "province": frozenset({POLICIES_ACTIVATE, CLAIMS_DECIDE, CLAIMS_OVERRIDE}),
+    "city": frozenset({STANDARDS_SET, CLAIMS_DECIDE, CLAIMS_OVERRIDE}),
+    "county": frozenset({STANDARDS_SET, CLAIMS_DRAFT, CLAIMS_DECIDE, CLAIMS_OVERRIDE}),
+    "township": frozenset({CLAIMS_DRAFT}),
 }
 REFUSALS = {
     STANDARDS_SET: "您的角色不能设置地方标准：地方标准由市级、县级账户为本地区设置",
     POLICIES_ACTIVATE: "您的角色不能启用或停用政策：政策文件由省级账户启用",
+    CLAIMS_DRAFT: "您的角色不能起草申报：申报由乡镇经办人员或县级工作人员起草，审计账户只读",
+    CLAIMS_DECIDE: "您的角色不能审批申报：批准、驳回、退回由县级（及市级、省级）工作人员进行，审计账户只读",
+    CLAIMS_OVERRIDE: "您的角色不能批准未通过自动审核的申报（须有“审核例外批准”权限）",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bangfu.claims.queue import ClaimDetail, ClaimSummary
 from bangfu.registry.queries import OrganizationSummary, PersonSummary
 
 # Tags group the operations; a generated client names its modules after them, so they are identifiers
@@ -27,6 +28,7 @@ API_TAGS = [
     {"name": "organizations", "description": "单位：查询、详情、导出"},
     {"name": "dashboard", "description": "概览数字"},
     {"name": "users", "description": "账户管理"},
+    {"name": "claims", "description": "补贴申报：列表、详情、起草、批准、驳回、退回修改、撤回"},
 ]
 
 
@@ -55,11 +57,12 @@ ERROR_TEXT = {
 }
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of an operation: its refusals, each with the Chinese error shape."""
+def errors(*codes: int, described: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of an operation: its refusals, each with the Chinese error shape (``described``:
+    an operation's own description of a status)."""
+    told = {**ERROR_TEXT, **(described or {})}
     return {
-        code: {"model": InvalidRequest if code == 422 else ErrorResponse, "description": ERROR_TEXT[code]}
-        for code in codes
+        code: {"model": InvalidRequest if code == 422 else ErrorResponse, "description": told[code]} for code in codes
     }
 
 
@@ -107,6 +110,17 @@ class PersonPage(Page):
 
 class OrganizationPage(Page):
     items: list[OrganizationSummary]
+
+
+class ClaimPage(Page):
+    items: list[ClaimSummary]
+
+
+class ClaimOutcome(BaseModel):
+    """A claim after an action: what was done, and the claim as it now stands."""
+
+    done: str = Field(description="做了什么（中文）")
+    claim: ClaimDetail
 
 
 class Me(BaseModel):

@@ -30,6 +30,8 @@ from bangfu.web.routes import (
     admin_pages,
     api,
     check_pages,
+    claim_pages,
+    claims_api,
     ledger_pages,
     pages,
     policy_pages,
@@ -143,6 +145,8 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.include_router(policy_pages.router)
     app.include_router(check_pages.router)
     app.include_router(ledger_pages.router)
+    app.include_router(claim_pages.router)
+    app.include_router(claims_api.router)
     app.include_router(public.router)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     # The last added is the outermost: the headers are added to the 500 answers too.
