@@ -10,15 +10,21 @@ from __future__ import annotations
 
 STANDARDS_SET = "standards.set"
 POLICIES_ACTIVATE = "policies.activate"
+# Payment batches (ADR 0033): county and up read and work them; an auditor reads; a township neither.
+PAYMENTS_VIEW = "payments.view"
+PAYMENTS_ACT = "payments.act"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "province": frozenset({POLICIES_ACTIVATE}),
-    "city": frozenset({STANDARDS_SET}),
-    "county": frozenset({STANDARDS_SET}),
+    "province": frozenset({POLICIES_ACTIVATE, PAYMENTS_VIEW, PAYMENTS_ACT}),
+    "city": frozenset({STANDARDS_SET, PAYMENTS_VIEW, PAYMENTS_ACT}),
+    "county": frozenset({STANDARDS_SET, PAYMENTS_VIEW, PAYMENTS_ACT}),
+    "auditor": frozenset({PAYMENTS_VIEW}),
 }
 REFUSALS = {
     STANDARDS_SET: "您的角色不能设置地方标准：地方标准由市级、县级账户为本地区设置",
     POLICIES_ACTIVATE: "您的角色不能启用或停用政策：政策文件由省级账户启用",
+    PAYMENTS_VIEW: "您的角色不能查看支付批次：支付批次由县级及以上账户办理，审计账户可以查看",
+    PAYMENTS_ACT: "您的角色只能查看支付批次，不能生成、批准、对账或重新支付：这些操作由县级及以上工作人员办理",
 }
 
 

@@ -27,6 +27,7 @@ API_TAGS = [
     {"name": "organizations", "description": "单位：查询、详情、导出"},
     {"name": "dashboard", "description": "概览数字"},
     {"name": "users", "description": "账户管理"},
+    {"name": "payments", "description": "支付批次：生成、批准、银行文件、银行回单、对账（收款账号脱敏）"},
 ]
 
 

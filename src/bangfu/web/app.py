@@ -31,6 +31,8 @@ from bangfu.web.routes import (
     api,
     check_pages,
     pages,
+    payment_pages,
+    payments_api,
     policy_pages,
     public,
     standards_pages,
@@ -45,6 +47,8 @@ PAGE_FIELD_LABELS = {
     "person_id": "人员编号",
     "org_id": "单位编号",
     "run_id": "核查编号",
+    "batch_id": "批次编号",
+    "payment_id": "支付编号",
     "page": "页码",
     "per_page": "每页条数",
     "date": "日期",
@@ -135,12 +139,14 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(users_api.router)
+    app.include_router(payments_api.router)
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(standards_pages.router)
     app.include_router(policy_pages.router)
     app.include_router(check_pages.router)
+    app.include_router(payment_pages.router)
     app.include_router(public.router)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     # The last added is the outermost: the headers are added to the 500 answers too.
