@@ -28,6 +28,7 @@ ACCOUNTS = {
     "xiaodian": "6217000010007770002",
 }
 HOSTILE_NAME = '=HYPERLINK("http://x","点此")'
+PAYEES = {"xing_a": "王甲", "xing_b": HOSTILE_NAME, "xing_none": "王丙", "xiaodian": "王丁"}
 RETURN_HEADER = "支付流水号,处理结果,金额（分）,银行说明,处理日期"
 
 
@@ -53,7 +54,7 @@ def payment_registry(url: str) -> dict[str, Placed]:
                 )
                 decisions.check_claim(connection, policies, claim_id, maker)
                 decisions.approve(connection, claim_id, checker, override="测试：核实无误")
-                name = HOSTILE_NAME if key == "xing_b" else f"收款人{key}"
+                name = PAYEES[key]
                 decisions.set_payee(connection, claim_id, maker, Payee(name, account, "兴县农商银行"))
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
+from page_words import leaks, visible_text
 from payment_support import (
     ACCOUNTS,
     CHECKER,
@@ -215,6 +216,21 @@ def test_a_batch_from_build_to_reissue(site: Site) -> None:
     # The reconciliation view: per county and fund, in yuan.
     summary = checker.get("/payments/reconciliation").text
     assert "兴县" in summary and "1 笔，800.00 元" in summary
+
+    # Every one of these pages, with its data, in words only.
+    shown = {
+        "batch": checker.get(f"/payments/{batch}").text,
+        "list": checker.get("/payments").text,
+        "reconciliation": summary,
+        "return": first_import.text,
+        "return again": again.text,
+        "wrong header": wrong.text,
+        "refused": no_reason.text,  # type: ignore[attr-defined]
+    }
+    data = [HOSTILE_NAME, "county_xing", CHECKER, "回单.csv", "回单.xlsx"]
+    found = {name: words for name, html in shown.items() if (words := leaks(visible_text(html), [], data))}
+    # Only the wrong header's message names 分: it quotes the documented header, which the file must hold.
+    assert found == {"wrong header": ["以分为金额单位: （分）"]}, found
 
 
 def upload(client: TestClient, name: str, content: bytes) -> object:

@@ -23,6 +23,7 @@ from bangfu.claims import bank_files
 from bangfu.claims.decisions import Actor, masked_account
 from bangfu.claims.drafting import LEDGER, Payee
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, transition
+from bangfu.core.money import format_yuan
 from bangfu.core.regions import name_of
 from bangfu.policy.model import FUNDS
 from bangfu.store.claim_tables import Payment, PaymentBatch
@@ -273,7 +274,10 @@ def import_return(
             report.problems.append(f"{where}：没有这个支付流水号{'（或不在您的地区范围内）' if within else ''}，未处理")
             continue
         if payment.amount_fen != line.amount_fen:
-            report.problems.append(f"{where}：金额 {line.amount_fen} 分与发出的 {payment.amount_fen} 分不符，未处理")
+            report.problems.append(
+                f"{where}：回单金额 {format_yuan(line.amount_fen)} 与发出的 {format_yuan(payment.amount_fen)} 不符，"
+                "未处理；请向银行核实"
+            )
             continue
         if payment.status == line.result or (payment.status == "reissued" and line.result == "failed"):
             report.unchanged += 1
