@@ -29,6 +29,7 @@ from bangfu.claims.drafting import Payee
 from bangfu.claims.payment_views import batch_in_scope
 from bangfu.claims.records import ClaimError
 from bangfu.core import regions
+from bangfu.policy.model import FUNDS
 from bangfu.web.deps import Viewer, app_context
 from bangfu.web.exports import XLSX, sent_after_recording
 
@@ -93,6 +94,8 @@ def counties(viewer: Viewer) -> list[tuple[str, str]]:
 
 def build(request: Request, viewer: Viewer, fund: str, county: str, payer_bank: str) -> payments.Built:
     require_act(viewer)
+    if fund not in FUNDS:  # the core's message names the codes; a reader chooses among the labels
+        raise StepRefused(f"资金“{fund}”不存在：请从列表中选择（{'、'.join(FUNDS.values())}）")
     county = county.strip()
     if county not in viewer.scope.county_codes or viewer.scope.level == "township":
         raise StepRefused(f"县“{county or '（未选）'}”不在您的地区范围内：请从列表中选择本地区的县")

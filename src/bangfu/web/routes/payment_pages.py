@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from bangfu.claims.drafting import Payee
@@ -196,8 +196,6 @@ def _batch_page(
 
     loaded = steps.read(request, load)
     if loaded is None:
-        from fastapi import HTTPException
-
         raise HTTPException(404, NOT_FOUND)
     summary, lines, tally = loaded
     return render(
