@@ -11,7 +11,8 @@
 - ``BANGFU_IMPORT_MAX_*``: what one import file may hold (``ImportLimits``; docs/import-headers.md, 限额).
 - ``BANGFU_MAX_BODY_BYTES`` / ``BANGFU_MAX_JSON_BODY_BYTES``: the largest request body (``BodyLimits``).
 - ``BANGFU_MAX_UPLOAD_BYTES`` (default 200 MB): the largest file uploaded to the suspect-data checks
-  page (``POST /checks``), the only route that takes a file.
+  page (``POST /checks``) or as a bank's return file (``POST /payments/returns``,
+  ``POST /api/v1/payment-batches/returns``), the only routes that take a file.
 - ``BANGFU_PUBLIC_HTTPS`` (default off): ``1`` when users reach the platform over HTTPS — served with
   ``bangfu serve --tls-cert/--tls-key`` (which sets it) or behind a proxy that terminates TLS. Cookies
   are then marked Secure and answers carry HSTS.

@@ -110,6 +110,7 @@ def test_bad_input_gets_a_chinese_message(database: tuple[str, Engine], tmp_path
         (("payments", "build", "--fund", "gold", "--county", COUNTY, "--payer-bank", "x"), "资金 'gold' 不存在"),
         (("payments", "import-return", str(tmp_path / "none.csv")), "找不到回单文件"),
         (("payments", "export", "7", "--out", str(tmp_path / "no" / "x.csv")), "不存在"),
+        (("payments", "export", "7", "--layout", "pdf", "--out", str(tmp_path / "x.pdf")), "--layout 应为 csv 或 xlsx"),
     ]
     for args, message in cases:
         result = invoke(*args, "--database", url)

@@ -196,8 +196,8 @@ def test_a_reversal_writes_the_negative_entry(module_database: Engine, tmp_path:
             connection, return_file(tmp_path, [("BF404", "成功", 1), (ref, "成功", 80_000)], "r4.csv"), OTHER
         )
     assert bad.problems == [
-        "第 2 行（BF404）：没有这个支付流水号",
-        f"第 3 行（{ref}）：已记录为 reversed，回单为 paid，矛盾，未处理",
+        "第 2 行（BF404）：没有这个支付流水号，未处理",
+        f"第 3 行（{ref}）：已记录为“已退汇”，回单为“支付成功”，两者矛盾，未处理；请向银行核实",
     ]
     assert ledger_of(module_database, person) == [
         ("transport_cross_province", 80_000),

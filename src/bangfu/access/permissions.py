@@ -15,12 +15,16 @@ POLICIES_ACTIVATE = "policies.activate"
 CLAIMS_DRAFT = "claims.draft"
 CLAIMS_DECIDE = "claims.decide"
 CLAIMS_OVERRIDE = "claims.override"
+# Payment batches (ADR 0033): county and up read and work them; an auditor reads; a township neither.
+PAYMENTS_VIEW = "payments.view"
+PAYMENTS_ACT = "payments.act"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "province": frozenset({POLICIES_ACTIVATE, CLAIMS_DECIDE, CLAIMS_OVERRIDE}),
-    "city": frozenset({STANDARDS_SET, CLAIMS_DECIDE, CLAIMS_OVERRIDE}),
-    "county": frozenset({STANDARDS_SET, CLAIMS_DRAFT, CLAIMS_DECIDE, CLAIMS_OVERRIDE}),
+    "province": frozenset({POLICIES_ACTIVATE, CLAIMS_DECIDE, CLAIMS_OVERRIDE, PAYMENTS_VIEW, PAYMENTS_ACT}),
+    "city": frozenset({STANDARDS_SET, CLAIMS_DECIDE, CLAIMS_OVERRIDE, PAYMENTS_VIEW, PAYMENTS_ACT}),
+    "county": frozenset({STANDARDS_SET, CLAIMS_DRAFT, CLAIMS_DECIDE, CLAIMS_OVERRIDE, PAYMENTS_VIEW, PAYMENTS_ACT}),
     "township": frozenset({CLAIMS_DRAFT}),
+    "auditor": frozenset({PAYMENTS_VIEW}),
 }
 REFUSALS = {
     STANDARDS_SET: "您的角色不能设置地方标准：地方标准由市级、县级账户为本地区设置",
@@ -28,6 +32,8 @@ REFUSALS = {
     CLAIMS_DRAFT: "您的角色不能起草申报：申报由乡镇经办人员或县级工作人员起草，审计账户只读",
     CLAIMS_DECIDE: "您的角色不能审批申报：批准、驳回、退回由县级（及市级、省级）工作人员进行，审计账户只读",
     CLAIMS_OVERRIDE: "您的角色不能批准未通过自动审核的申报（须有“审核例外批准”权限）",
+    PAYMENTS_VIEW: "您的角色不能查看支付批次：支付批次由县级及以上账户办理，审计账户可以查看",
+    PAYMENTS_ACT: "您的角色只能查看支付批次，不能生成、批准、对账或重新支付：这些操作由县级及以上工作人员办理",
 }
 
 

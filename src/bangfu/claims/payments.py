@@ -18,12 +18,14 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, update
 
+from bangfu.access.scope import Scope
 from bangfu.audit import log as audit
 from bangfu.claims import bank_files, gates
 from bangfu.claims.decisions import Actor, masked_account
 from bangfu.claims.drafting import LEDGER, Payee, account_cipher, payee_values, valid_account
 from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, transition
 from bangfu.core.account_cipher import AccountCipher, AccountKeyError
+from bangfu.core.money import format_yuan
 from bangfu.core.regions import name_of
 from bangfu.policy.model import FUNDS
 from bangfu.store.claim_tables import Payment, PaymentBatch
@@ -36,6 +38,13 @@ BATCH_LABELS = {
     "exported": "已导出银行文件",
     "returned": "已导入回单",
     "reconciled": "已对账",
+}
+PAYMENT_LABELS = {
+    "pending": "待银行处理",
+    "paid": "支付成功",
+    "failed": "支付失败",
+    "reversed": "已退汇",
+    "reissued": "已改账户重新支付",
 }
 
 
@@ -77,7 +86,9 @@ def content_hash(batch: Any, lines: list[Any]) -> str:
     return hashlib.sha256(audit.canonical_json(content).encode("utf-8")).hexdigest()
 
 
-def _batch_audit(connection: Connection, batch: Any, actor: str, action: str, after: dict[str, Any]) -> None:
+def _batch_audit(
+    connection: Connection, batch: Any, actor: str, action: str, after: dict[str, Any], address: str | None = None
+) -> None:
     audit.record(
         connection,
         actor=actor,
@@ -86,6 +97,7 @@ def _batch_audit(connection: Connection, batch: Any, actor: str, action: str, af
         target_id=batch.id,
         region_code=batch.region_code,
         after=after,
+        address=address,
     )
 
 
@@ -192,9 +204,17 @@ def approve_batch(connection: Connection, batch_id: int, actor: Actor) -> str:
 
 
 def export_batch(
-    connection: Connection, batch_id: int, path: Path, actor: Actor, *, cipher: AccountCipher | None = None
+    connection: Connection,
+    batch_id: int,
+    path: Path,
+    actor: Actor,
+    *,
+    cipher: AccountCipher | None = None,
+    layout: str = "csv",
+    address: str | None = None,
 ) -> int:
-    """Write the bank file of an approved batch; refused when its lines changed since approval.
+    """Write the bank file of an approved batch (``layout`` csv or xlsx); refused when its lines
+    changed since approval.
 
     The one place account numbers are decrypted (ADR 0035): the file holds them in full, so each
     export is on the audit log. Exporting again writes the same file (the same references): the bank
@@ -212,7 +232,7 @@ def export_batch(
             select(CLAIMS.c.id, CLAIMS.c.benefit_id).where(CLAIMS.c.id.in_([p.claim_id for p in lines]))
         )
     }
-    text = bank_files.bank_file_text(
+    rows = [
         {
             "reference": p.reference,
             "payee_name": p.payee_name,
@@ -223,9 +243,10 @@ def export_batch(
             "memo": f"申报{p.claim_id} {memo[p.claim_id]}",
         }
         for p in lines
-    )
+    ]
+    content = bank_files.bank_file_xlsx(rows) if layout == "xlsx" else bank_files.bank_file_text(rows).encode("utf-8")
     try:
-        bank_files.write_atomically(path, text)
+        bank_files.write_atomically(path, content)
     except OSError as exc:
         raise PaymentError(f"无法写入银行文件 {path}：{exc.strerror}") from exc
     connection.execute(
@@ -240,11 +261,13 @@ def export_batch(
         "export",
         {
             "file": path.name,
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "layout": layout,
+            "sha256": hashlib.sha256(content).hexdigest(),
             "lines": len(lines),
             "total_fen": sum(p.amount_fen for p in lines),
             "unmasked_accounts": len(lines),
         },
+        address,
     )
     return len(lines)
 
@@ -270,27 +293,41 @@ class Imported:
 _MOVES = {("pending", "paid"): "paid", ("pending", "failed"): "failed", ("paid", "reversed"): "reversed"}
 
 
-def import_return(connection: Connection, path: Path, actor: Actor) -> Imported:
+def import_return(
+    connection: Connection, path: Path, actor: Actor, *, within: Scope | None = None, address: str | None = None
+) -> Imported:
     """Record the bank's result per reference. A line that says what is already recorded is unchanged,
-    so importing the same file twice changes nothing; contradictions are listed, not applied."""
+    so importing the same file twice changes nothing; contradictions are listed, not applied.
+
+    ``within``: only batches of counties in this scope (a page's account); a reference of another
+    county reads as unknown, so a return file cannot touch, or tell of, another county's payments."""
     lines = bank_files.read_return_file(path)
     report = Imported()
     touched: set[int] = set()
     for line in lines:
-        payment = connection.execute(select(PAYMENTS).where(PAYMENTS.c.reference == line.reference)).one_or_none()
+        query = select(PAYMENTS).where(PAYMENTS.c.reference == line.reference)
+        if within is not None:
+            query = query.join(BATCHES, BATCHES.c.id == PAYMENTS.c.batch_id).where(within.places(BATCHES.c.region_code))
+        payment = connection.execute(query).one_or_none()
         where = f"第 {line.line} 行（{line.reference}）"
         if payment is None:
-            report.problems.append(f"{where}：没有这个支付流水号")
+            report.problems.append(f"{where}：没有这个支付流水号{'（或不在您的地区范围内）' if within else ''}，未处理")
             continue
         if payment.amount_fen != line.amount_fen:
-            report.problems.append(f"{where}：金额 {line.amount_fen} 分与发出的 {payment.amount_fen} 分不符，未处理")
+            report.problems.append(
+                f"{where}：回单金额 {format_yuan(line.amount_fen)} 与发出的 {format_yuan(payment.amount_fen)} 不符，"
+                "未处理；请向银行核实"
+            )
             continue
         if payment.status == line.result or (payment.status == "reissued" and line.result == "failed"):
             report.unchanged += 1
             continue
         after = _MOVES.get((payment.status, line.result))
         if after is None:
-            report.problems.append(f"{where}：已记录为 {payment.status}，回单为 {line.result}，矛盾，未处理")
+            report.problems.append(
+                f"{where}：已记录为“{PAYMENT_LABELS[payment.status]}”，回单为“{PAYMENT_LABELS[line.result]}”，"
+                "两者矛盾，未处理；请向银行核实"
+            )
             continue
         connection.execute(
             update(PAYMENTS)
@@ -319,6 +356,7 @@ def import_return(connection: Connection, path: Path, actor: Actor) -> Imported:
             target_type="payment_batch",
             target_id=",".join(str(b) for b in sorted(touched))[:64],
             after={"file": path.name, "applied": report.applied, "unchanged": report.unchanged},
+            address=address,
         )
     return report
 
@@ -358,14 +396,16 @@ def _link(connection: Connection, payment: Any, column: str, entry: int) -> None
         raise PaymentError(f"支付 {payment.reference} 正由另一次对账处理，本次对账未生效，请稍后再运行")
 
 
-def reconcile(connection: Connection, actor: Actor) -> Reconciled:
+def reconcile(connection: Connection, actor: Actor, *, batch_id: int | None = None) -> Reconciled:
     """Bring claims and the ledger in line with the returns: a paid line writes the ledger entry the
     engine reads (so the benefit is never granted again), a failed one fails its claim, a reversal
-    writes the negative entry. Only lines not yet reconciled are touched."""
+    writes the negative entry. Only lines not yet reconciled are touched; with ``batch_id``, only
+    that batch's (what a county's page reconciles: its own batch, never another county's)."""
     done = Reconciled()
+    only = [] if batch_id is None else [PAYMENTS.c.batch_id == batch_id]
     for payment in connection.execute(
         select(PAYMENTS)
-        .where(PAYMENTS.c.status == "paid", PAYMENTS.c.ledger_entry_id.is_(None))
+        .where(PAYMENTS.c.status == "paid", PAYMENTS.c.ledger_entry_id.is_(None), *only)
         .order_by(PAYMENTS.c.id)
     ).all():
         claim = claim_row(connection, payment.claim_id)
@@ -384,7 +424,7 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
     failed = connection.execute(
         select(PAYMENTS.c.id, PAYMENTS.c.reference, PAYMENTS.c.claim_id, PAYMENTS.c.bank_message)
         .join(CLAIMS, CLAIMS.c.id == PAYMENTS.c.claim_id)
-        .where(PAYMENTS.c.status == "failed", CLAIMS.c.status == "batched")
+        .where(PAYMENTS.c.status == "failed", CLAIMS.c.status == "batched", *only)
     ).all()
     for payment in failed:
         transition(
@@ -397,7 +437,7 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
         )
         done.failed += 1
     for payment in connection.execute(
-        select(PAYMENTS).where(PAYMENTS.c.status == "reversed", PAYMENTS.c.reversal_entry_id.is_(None))
+        select(PAYMENTS).where(PAYMENTS.c.status == "reversed", PAYMENTS.c.reversal_entry_id.is_(None), *only)
     ).all():
         claim = claim_row(connection, payment.claim_id)
         entry = _ledger_entry(connection, claim, payment, -1)
@@ -413,9 +453,10 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
         )
         done.reversed += 1
     open_batches = select(PAYMENTS.c.batch_id).where(PAYMENTS.c.status == "pending")
+    only_batch = [] if batch_id is None else [BATCHES.c.id == batch_id]
     connection.execute(
         update(BATCHES)
-        .where(BATCHES.c.status == "returned", BATCHES.c.id.not_in(open_batches))
+        .where(BATCHES.c.status == "returned", BATCHES.c.id.not_in(open_batches), *only_batch)
         .values(status="reconciled")
     )
     if done.paid or done.failed or done.reversed:
@@ -423,7 +464,8 @@ def reconcile(connection: Connection, actor: Actor) -> Reconciled:
             connection,
             actor=actor.name,
             action="payment.reconcile",
-            target_type="payment",
+            target_type="payment" if batch_id is None else "payment_batch",
+            target_id=batch_id,
             after={"paid": done.paid, "failed": done.failed, "reversed": done.reversed},
         )
     return done

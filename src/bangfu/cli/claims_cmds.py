@@ -282,24 +282,29 @@ def payments_approve(batch_id: BatchArgument, account: AsOption = None, database
 
 def payments_export(
     batch_id: BatchArgument,
-    out: Annotated[Path, typer.Option("--out", help="银行文件（CSV）写到这里", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="银行文件写到这里", show_default=False)],
+    layout: Annotated[str, typer.Option("--layout", help="文件格式：csv 或 xlsx（列相同）")] = "csv",
     account: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """导出已批准批次的银行文件（含完整账号，导出记入审计）；批准后被改动的批次不导出。"""
     from bangfu.claims.payments import export_batch
 
+    if layout not in ("csv", "xlsx"):
+        fail(f"--layout 应为 csv 或 xlsx，实为 {layout!r}")
     if not out.parent.is_dir():
         fail(f"目录 {out.parent} 不存在")
     with _work(database) as (context, connection):
         actor = _acting(connection, account)
         cipher = _cipher(context)
-        lines = _refused(lambda: export_batch(connection, batch_id, out, actor, cipher=cipher))
+        lines = _refused(lambda: export_batch(connection, batch_id, out, actor, cipher=cipher, layout=layout))
     _say(f"已导出支付批次 {batch_id} 的银行文件 {out}：{lines:,} 笔")
 
 
 def payments_import_return(
-    path: Annotated[Path, typer.Argument(help="银行回单文件（CSV，格式见 docs/payments.md）", show_default=False)],
+    path: Annotated[
+        Path, typer.Argument(help="银行回单文件（CSV 或 XLSX，格式见 docs/payments.md）", show_default=False)
+    ],
     account: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:

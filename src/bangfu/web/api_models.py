@@ -29,6 +29,7 @@ API_TAGS = [
     {"name": "dashboard", "description": "概览数字"},
     {"name": "users", "description": "账户管理"},
     {"name": "claims", "description": "补贴申报：列表、详情、起草、批准、驳回、退回修改、撤回"},
+    {"name": "payments", "description": "支付批次：生成、批准、银行文件、银行回单、对账（收款账号脱敏）"},
 ]
 
 

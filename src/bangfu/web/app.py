@@ -34,6 +34,8 @@ from bangfu.web.routes import (
     claims_api,
     ledger_pages,
     pages,
+    payment_pages,
+    payments_api,
     policy_pages,
     public,
     standards_pages,
@@ -48,6 +50,8 @@ PAGE_FIELD_LABELS = {
     "person_id": "人员编号",
     "org_id": "单位编号",
     "run_id": "核查编号",
+    "batch_id": "批次编号",
+    "payment_id": "支付编号",
     "page": "页码",
     "per_page": "每页条数",
     "date": "日期",
@@ -138,6 +142,7 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(users_api.router)
+    app.include_router(payments_api.router)
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(admin_pages.router)
@@ -147,6 +152,7 @@ def create_app(settings: Settings, *, policies: PolicySet | None = None, checks_
     app.include_router(ledger_pages.router)
     app.include_router(claim_pages.router)
     app.include_router(claims_api.router)
+    app.include_router(payment_pages.router)
     app.include_router(public.router)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so that its 413 answers carry the headers too
     # The last added is the outermost: the headers are added to the 500 answers too.

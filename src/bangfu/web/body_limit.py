@@ -4,9 +4,9 @@ FastAPI reads and parses a body before any dependency runs, the sign-in check in
 a limit anyone could make a worker read (and hold) 100 MB before being told 401. A declared
 ``Content-Length`` over the limit is answered at once, without reading a byte of the body; a body
 sent without one (chunked) is counted as it arrives and refused as soon as it passes the limit.
-JSON bodies (cases) get a tighter limit than the rest (forms). The one upload route (the checks
-page's file, ``UPLOAD_PATHS``) gets its own, larger limit; every other path keeps the small one, so
-the large limit opens no other door.
+JSON bodies (cases) get a tighter limit than the rest (forms). The upload routes (the checks page's
+file, the bank's return file on its page and in the API: ``UPLOAD_PATHS``) get their own, larger
+limit; every other path keeps the small one, so the large limit opens no other door.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bangfu.settings import BodyLimits
 
 # POST paths that take a file upload (multipart) and so get ``max_upload_bytes``.
-UPLOAD_PATHS = frozenset({"/checks"})
+UPLOAD_PATHS = frozenset({"/checks", "/payments/returns", "/api/v1/payment-batches/returns"})
 
 
 class BodyTooLarge(HTTPException):
@@ -33,7 +33,8 @@ def too_large_message(limit: int, upload: bool = False) -> str:
     size = f"{limit // 1024:,} KB" if limit < 1024 * 1024 else f"{limit / (1024 * 1024):g} MB"
     if upload:
         return (
-            f"上传的文件过大：超过上限 {size}，未作核查；请把文件按乡镇拆分后分别上传，或请系统管理员在服务器上直接核查"
+            f"上传的文件过大：超过上限 {size}，未作处理；请把文件拆分（如按乡镇）后分别上传，"
+            "或请系统管理员在服务器上处理"
         )
     return f"请求内容过大：超过上限 {size}，已拒绝，未作处理；请减少一次提交的内容（如把案例拆开分别提交）"
 

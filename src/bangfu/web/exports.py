@@ -21,22 +21,33 @@ from bangfu.web.deps import Viewer, app_context
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _sent_after_recording(write: Callable[[Path], Any], file_name: str, label: str) -> FileResponse:
-    """Write an export to a temporary folder with ``write`` and send it (then delete the folder).
+def sent_after_recording(write: Callable[[Path], tuple[Path, str]], file_name: str, media_type: str) -> FileResponse:
+    """Write a file to a temporary folder with ``write`` and send it (then delete the folder).
 
-    The export functions commit their audit entry before the file exists, so a file that is sent has
-    always been recorded; when the entry cannot be written the request fails with nothing sent.
+    ``write`` gets the path to write and answers the path written and the name the browser saves it
+    under. It commits its audit entry before it returns, so a file that is sent has always been
+    recorded; when the entry cannot be written the request fails with nothing sent.
     """
     folder = Path(tempfile.mkdtemp(prefix="bangfu-export-"))
     try:
-        report = write(folder / file_name)
+        path, download_name = write(folder / file_name)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    name = f"{report.region_name}{label}{dt.date.today().isoformat()}.xlsx"
     return FileResponse(
-        report.path, media_type=XLSX, filename=name, background=BackgroundTask(shutil.rmtree, folder, True)
+        path, media_type=media_type, filename=download_name, background=BackgroundTask(shutil.rmtree, folder, True)
     )
+
+
+def _sent_after_recording(write: Callable[[Path], Any], file_name: str, label: str) -> FileResponse:
+    """A roster (an XLSX named after its region and today); the export functions commit their audit
+    entry before the file exists."""
+
+    def written(out: Path) -> tuple[Path, str]:
+        report = write(out)
+        return Path(report.path), f"{report.region_name}{label}{dt.date.today().isoformat()}.xlsx"
+
+    return sent_after_recording(written, file_name, XLSX)
 
 
 def people_roster(request: Request, viewer: Viewer, filters: PeopleFilters | None = None) -> FileResponse:

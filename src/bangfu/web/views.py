@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from bangfu.access.permissions import POLICIES_ACTIVATE, STANDARDS_SET, holds
+from bangfu.access.permissions import PAYMENTS_VIEW, POLICIES_ACTIVATE, STANDARDS_SET, holds
 from bangfu.accounts.administration import may_administer_accounts
 from bangfu.core import regions
 from bangfu.core.money import format_yuan
@@ -108,6 +108,7 @@ def make_templates() -> Jinja2Templates:
         "may_administer_accounts": may_administer_accounts,
         "may_set_standards": lambda account: holds(account.role, STANDARDS_SET),
         "may_activate_policies": lambda account: holds(account.role, POLICIES_ACTIVATE),
+        "may_see_payments": lambda account: holds(account.role, PAYMENTS_VIEW),
         "fact_label": fact_label,
         "organization_fact_label": lambda name: getattr(ENTITIES["organization"].fields.get(name), "label", name),
         "yuan": yuan,
