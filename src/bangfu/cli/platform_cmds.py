@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,37 @@ def ensure_demo_accounts(context: Context) -> list[tuple[str, str, str]]:
     return shown
 
 
+# Demo budgets: the demo county, each fund, the synthetic data's years and today's, so that a demo
+# approval is not refused for want of a budget (ADR 0035); 10 million yuan each, demo only.
+DEMO_BUDGET_FEN = 10_000_000 * 100
+DEMO_BUDGET_FIRST_YEAR = 2021
+
+
+def ensure_demo_budgets(context: Context) -> None:
+    """Allocate the demo county's budgets that are missing (each allocation audited as any other)."""
+    from sqlalchemy import select
+
+    from bangfu.claims import budgets
+
+    finance = budgets.Scope("bangfu demo", "province", "14")
+    years = range(DEMO_BUDGET_FIRST_YEAR, dt.date.today().year + 1)
+    with context.engine.begin() as connection:
+        held = set(
+            connection.execute(
+                select(budgets.BUDGETS.c.fund, budgets.BUDGETS.c.year).where(
+                    budgets.BUDGETS.c.region_code == DEMO_COUNTY
+                )
+            ).tuples()
+        )
+        for fund in ("revitalization", "employment", "unemployment_insurance"):
+            for year in years:
+                if (fund, year) not in held:
+                    budgets.set_budget(
+                        connection, region=DEMO_COUNTY, fund=fund, year=year, amount_fen=DEMO_BUDGET_FEN,
+                        scope=finance, reason="演示数据",
+                    )  # fmt: skip
+
+
 def load_demo_population(target: Target, context: Context, persons: int) -> None:
     """Fill an empty registry with a synthetic population (20,000 persons by default); keep a filled one."""
     from bangfu.cli.store_cmds import load_synthetic
@@ -195,6 +227,7 @@ def register(app: typer.Typer) -> None:
                     upgrade(connection)
                 load_demo_population(target, context, persons)
                 accounts = ensure_demo_accounts(context)
+                ensure_demo_budgets(context)
         _say(f"数据库：{target.shown}")
         _say(f"演示账号（口令均为 {DEMO_PASSWORD}，仅供演示，切勿用于生产）：")
         for username, role, region in accounts:
