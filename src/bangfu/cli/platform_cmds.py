@@ -144,13 +144,10 @@ def ensure_demo_budgets(context: Context) -> None:
     finance = budgets.Scope("bangfu demo", "province", "14")
     years = range(DEMO_BUDGET_FIRST_YEAR, dt.date.today().year + 1)
     with context.engine.begin() as connection:
-        held = set(
-            connection.execute(
-                select(budgets.BUDGETS.c.fund, budgets.BUDGETS.c.year).where(
-                    budgets.BUDGETS.c.region_code == DEMO_COUNTY
-                )
-            ).tuples()
+        query = select(budgets.BUDGETS.c.fund, budgets.BUDGETS.c.year).where(
+            budgets.BUDGETS.c.region_code == DEMO_COUNTY
         )
+        held = {(fund, year) for fund, year in connection.execute(query)}
         for fund in ("revitalization", "employment", "unemployment_insurance"):
             for year in years:
                 if (fund, year) not in held:
