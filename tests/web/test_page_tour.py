@@ -235,6 +235,29 @@ def test_every_page_fits_and_passes_axe(
         context.close()
 
 
+def test_the_menu_folds_on_a_phone(site: tuple[str, dict[str, Any]], chromium: Any) -> None:
+    """On a phone the header is one line (the brand and 菜单), so a page starts near the top; the menu
+    opens in place with every link; on a desktop the links stay in the header."""
+    base, _ = site
+    for width in (PHONE, DESKTOP):
+        context, page, _ = open_context(chromium, width)
+        try:
+            sign_in(page, base, "county_xing")
+            header = page.locator("header.top").bounding_box()
+            people = page.locator("header.top nav.main-nav >> text=人员").locator("visible=true")
+            if width == DESKTOP:
+                assert people.count() == 1 and not page.locator(".menu-phone").is_visible()
+                continue
+            assert header is not None and header["height"] <= 60, header
+            assert people.count() == 0
+            page.click(".menu-phone > summary")
+            assert people.count() == 1 and page.locator("header.top >> text=退出").locator("visible=true").count() == 1
+            people.click()
+            page.wait_for_url(f"{base}/people")
+        finally:
+            context.close()
+
+
 def test_reasons_are_readable_on_a_phone(site: tuple[str, dict[str, Any]], chromium: Any) -> None:
     """The 理由 of each benefit, once a 43 px column, spans the card on a phone."""
     base, persons = site
@@ -320,6 +343,8 @@ def test_field_errors_name_their_fields(site: tuple[str, dict[str, Any]], chromi
         page.fill("input[name=date]", "2024-06-30")
         page.select_option("select[name=work_place]", "other_province")  # and no province chosen
         page.click("button:has-text('测算')")
+        # the answer replaces the form: wait for it rather than read the form as it was before
+        page.wait_for_selector("select[name=work_province][aria-invalid=true]")
         field = page.locator("select[name=work_province]")
         assert field.get_attribute("aria-invalid") == "true"
         message = page.locator(f"#{field.get_attribute('aria-describedby')}")

@@ -82,7 +82,8 @@ def test_a_batch_worked_on_a_phone(site: tuple[str, str], tmp_path_factory: pyte
         phone = Phone(page, screenshot_dir(tmp_path_factory.mktemp("screenshots")))
         try:
             sign_in(page, base, "county_xing")
-            page.click("nav.main-nav >> text=支付批次")
+            page.click(".menu-phone > summary")  # on a phone the menu folds under 菜单
+            page.click(".menu-phone nav.main-nav >> text=支付批次")
             page.wait_for_url(f"{base}/payments")
             phone.check("list-empty")
             page.click("summary:has-text('生成支付批次')")
