@@ -142,11 +142,17 @@ RULES: tuple[Callable[[Context], Finding], ...] = (
 )
 
 
-def run_checks(connection: Connection, policies: PolicySet, claim: Any) -> list[Finding]:
-    """Every rule on ``claim`` (a claims row), with the engine's answer recomputed on the claim's day."""
+def run_checks(
+    connection: Connection, policies: PolicySet, claim: Any, answer: dict[str, Any] | None = None
+) -> list[Finding]:
+    """Every rule on ``claim`` (a claims row), with the engine's answer recomputed on the claim's day.
+
+    ``answer``: the engine's whole answer for the beneficiary on the claim's day, when the caller has
+    just computed it (the monthly run, which drafted from it): not evaluated a second time."""
     entity = claim.beneficiary_kind
     key = claim.person_id if entity == "person" else claim.org_id
-    _, answer = evaluated(connection, policies, entity, int(key), claim.decided_on)
+    if answer is None:
+        _, answer = evaluated(connection, policies, entity, int(key), claim.decided_on)
     found = next(
         (b for b in answer["benefits"] if b["id"] == claim.benefit_id and b["document"] == claim.document_id), None
     )

@@ -43,12 +43,20 @@ def _reason(reason: str | None, what: str) -> str:
     return text
 
 
-def check_claim(connection: Connection, policies: PolicySet, claim_id: int, actor: Actor) -> bool:
-    """Run the auto-checks on a drafted claim; it becomes ``checked``, flagged when a rule failed. Returns flagged."""
+def check_claim(
+    connection: Connection,
+    policies: PolicySet,
+    claim_id: int,
+    actor: Actor,
+    answer: dict[str, Any] | None = None,
+) -> bool:
+    """Run the auto-checks on a drafted claim; it becomes ``checked``, flagged when a rule failed. Returns flagged.
+
+    ``answer``: the engine's answer for the beneficiary on the claim's decision day, if already at hand."""
     claim = claim_row(connection, claim_id)
     if claim.status != "drafted":
         raise ClaimError(f"申报 {claim_id} 不是“已起草”状态，不能自动审核")
-    findings = run_checks(connection, policies, claim)
+    findings = run_checks(connection, policies, claim, answer)
     failed = [f for f in findings if not f.passed]
     results = json.dumps([f.as_json() for f in findings], ensure_ascii=False)
     reason = "；".join(f"{f.label}：{f.reason}" for f in failed) if failed else "全部自动审核规则通过"

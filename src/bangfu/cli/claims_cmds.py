@@ -102,7 +102,6 @@ def claims_run(
     database: DatabaseOption = None,
 ) -> None:
     """按月评估登记库中的人员和单位，为可享受的补贴起草申报并自动审核；重复运行不会重复申报。"""
-    from bangfu.claims.decisions import check_claim
     from bangfu.claims.drafting import month_end, monthly_run
 
     try:
@@ -115,19 +114,7 @@ def claims_run(
     with opened(target) as context, current_connection(target, context) as connection:
         actor = _acting(connection, account)
         connection.rollback()
-        policies = context.policies
-
-        def check(checked: Connection, claim_id: int) -> None:
-            check_claim(checked, policies, claim_id, actor)
-
-        report = monthly_run(
-            context.engine,
-            policies,
-            month,
-            actor=actor.name,
-            region=county,
-            after_draft=check,
-        )
+        report = monthly_run(context.engine, context.policies, month, actor=actor.name, region=county, checker=actor)
     _say(f"评估日：{report.day.isoformat()}，评估对象 {report.cases:,} 个")
     _say(
         f"新起草并自动审核的申报：{len(report.drafted):,} 笔；已有申报（同一计发依据）而跳过：{report.duplicates:,} 笔"
