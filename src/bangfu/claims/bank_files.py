@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bangfu.claims.kill_points import stall
 from bangfu.core.spreadsheet_safety import neutralize, restore
 
 BANK_COLUMNS = ("支付流水号", "收款人", "收款账号", "收款银行", "金额（元）", "金额（分）", "资金", "摘要")
@@ -55,6 +56,7 @@ def write_atomically(path: Path, text: str) -> None:
     """Write to a sibling file and rename: a killed export leaves the old file or the new one, never half."""
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8", newline="")
+    stall("export_file")
     partial.replace(path)
 
 
