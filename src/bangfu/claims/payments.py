@@ -279,18 +279,16 @@ def _update_payments(connection: Connection, rows: list[dict[str, Any]], values:
         *(Column(name, PAYMENTS.c[name].type) for name in values),
         prefixes=["TEMPORARY"],
     )
+    # Created in this transaction: a failure rolls it back with everything else (no DROP in an aborted one).
     table.create(connection)
-    try:
-        insert_dicts(connection, table, rows)
-        return int(
-            connection.execute(
-                update(PAYMENTS)
-                .where(PAYMENTS.c.id == table.c.payment_id, PAYMENTS.c.status == table.c.seen, guard(table))
-                .values({name: table.c[name] for name in values})
-            ).rowcount
-        )
-    finally:
-        table.drop(connection)
+    insert_dicts(connection, table, rows)
+    changed = connection.execute(
+        update(PAYMENTS)
+        .where(PAYMENTS.c.id == table.c.payment_id, PAYMENTS.c.status == table.c.seen, guard(table))
+        .values({name: table.c[name] for name in values})
+    ).rowcount
+    table.drop(connection)
+    return int(changed)
 
 
 def import_return(connection: Connection, path: Path, actor: Actor) -> Imported:
