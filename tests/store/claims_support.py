@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 from store_support import id_number
 
 from bangfu.claims import budgets, decisions, payments
 from bangfu.claims.budgets import BUDGETS, Scope
 from bangfu.claims.decisions import Actor
-from bangfu.claims.drafting import Payee, draft_claim
+from bangfu.claims.drafting import Payee, draft_claim, payee_values
 from bangfu.claims.records import CLAIMS
 from bangfu.policy.policy_set import PolicySet
 from bangfu.settings import Settings
@@ -129,3 +129,34 @@ def return_file(folder: Path, lines: list[tuple[str, str, int]], name: str = "re
     path = folder / name
     path.write_text("\ufeff" + "\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def bulk_approved_claims(
+    engine: Engine, count: int, county: str = "141123", status: str = "approved", maker: str = MAKER.name
+) -> list[int]:
+    """``count`` approved (or ``status``), batchable revitalization-fund claims with payee accounts, one
+    person, inserted in bulk (no events: for the steps that follow)."""
+    person = add_person(engine, county)
+    at = dt.datetime.now(dt.UTC)
+    claim = {
+        "beneficiary_kind": "person", "person_id": person, "region_code": county, "document_id": "shanxi-2021",
+        "benefit_id": "training_living_allowance", "fund": "revitalization", "repeat_per": "course_day",
+        "event_date": dt.date(2024, 4, 1), "decided_on": DAY, "amount_fen": 1_500, "units": 1,
+        "explanation": "{}", "parameters": "[]", "flagged": False, "status": status, "maker": maker,
+        "approver": CHECKER.name if status == "approved" else None, "created_at": at, "updated_at": at,
+        "payee_name": "李四", "payee_bank": "兴县农商银行",
+    }  # fmt: skip
+    with engine.begin() as connection:
+        return list(
+            connection.execute(
+                insert(CLAIMS).returning(CLAIMS.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        **claim,
+                        "money_key": f"bulk-{person}-{n}",
+                        **payee_values(Payee("李四", f"62170000{n:011d}", "兴县农商银行")),
+                    }
+                    for n in range(count)
+                ],
+            ).scalars()
+        )

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from claims_support import CIPHER, add_person
@@ -26,7 +27,7 @@ SEALED = CIPHER.seal("6217000010001234567")
 
 
 @pytest.mark.slow
-def test_reconcile_killed_midway_then_run_again_pays_the_ledger_once() -> None:
+def test_reconcile_killed_midway_then_run_again_pays_the_ledger_once(tmp_path: Path) -> None:
     databases = postgres_database()
     url = next(databases)
     try:
@@ -62,9 +63,12 @@ def test_reconcile_killed_midway_then_run_again_pays_the_ledger_once() -> None:
                         for n, c in enumerate(ids)
                     ],
                 )  # fmt: skip
+            marker = tmp_path / "stalled"
             command = [sys.executable, "-m", "bangfu", "payments", "reconcile"]
             environment = {**os.environ, "BANGFU_DATABASE_URL": url}
-            process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            # Set-based, 300 lines reconcile in milliseconds: the kill point (kill_points.py) holds it there.
+            stalled = {**environment, "BANGFU_TEST_STALL": "reconcile", "BANGFU_TEST_STALL_FILE": str(marker)}
+            process = subprocess.Popen(command, env=stalled, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             writing = False
             deadline = time.monotonic() + 120
             with engine.connect() as watcher:

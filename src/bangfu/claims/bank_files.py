@@ -22,6 +22,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped, unused-i
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 
+from bangfu.claims.kill_points import stall
 from bangfu.core.spreadsheet_safety import neutralize
 from bangfu.registry.imports.reading import open_table
 from bangfu.registry.imports.rows import ReadError, Rejection
@@ -100,6 +101,7 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         partial.write_bytes(content)
     else:
         partial.write_text(content, encoding="utf-8", newline="")
+    stall("export_file")
     partial.replace(path)
 
 

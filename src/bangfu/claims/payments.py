@@ -16,18 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, func, insert, select, update
 
 from bangfu.access.scope import Scope
 from bangfu.audit import log as audit
 from bangfu.claims import bank_files, gates
 from bangfu.claims.decisions import Actor, masked_account
 from bangfu.claims.drafting import LEDGER, Payee, account_cipher, payee_values, valid_account
-from bangfu.claims.records import CLAIMS, ClaimError, claim_row, now, transition
+from bangfu.claims.kill_points import stall
+from bangfu.claims.records import CHUNK, CLAIMS, ClaimError, claim_row, now, transition, transition_many
 from bangfu.core.account_cipher import AccountCipher, AccountKeyError
 from bangfu.core.money import format_yuan
 from bangfu.core.regions import name_of
 from bangfu.policy.model import FUNDS
+from bangfu.registry.imports.upsert.bulk_io import id_in, insert_dicts
 from bangfu.store.claim_tables import Payment, PaymentBatch
 
 BATCHES = cast(Table, PaymentBatch.__table__)
@@ -148,37 +150,54 @@ def build_batch(
         ).scalar_one()
     )
     built.batch_id = batch_id
-    for number, claim in enumerate(ready, start=1):
-        transition(
-            connection,
-            claim.id,
-            actor=actor.name,
-            allowed_from=("approved",),
-            to_status="batched",
-            reason=f"列入支付批次 {batch_id}",
-            # An objection recorded meanwhile holds the claim's row: the update then matches nothing.
-            also=gates.batchable(today or dt.date.today()),
-        )
-        reissued = connection.scalar(
-            select(func.max(PAYMENTS.c.id)).where(PAYMENTS.c.claim_id == claim.id, PAYMENTS.c.status == "reissued")
-        )
+    # One conditional UPDATE per 50,000 claims: an objection recorded meanwhile holds the claim's row,
+    # which the update then leaves.
+    moved = transition_many(
+        connection,
+        ready,
+        actor=actor.name,
+        from_status="approved",
+        to_status="batched",
+        reason=lambda claim: f"列入支付批次 {batch_id}",
+        also=gates.batchable(today or dt.date.today()),
+    )
+    if len(moved) != len(ready):
+        # As ``transition`` would: the whole build is refused, nothing of the batch is left.
+        stray = "、".join(str(i) for i in sorted({c.id for c in ready} - {c.id for c in moved})[:20])
+        raise PaymentError(f"申报 {stray} 已被他人同时处理（状态已变或有新的公示异议），本次未生成批次，请重新生成")
+    reissued = dict(
         connection.execute(
-            insert(PAYMENTS).values(
-                batch_id=batch_id,
-                claim_id=claim.id,
-                reference=f"BF{batch_id:08d}{number:06d}",
-                amount_fen=claim.amount_fen,
-                payee_name=claim.payee_name or "",
-                payee_account_cipher=claim.payee_account_cipher,
-                payee_account_hmac=claim.payee_account_hmac,
-                payee_account_tail=claim.payee_account_tail,
-                payee_bank=claim.payee_bank,
-                status="pending",
-                reissue_of=reissued,
+            select(PAYMENTS.c.claim_id, func.max(PAYMENTS.c.id))
+            .join(CLAIMS, CLAIMS.c.id == PAYMENTS.c.claim_id)
+            .where(
+                PAYMENTS.c.status == "reissued",
+                CLAIMS.c.status == "batched",
+                CLAIMS.c.fund == fund,
+                CLAIMS.c.region_code == region,
             )
-        )
-        built.lines += 1
-        built.total_fen += claim.amount_fen
+            .group_by(PAYMENTS.c.claim_id)
+        ).all()
+    )
+    rows = [
+        {
+            "batch_id": batch_id,
+            "claim_id": claim.id,
+            "reference": f"BF{batch_id:08d}{number:06d}",
+            "amount_fen": claim.amount_fen,
+            "payee_name": claim.payee_name or "",
+            "payee_account_cipher": claim.payee_account_cipher,
+            "payee_account_hmac": claim.payee_account_hmac,
+            "payee_account_tail": claim.payee_account_tail,
+            "payee_bank": claim.payee_bank,
+            "status": "pending",
+            "reissue_of": reissued.get(claim.id),
+        }
+        for number, claim in enumerate(moved, start=1)
+    ]
+    insert_dicts(connection, PAYMENTS, rows)
+    built.lines = len(rows)
+    built.total_fen = sum(c.amount_fen for c in moved)
+    stall("build")
     batch = _batch(connection, batch_id)
     _batch_audit(connection, batch, actor.name, "build", {"lines": built.lines, "total_fen": built.total_fen})
     return built
@@ -219,19 +238,20 @@ def export_batch(
     The one place account numbers are decrypted (ADR 0035): the file holds them in full, so each
     export is on the audit log. Exporting again writes the same file (the same references): the bank
     matches them, so nothing is paid twice."""
-    batch = _batch(connection, batch_id)
     accounts = account_cipher(cipher)
+    batch = _batch(connection, batch_id)
     if batch.status not in ("approved", "exported"):
         raise PaymentError(f"支付批次 {batch_id} 当前为“{BATCH_LABELS[batch.status]}”，批准后才能导出银行文件")
     lines = _lines(connection, batch_id)
     if content_hash(batch, lines) != batch.content_hash:
         raise PaymentError(f"支付批次 {batch_id} 在批准后已被改动，不生成银行文件：请核查后重新生成并批准批次")
-    memo = {
-        c.id: c.benefit_id
-        for c in connection.execute(
-            select(CLAIMS.c.id, CLAIMS.c.benefit_id).where(CLAIMS.c.id.in_([p.claim_id for p in lines]))
-        )
-    }
+    memo = dict(
+        connection.execute(
+            select(CLAIMS.c.id, CLAIMS.c.benefit_id)
+            .join(PAYMENTS, PAYMENTS.c.claim_id == CLAIMS.c.id)
+            .where(PAYMENTS.c.batch_id == batch_id)
+        ).all()
+    )
     rows = [
         {
             "reference": p.reference,
@@ -254,6 +274,7 @@ def export_batch(
         .where(BATCHES.c.id == batch_id)
         .values(status="exported" if batch.status == "approved" else batch.status, exported_at=now())
     )
+    stall("export")
     _batch_audit(
         connection,
         batch,
@@ -293,62 +314,111 @@ class Imported:
 _MOVES = {("pending", "paid"): "paid", ("pending", "failed"): "failed", ("paid", "reversed"): "reversed"}
 
 
+def _update_payments(connection: Connection, rows: list[dict[str, Any]], values: tuple[str, ...], guard: Any) -> int:
+    """Set ``values`` of many payment lines in one ``UPDATE … FROM`` a temporary table of ``rows``
+    (each ``payment_id``, ``seen`` status and the new values); ``guard(table)`` adds conditions.
+    Returns the number of lines changed."""
+    if not rows:
+        return 0
+    table = Table(
+        "payment_updates",
+        MetaData(),
+        Column("payment_id", BigInteger, primary_key=True),
+        Column("seen", String(16)),
+        *(Column(name, PAYMENTS.c[name].type) for name in values),
+        prefixes=["TEMPORARY"],
+    )
+    # Created in this transaction: a failure rolls it back with everything else (no DROP in an aborted one).
+    table.create(connection)
+    insert_dicts(connection, table, rows)
+    changed = connection.execute(
+        update(PAYMENTS)
+        .where(PAYMENTS.c.id == table.c.payment_id, PAYMENTS.c.status == table.c.seen, guard(table))
+        .values({name: table.c[name] for name in values})
+    ).rowcount
+    table.drop(connection)
+    return int(changed)
+
+
 def import_return(
     connection: Connection, path: Path, actor: Actor, *, within: Scope | None = None, address: str | None = None
 ) -> Imported:
     """Record the bank's result per reference. A line that says what is already recorded is unchanged,
     so importing the same file twice changes nothing; contradictions are listed, not applied.
+    Set-based: the lines are read in chunks of references and written by one ``UPDATE … FROM``.
 
     ``within``: only batches of counties in this scope (a page's account); a reference of another
     county reads as unknown, so a return file cannot touch, or tell of, another county's payments."""
     lines = bank_files.read_return_file(path)
     report = Imported()
-    touched: set[int] = set()
-    for line in lines:
-        query = select(PAYMENTS).where(PAYMENTS.c.reference == line.reference)
+    known: dict[str, Any] = {}
+    references = list({line.reference for line in lines})
+    for first in range(0, len(references), CHUNK):
+        chunk = references[first : first + CHUNK]
+        query = select(
+            PAYMENTS.c.id, PAYMENTS.c.reference, PAYMENTS.c.batch_id, PAYMENTS.c.status, PAYMENTS.c.amount_fen
+        ).where(id_in(connection, PAYMENTS.c.reference, chunk))
         if within is not None:
             query = query.join(BATCHES, BATCHES.c.id == PAYMENTS.c.batch_id).where(within.places(BATCHES.c.region_code))
-        payment = connection.execute(query).one_or_none()
+        for payment in connection.execute(query):
+            known[payment.reference] = payment
+    touched: set[int] = set()
+    changes: dict[int, dict[str, Any]] = {}
+    returned_at = now()
+    for line in lines:
+        found = known.get(line.reference)
         where = f"第 {line.line} 行（{line.reference}）"
-        if payment is None:
+        if found is None:
             report.problems.append(f"{where}：没有这个支付流水号{'（或不在您的地区范围内）' if within else ''}，未处理")
             continue
+        payment = found
         if payment.amount_fen != line.amount_fen:
             report.problems.append(
                 f"{where}：回单金额 {format_yuan(line.amount_fen)} 与发出的 {format_yuan(payment.amount_fen)} 不符，"
                 "未处理；请向银行核实"
             )
             continue
-        if payment.status == line.result or (payment.status == "reissued" and line.result == "failed"):
+        seen = changes[payment.id]["status"] if payment.id in changes else payment.status
+        if seen == line.result or (seen == "reissued" and line.result == "failed"):
             report.unchanged += 1
             continue
-        after = _MOVES.get((payment.status, line.result))
+        after = _MOVES.get((seen, line.result))
         if after is None:
             report.problems.append(
-                f"{where}：已记录为“{PAYMENT_LABELS[payment.status]}”，回单为“{PAYMENT_LABELS[line.result]}”，"
+                f"{where}：已记录为“{PAYMENT_LABELS[seen]}”，回单为“{PAYMENT_LABELS[line.result]}”，"
                 "两者矛盾，未处理；请向银行核实"
             )
             continue
-        connection.execute(
-            update(PAYMENTS)
-            .where(PAYMENTS.c.id == payment.id, PAYMENTS.c.status == payment.status)
-            .values(
-                status=after, bank_status=line.result, bank_message=line.message, bank_date=line.date, returned_at=now()
-            )
-        )
+        # A line paid then reversed in one file moves twice; the table holds its last state.
+        changes[payment.id] = {
+            "payment_id": payment.id,
+            "seen": changes[payment.id]["seen"] if payment.id in changes else payment.status,
+            "status": after,
+            "bank_status": line.result,
+            "bank_message": line.message,
+            "bank_date": line.date,
+            "returned_at": returned_at,
+        }
         report.applied[after] += 1
         touched.add(payment.batch_id)
-    for batch_id in touched:
-        pending = connection.scalar(
-            select(func.count()).where(PAYMENTS.c.batch_id == batch_id, PAYMENTS.c.status == "pending")
-        )
-        if not pending:
-            connection.execute(
-                update(BATCHES)
-                .where(BATCHES.c.id == batch_id, BATCHES.c.status == "exported")
-                .values(status="returned")
-            )
+    changed = _update_payments(
+        connection,
+        list(changes.values()),
+        ("status", "bank_status", "bank_message", "bank_date", "returned_at"),
+        lambda table: PAYMENTS.c.id.is_not(None),
+    )
+    if changed != len(changes):
+        raise PaymentError("回单涉及的支付正由另一次导入处理，本次导入未生效，请稍后再导入")
+    stall("import_return")
     if touched:
+        still_pending = select(PAYMENTS.c.batch_id).where(PAYMENTS.c.status == "pending")
+        connection.execute(
+            update(BATCHES)
+            .where(
+                BATCHES.c.id.in_(sorted(touched)), BATCHES.c.status == "exported", BATCHES.c.id.not_in(still_pending)
+            )
+            .values(status="returned")
+        )
         audit.record(
             connection,
             actor=actor.name,
@@ -368,90 +438,121 @@ class Reconciled:
     reversed: int = 0
 
 
-def _ledger_entry(connection: Connection, claim: Any, payment: Any, sign: int) -> int:
-    return int(
-        connection.execute(
-            insert(LEDGER)
-            .values(
-                person_id=claim.person_id,
-                org_id=claim.org_id,
-                benefit_id=claim.benefit_id,
-                date=claim.event_date,
-                amount_fen=sign * payment.amount_fen,
-                units=None if claim.units is None else sign * claim.units,
-                source=f"{'支付' if sign > 0 else '退汇冲回'} {payment.reference}（申报 {claim.id}）",
+def _to_ledger(
+    connection: Connection, status: str, column: str, sign: int, actor: Actor, only: list[Any] | None = None
+) -> int:
+    """Lines in ``status`` whose ``column`` is empty: one ledger entry each (bulk insert), linked by
+    one ``UPDATE … FROM`` that only fills an empty link (a concurrent reconcile that linked first makes
+    this one fail whole, its entries rolled back), then their claims moved with events and audit."""
+    lines = connection.execute(
+        select(
+            CLAIMS.c.id,
+            CLAIMS.c.region_code,
+            CLAIMS.c.person_id,
+            CLAIMS.c.org_id,
+            CLAIMS.c.benefit_id,
+            CLAIMS.c.event_date,
+            CLAIMS.c.units,
+            PAYMENTS.c.id.label("payment_id"),
+            PAYMENTS.c.reference,
+            PAYMENTS.c.amount_fen,
+            PAYMENTS.c.bank_message,
+        )
+        .join(CLAIMS, CLAIMS.c.id == PAYMENTS.c.claim_id)
+        .where(PAYMENTS.c.status == status, PAYMENTS.c[column].is_(None), *(only or []))
+        .order_by(PAYMENTS.c.id)
+    ).all()
+    if not lines:
+        return 0
+    word = "支付" if sign > 0 else "退汇冲回"
+    rows = [
+        {
+            "person_id": line.person_id,
+            "org_id": line.org_id,
+            "benefit_id": line.benefit_id,
+            "date": line.event_date,
+            "amount_fen": sign * line.amount_fen,
+            "units": None if line.units is None else sign * line.units,
+            "source": f"{word} {line.reference}（申报 {line.id}）",
+        }
+        for line in lines
+    ]
+    entries: list[int] = []
+    if connection.dialect.name == "postgresql":
+        # Ids drawn from the table's sequence (safe beside any other writer), then one COPY.
+        entries = list(
+            connection.scalars(
+                select(func.nextval(func.pg_get_serial_sequence(LEDGER.name, "id"))).select_from(
+                    func.generate_series(1, len(rows))
+                )
             )
-            .returning(LEDGER.c.id)
-        ).scalar_one()
+        )
+        insert_dicts(connection, LEDGER, [{"id": entry, **row} for entry, row in zip(entries, rows, strict=True)])
+    else:
+        for first in range(0, len(rows), CHUNK):
+            entries += connection.execute(
+                insert(LEDGER).returning(LEDGER.c.id, sort_by_parameter_order=True), rows[first : first + CHUNK]
+            ).scalars().all()  # fmt: skip
+    entry_of = {line.id: entry for line, entry in zip(lines, entries, strict=True)}
+    linked = _update_payments(
+        connection,
+        [{"payment_id": line.payment_id, "seen": status, column: entry_of[line.id]} for line in lines],
+        (column,),
+        lambda table: PAYMENTS.c[column].is_(None),
     )
-
-
-def _link(connection: Connection, payment: Any, column: str, entry: int) -> None:
-    """Link the ledger entry to its line, only if no concurrent reconcile linked one first (its whole
-    transaction, ledger entry included, is then rolled back)."""
-    linked = connection.execute(
-        update(PAYMENTS).where(PAYMENTS.c.id == payment.id, PAYMENTS.c[column].is_(None)).values({column: entry})
-    ).rowcount
-    if linked != 1:
-        raise PaymentError(f"支付 {payment.reference} 正由另一次对账处理，本次对账未生效，请稍后再运行")
+    if linked != len(lines):
+        raise PaymentError("部分支付正由另一次对账处理，本次对账未生效，请稍后再运行")
+    if sign > 0:
+        moved = transition_many(
+            connection,
+            lines,
+            actor=actor.name,
+            from_status="batched",
+            to_status="paid",
+            reason=lambda line: f"银行回单：{line.reference} 支付成功",
+            details=lambda line: {"ledger_entry": entry_of[line.id]},
+        )
+    else:
+        moved = transition_many(
+            connection,
+            lines,
+            actor=actor.name,
+            from_status="paid",
+            to_status="failed",
+            reason=lambda line: f"银行退汇：{line.reference}（{line.bank_message or '未说明原因'}），已冲回已享受记录",
+            details=lambda line: {"ledger_entry": entry_of[line.id]},
+        )
+    if len(moved) != len(lines):
+        stray = sorted({line.id for line in lines} - {c.id for c in moved})[:20]
+        raise PaymentError(f"申报 {'、'.join(map(str, stray))} 的状态与银行回单不符，本次对账未生效，请核查")
+    return len(lines)
 
 
 def reconcile(connection: Connection, actor: Actor, *, batch_id: int | None = None) -> Reconciled:
     """Bring claims and the ledger in line with the returns: a paid line writes the ledger entry the
     engine reads (so the benefit is never granted again), a failed one fails its claim, a reversal
-    writes the negative entry. Only lines not yet reconciled are touched; with ``batch_id``, only
-    that batch's (what a county's page reconciles: its own batch, never another county's)."""
+    writes the negative entry. Only lines not yet reconciled are touched; every step is set-based; with
+    ``batch_id``, only that batch's (what a county's page reconciles: its own batch, never another's)."""
     done = Reconciled()
     only = [] if batch_id is None else [PAYMENTS.c.batch_id == batch_id]
-    for payment in connection.execute(
-        select(PAYMENTS)
-        .where(PAYMENTS.c.status == "paid", PAYMENTS.c.ledger_entry_id.is_(None), *only)
-        .order_by(PAYMENTS.c.id)
-    ).all():
-        claim = claim_row(connection, payment.claim_id)
-        entry = _ledger_entry(connection, claim, payment, 1)
-        _link(connection, payment, "ledger_entry_id", entry)
-        transition(
-            connection,
-            claim.id,
-            actor=actor.name,
-            allowed_from=("batched",),
-            to_status="paid",
-            reason=f"银行回单：{payment.reference} 支付成功",
-            details={"ledger_entry": entry},
-        )
-        done.paid += 1
+    done.paid = _to_ledger(connection, "paid", "ledger_entry_id", 1, actor, only)
+    stall("reconcile")
     failed = connection.execute(
-        select(PAYMENTS.c.id, PAYMENTS.c.reference, PAYMENTS.c.claim_id, PAYMENTS.c.bank_message)
+        select(CLAIMS.c.id, CLAIMS.c.region_code, PAYMENTS.c.reference, PAYMENTS.c.bank_message)
         .join(CLAIMS, CLAIMS.c.id == PAYMENTS.c.claim_id)
         .where(PAYMENTS.c.status == "failed", CLAIMS.c.status == "batched", *only)
     ).all()
-    for payment in failed:
-        transition(
+    done.failed = len(
+        transition_many(
             connection,
-            payment.claim_id,
+            failed,
             actor=actor.name,
-            allowed_from=("batched",),
+            from_status="batched",
             to_status="failed",
-            reason=f"银行回单：{payment.reference} 支付失败（{payment.bank_message or '未说明原因'}）",
+            reason=lambda line: f"银行回单：{line.reference} 支付失败（{line.bank_message or '未说明原因'}）",
         )
-        done.failed += 1
-    for payment in connection.execute(
-        select(PAYMENTS).where(PAYMENTS.c.status == "reversed", PAYMENTS.c.reversal_entry_id.is_(None), *only)
-    ).all():
-        claim = claim_row(connection, payment.claim_id)
-        entry = _ledger_entry(connection, claim, payment, -1)
-        _link(connection, payment, "reversal_entry_id", entry)
-        transition(
-            connection,
-            claim.id,
-            actor=actor.name,
-            allowed_from=("paid",),
-            to_status="failed",
-            reason=f"银行退汇：{payment.reference}（{payment.bank_message or '未说明原因'}），已冲回已享受记录",
-            details={"ledger_entry": entry},
-        )
-        done.reversed += 1
+    )
+    done.reversed = _to_ledger(connection, "reversed", "reversal_entry_id", -1, actor, only)
     open_batches = select(PAYMENTS.c.batch_id).where(PAYMENTS.c.status == "pending")
     only_batch = [] if batch_id is None else [BATCHES.c.id == batch_id]
     connection.execute(

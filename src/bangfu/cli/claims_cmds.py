@@ -167,22 +167,42 @@ def claims_list(
 
 
 def claims_approve(
-    ids: Annotated[list[str], typer.Argument(help="申报编号，可多个", show_default=False)],
+    ids: Annotated[list[str] | None, typer.Argument(help="申报编号，可多个", show_default=False)] = None,
     override: Annotated[
         str | None, typer.Option("--override", help="批准未通过自动审核的申报时写明理由（需县级以上账户）")
     ] = None,
+    all_checked: Annotated[
+        bool, typer.Option("--all-checked", help="批准该县全部已自动审核且通过的申报（须同时写 --county）")
+    ] = False,
+    county: Annotated[str | None, typer.Option("--county", help="与 --all-checked 同用：县（6 位代码）")] = None,
     account: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """批准已自动审核的申报（一次可多笔，全部成功才生效）；审批人不能是起草人。"""
-    from bangfu.claims.decisions import approve
+    from sqlalchemy import select
 
-    numbers = _ids(ids)
+    from bangfu.claims.decisions import approve_many
+    from bangfu.claims.records import CLAIMS
+
+    if all_checked == bool(ids):
+        fail("请写出要批准的申报编号，或用 --all-checked --county 县代码 批准该县全部已通过自动审核的申报（二者选一）")
+    if all_checked and not county:
+        fail("--all-checked 须同时写 --county 县代码（6 位）")
+    numbers = _ids(ids or [])
     with _work(database) as (_, connection):
         actor = _acting(connection, account)
-        for claim_id in numbers:
-            _refused(lambda claim_id=claim_id: approve(connection, claim_id, actor, override))  # type: ignore[misc]
-    _say(f"已批准 {len(numbers)} 笔申报（审批人 {actor.name}）")
+        if all_checked:
+            numbers = list(
+                connection.execute(
+                    select(CLAIMS.c.id)
+                    .where(CLAIMS.c.status == "checked", CLAIMS.c.region_code == county, CLAIMS.c.flagged.is_(False))
+                    .order_by(CLAIMS.c.id)
+                ).scalars()
+            )
+        if not numbers:
+            fail(f"县 {county} 没有已自动审核且通过、待批准的申报")
+        approved = _refused(lambda: approve_many(connection, numbers, actor, override))
+    _say(f"已批准 {approved} 笔申报（审批人 {actor.name}）")
 
 
 def claims_reject(

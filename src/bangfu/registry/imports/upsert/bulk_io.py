@@ -121,3 +121,26 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
         cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
+
+
+def insert_dicts(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table``: COPY on PostgreSQL (``insert_rows``),
+    SQLAlchemy's executemany on SQLite (its types write the dates and times as the rest of Bangfu reads them)."""
+    if not rows:
+        return
+    if _is_postgresql(connection):
+        columns = list(rows[0])
+        insert_rows(connection, table, columns, [tuple(row[c] for c in columns) for row in rows])
+        return
+    for first in range(0, len(rows), 5_000):
+        connection.execute(table.insert(), list(rows[first : first + 5_000]))
+
+
+def id_in(connection: Connection, column: Column[Any], values: Sequence[Any]) -> Any:
+    """``column IN values`` as one parameter (see ``rows_in``): an array on PostgreSQL, JSON on SQLite."""
+    if _is_postgresql(connection):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    keys: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
+    )
+    return column.in_(keys.scalar_subquery())
