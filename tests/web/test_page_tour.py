@@ -141,6 +141,9 @@ def tour(page: Any, base: str, persons: dict[str, Any], visit: Tour) -> None:
     visit.check("organization")
     page.goto(f"{base}/ledger?year=2023")
     visit.check("ledger")
+    for path in ("payments", "payments/returns", "payments/reconciliation"):
+        page.goto(f"{base}/{path}")
+        visit.check(path.replace("/", "-"))
     page.goto(f"{base}/checks")
     visit.check("checks")
     page.fill("#region-year", "2024")
@@ -228,7 +231,7 @@ def test_every_page_fits_and_passes_axe(
     try:
         visit = Tour(page, width, shots)
         tour(page, base, persons, visit)
-        assert len(visit.seen) == 30, visit.seen
+        assert len(visit.seen) == 33, visit.seen
         assert not visit.failures, "\n".join(visit.failures)
         assert not errors, f"the browser reported errors (CSP violations included): {errors}"
     finally:
