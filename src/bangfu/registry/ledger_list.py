@@ -19,7 +19,7 @@ from bangfu.core.disclosure import masked_id_number
 from bangfu.policy.model import FUNDS
 from bangfu.policy.policy_set import PolicySet
 from bangfu.registry.imports.upsert.base import table_of
-from bangfu.registry.queries import Page, QueryError, _check_paging, _narrowed, _page
+from bangfu.registry.queries import Page, QueryError, check_paging, narrowed, page_of
 from bangfu.reports.dashboard import OTHER_FUND
 from bangfu.store.tables import BenefitLedgerEntry, Organization, Person
 
@@ -66,7 +66,7 @@ def _benefits_of(policies: PolicySet, fund: str) -> ColumnElement[bool]:
 def ledger_conditions(scope: Scope, filters: LedgerFilters, policies: PolicySet) -> list[ColumnElement[bool]] | None:
     """Conditions on the ledger joined to persons and organizations; None when the region asked for lies
     outside ``scope``. QueryError, naming the field, for unusable input."""
-    area = _narrowed(scope, filters.region)
+    area = narrowed(scope, filters.region)
     if area is None:
         return None
     conditions: list[ColumnElement[bool]] = [
@@ -97,10 +97,10 @@ def search_ledger(
     per_page: int = 50,
 ) -> tuple[Page[LedgerRow], int]:
     """A page of the entries (newest first) and the sum of all of them in fen."""
-    _check_paging(page, per_page)
+    check_paging(page, per_page)
     conditions = ledger_conditions(scope, filters, policies)
     if conditions is None:
-        return _page([], 0, page, per_page), 0
+        return page_of([], 0, page, per_page), 0
     joined = LEDGER.outerjoin(PERSONS, PERSONS.c.id == LEDGER.c.person_id).outerjoin(
         ORGANIZATIONS, ORGANIZATIONS.c.id == LEDGER.c.org_id
     )
@@ -143,4 +143,4 @@ def search_ledger(
                 masked_id_number=masked_id_number(row.id_number) if row.id_number else None,
             )
         )
-    return _page(rows, int(total), page, per_page), int(fen)
+    return page_of(rows, int(total), page, per_page), int(fen)

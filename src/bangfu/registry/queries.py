@@ -230,14 +230,14 @@ def _given(value: str | None) -> str | None:
     return value.strip() or None
 
 
-def _check_paging(page: int, per_page: int) -> None:
+def check_paging(page: int, per_page: int) -> None:
     if page < 1:
         raise QueryError(f"页码应为从 1 开始的整数，实为 {page}", "page")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise QueryError(f"每页条数应在 1 到 {MAX_PER_PAGE} 之间，实为 {per_page}", "per_page")
 
 
-def _narrowed(scope: Scope, region: str | None) -> Scope | None:
+def narrowed(scope: Scope, region: str | None) -> Scope | None:
     """The scope limited to ``region`` (a code or a name, see ``core.region_names``): None when they do
     not meet; QueryError when it is no region, or a name several regions share."""
     text = _given(region)
@@ -271,7 +271,7 @@ def _paged(
     return total, list(connection.execute(query.where(*conditions).limit(per_page).offset(offset)).all())
 
 
-def _page(items: list[T], total: int, page: int, per_page: int) -> Page[T]:
+def page_of(items: list[T], total: int, page: int, per_page: int) -> Page[T]:
     return Page(items, total, page, per_page, math.ceil(total / per_page))
 
 
@@ -402,7 +402,7 @@ def people_conditions(
 ) -> tuple[list[ColumnElement[bool]], str | None] | None:
     """(SQL conditions on ``persons``, the checked ID number asked for) of ``filters`` inside ``scope``;
     None when the region asked for lies outside it. QueryError, naming the field, for unusable input."""
-    area = _narrowed(scope, filters.region)
+    area = narrowed(scope, filters.region)
     if area is None:
         return None
     conditions: list[ColumnElement[bool]] = [area.persons(PERSONS)]
@@ -473,11 +473,11 @@ def search_people(
     With ``searched_by``, a lookup by ID number is written to the audit log in the caller's transaction.
     """
     day = today or dt.date.today()
-    _check_paging(page, per_page)
+    check_paging(page, per_page)
     order = _people_order(sort)
     found = people_conditions(scope, PeopleFilters(id_number, name, region, category, work, village), day)
     if found is None:
-        return _page([], 0, page, per_page)
+        return page_of([], 0, page, per_page)
     conditions, number = found
     query = select(*_SUMMARY_COLUMNS, _categories_held(day)).order_by(*order)
     if number is not None:
@@ -488,7 +488,7 @@ def search_people(
             _record_lookup(connection, searched_by, number, rows)
     else:
         total, rows = _people_page(connection, query, conditions, order, page, per_page)
-    return _page([_summary(row, _in_vocabulary_order(row.categories_held)) for row in rows], total, page, per_page)
+    return page_of([_summary(row, _in_vocabulary_order(row.categories_held)) for row in rows], total, page, per_page)
 
 
 def _people_page(
@@ -724,7 +724,7 @@ class OrganizationFilters:
 def organization_conditions(scope: Scope, filters: OrganizationFilters) -> list[ColumnElement[bool]] | None:
     """SQL conditions on ``organizations`` of ``filters`` inside ``scope``; None when the region asked for
     lies outside it. QueryError, naming the field, for unusable input."""
-    area = _narrowed(scope, filters.region)
+    area = narrowed(scope, filters.region)
     if area is None:
         return None
     conditions: list[ColumnElement[bool]] = [area.organizations(ORGANIZATIONS)]
@@ -749,13 +749,13 @@ def search_organizations(
     per_page: int = 20,
 ) -> Page[OrganizationSummary]:
     """Organizations in ``scope`` whose name contains ``name``, of ``kind``, in ``region``; by name then id."""
-    _check_paging(page, per_page)
+    check_paging(page, per_page)
     conditions = organization_conditions(scope, OrganizationFilters(name, kind, region))
     if conditions is None:
-        return _page([], 0, page, per_page)
+        return page_of([], 0, page, per_page)
     query = select(*_ORGANIZATION_COLUMNS).order_by(ORGANIZATIONS.c.name, ORGANIZATIONS.c.id)
     total, rows = _paged(connection, ORGANIZATIONS, query, conditions, page, per_page)
-    return _page([_organization_summary(row) for row in rows], total, page, per_page)
+    return page_of([_organization_summary(row) for row in rows], total, page, per_page)
 
 
 def organization_detail(

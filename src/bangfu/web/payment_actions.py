@@ -33,6 +33,7 @@ from bangfu.core.account_cipher import AccountCipher
 from bangfu.policy.model import FUNDS
 from bangfu.web.deps import Viewer, app_context
 from bangfu.web.exports import XLSX, sent_after_recording
+from bangfu.web.uploads import copy_upload, safe_name
 
 T = TypeVar("T")
 LAYOUTS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
@@ -178,19 +179,18 @@ def bank_file(request: Request, viewer: Viewer, batch_id: int, layout: str) -> F
 
 def import_return(request: Request, viewer: Viewer, upload: UploadFile | None) -> tuple[str, payments.Imported]:
     """The bank's return file from an upload, applied within the account's scope; (file name, report)."""
-    from bangfu.web.routes.check_pages import _copy_upload, _safe_name  # the checks page's upload handling
 
     require_act(viewer)
     if upload is None or not upload.filename:
         raise StepRefused("请选择银行回单文件（CSV 或 XLSX，格式见本页说明）")
-    name = _safe_name(upload.filename)
+    name = safe_name(upload.filename)
     if not name.lower().endswith(RETURN_SUFFIXES):
         raise StepRefused(f"“{name}”不是 CSV 或 XLSX 文件：请上传银行回单（.csv 或 .xlsx；旧版 .xls 请先另存为 .xlsx）")
     limit = request.app.state.max_upload_bytes
     folder = Path(tempfile.mkdtemp(prefix="bangfu-return-upload-"))
     try:
         path = folder / name
-        size = _copy_upload(upload, path, limit)
+        size = copy_upload(upload, path, limit)
         if size == 0:
             raise StepRefused(f"“{name}”是空文件：请重新从银行取得回单后上传")
         if size > limit:

@@ -37,18 +37,16 @@ from bangfu.checks.report import write_report
 from bangfu.checks.ruleset import load_rules
 from bangfu.checks.run import CheckRun, check_file, check_registry
 from bangfu.checks.source import CheckInputError
-from bangfu.core.private_files import create_private
 from bangfu.store.tables import Person
 from bangfu.web.check_results import CheckResults, StoredRun, rule_rows
 from bangfu.web.deps import CsrfViewer, Db, PageViewer, Viewer, app_context
 from bangfu.web.exports import XLSX
 from bangfu.web.routes.pages import render
+from bangfu.web.uploads import copy_upload, safe_name
 
 router = APIRouter(include_in_schema=False)
 
 SUFFIXES = (".xlsx", ".csv")
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-COPY_CHUNK = 1024 * 1024
 
 
 def _results(request: Request) -> CheckResults:
@@ -98,25 +96,6 @@ def _check_day(day: str) -> dt.date | None:
         return None
 
 
-def _safe_name(name: str | None) -> str:
-    """The uploaded file's own name (messages name it), without any folder or character a path would read."""
-    base = _UNSAFE_NAME.sub("_", Path((name or "").replace("\\", "/")).name).strip(" .")
-    # the tail, suffix kept: 60 characters of Chinese are 180 bytes, under the 255 a file name may have
-    return base[-60:] or "上传文件"
-
-
-def _copy_upload(upload: UploadFile, path: Path, limit: int) -> int:
-    """The upload into a new private file; its size. Stops past ``limit`` (a body without a length)."""
-    size = 0
-    with create_private(path, "wb") as stream:
-        while chunk := upload.file.read(COPY_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                break
-            stream.write(chunk)
-    return size
-
-
 @router.post("/checks")
 def run_checks(
     request: Request,
@@ -132,7 +111,7 @@ def run_checks(
         return _form(
             request, viewer, error="请选择要核查的文件（从系统下载的人口信息表，XLSX 或 CSV）", status_code=400
         )
-    name = _safe_name(file.filename)
+    name = safe_name(file.filename)
     if not name.lower().endswith(SUFFIXES):
         return _form(
             request,
@@ -145,7 +124,7 @@ def run_checks(
     work = Path(tempfile.mkdtemp(prefix="bangfu-check-upload-"))  # 0700, removed below whatever happens
     try:
         path = work / name
-        size = _copy_upload(file, path, limit)
+        size = copy_upload(file, path, limit)
         if size == 0:
             return _form(request, viewer, error=f"“{name}”是空文件：请重新下载后上传", status_code=400)
         if size > limit:
