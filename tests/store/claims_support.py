@@ -8,12 +8,14 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 from store_support import id_number
+from typer.testing import CliRunner, Result
 
 from bangfu.claims import budgets, decisions, payments
 from bangfu.claims.budgets import BUDGETS, Scope
 from bangfu.claims.decisions import Actor
 from bangfu.claims.drafting import Payee, draft_claim, payee_values
 from bangfu.claims.records import CLAIMS
+from bangfu.cli import app
 from bangfu.policy.policy_set import PolicySet
 from bangfu.settings import Settings
 from bangfu.store.tables import EmploymentSpell, Person, PersonCategory, TrainingRecord
@@ -160,3 +162,13 @@ def bulk_approved_claims(
                 ],
             ).scalars()
         )
+
+
+def invoke(*args: str) -> Result:
+    """``bangfu ARGS…`` in process, as a user types it."""
+    return CliRunner().invoke(app, list(args))
+
+
+def said(result: Result, message: str) -> bool:
+    """Whether the output holds ``message``, however the console wrapped its lines."""
+    return "".join(message.split()) in "".join(result.output.split())

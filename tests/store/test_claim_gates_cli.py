@@ -8,24 +8,14 @@ from pathlib import Path
 
 import pytest
 from claim_gate_support import add_organization, claim, org_claim
-from claims_support import CHECKER, add_person, approved_claim
+from claims_support import CHECKER, add_person, approved_claim, invoke, said
 from sqlalchemy import Engine, func, insert, select
-from typer.testing import CliRunner, Result
 
 from bangfu.claims import decisions
 from bangfu.claims.gates import OBJECTIONS
-from bangfu.cli import app
 from bangfu.store.db import make_engine
 from bangfu.store.tables import AuditEntry, Person, User
 from database_servers import migrate
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def said(result: Result, message: str) -> bool:
-    return "".join(message.split()) in "".join(result.output.split())
 
 
 @pytest.fixture

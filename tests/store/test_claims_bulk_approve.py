@@ -3,21 +3,16 @@ none, maker-checker kept, one claim event and one audit entry per claim, the aud
 
 from __future__ import annotations
 
-from claims_support import bulk_approved_claims
+from claims_support import bulk_approved_claims, invoke
 from sqlalchemy import func, insert, select, update
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from bangfu.audit import log as audit
 from bangfu.claims.records import CLAIMS, EVENTS
-from bangfu.cli import app
 from bangfu.store.db import make_engine
 from bangfu.store.tables import AuditEntry, User
 
 COUNTY, OTHER_COUNTY = "141123", "141124"
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
 
 
 def flat(result: Result) -> str:

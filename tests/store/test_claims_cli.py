@@ -11,27 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from claims_support import add_person, return_file
+from claims_support import add_person, invoke, return_file, said
 from sqlalchemy import Engine, func, insert, select
-from typer.testing import CliRunner, Result
 
 from bangfu.claims.payments import PAYMENTS
 from bangfu.claims.records import CLAIMS
-from bangfu.cli import app
 from bangfu.store.db import make_engine
 from bangfu.store.tables import BenefitLedgerEntry, User
 from database_servers import migrate
 
 COUNTY = "141123"
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def said(result: Result, message: str) -> bool:
-    """Whether the output holds ``message``, however the console wrapped its lines."""
-    return "".join(message.split()) in "".join(result.output.split())
 
 
 @pytest.fixture

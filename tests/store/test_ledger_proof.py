@@ -7,26 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from claims_support import CHECKER, DAY, MAKER, OTHER, POLICIES, add_person, draft, return_file
+from claims_support import CHECKER, DAY, MAKER, OTHER, POLICIES, add_person, draft, invoke, return_file, said
 from sqlalchemy import Engine, insert, select, update
-from typer.testing import CliRunner, Result
 
 from bangfu.claims import decisions, payments
 from bangfu.claims.drafting import LEDGER, Payee
 from bangfu.claims.payments import PAYMENTS
-from bangfu.cli import app
 from bangfu.store.db import make_engine
 from bangfu.store.tables import User
 
 COUNTY = "141123"
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def said(result: Result, message: str) -> bool:
-    return "".join(message.split()) in "".join(result.output.split())
 
 
 def paid_and_reversed(engine: Engine, folder: Path) -> tuple[int, int]:
